@@ -1,0 +1,105 @@
+/**
+ * The typed option parser every command uses. A command declares its options as a table; the parser
+ * rejects unknown flags, missing required values and malformed numbers with a UsageError, supports
+ * `--name value`, `--name=value`, repeated flags (`multiple`), booleans and short aliases (`-q`).
+ * Defaults come from `src/defaults.ts` through the table, so `lion help <cmd>` shows them.
+ */
+import { UsageError } from '../errors.js';
+
+export type OptKind = 'string' | 'number' | 'int' | 'boolean';
+
+export interface OptSpec {
+  kind: OptKind;
+  /** One line for `lion help`. */
+  help: string;
+  short?: string;
+  required?: boolean;
+  multiple?: boolean;
+  default?: string | number | boolean;
+}
+
+export type OptTable = Record<string, OptSpec>;
+
+export type Parsed<T extends OptTable> = {
+  [K in keyof T]: T[K]['multiple'] extends true
+    ? Array<T[K]['kind'] extends 'number' | 'int' ? number : string>
+    : T[K]['kind'] extends 'boolean'
+      ? boolean
+      : T[K]['kind'] extends 'number' | 'int'
+        ? number
+        : string;
+} & { _: string[] };
+
+function convert(name: string, spec: OptSpec, raw: string): string | number {
+  if (spec.kind === 'number' || spec.kind === 'int') {
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v) || (spec.kind === 'int' && !Number.isInteger(v))) {
+      throw new UsageError(`--${name} expects ${spec.kind === 'int' ? 'an integer' : 'a number'}, got '${raw}'`, { field: name });
+    }
+    return v;
+  }
+  return raw;
+}
+
+export function parseArgs<T extends OptTable>(argv: string[], table: T, command = 'lion'): Parsed<T> {
+  const out: Record<string, unknown> = { _: [] as string[] };
+  const shortMap = new Map<string, string>();
+  for (const [name, spec] of Object.entries(table)) {
+    if (spec.short) shortMap.set(spec.short, name);
+    if (spec.multiple) out[name] = [];
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    let name: string | undefined;
+    let inline: string | undefined;
+    if (a.startsWith('--') && a.length > 2) {
+      const eq = a.indexOf('=');
+      name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+      inline = eq >= 0 ? a.slice(eq + 1) : undefined;
+    } else if (a.startsWith('-') && a.length > 1 && !/^-\d/.test(a)) {
+      name = shortMap.get(a.slice(1));
+      if (!name) throw new UsageError(`${command}: unknown option '${a}'`, { hint: `run \`lion help ${command}\`` });
+    } else {
+      (out._ as string[]).push(a);
+      continue;
+    }
+    const spec = table[name];
+    if (!spec) throw new UsageError(`${command}: unknown option '--${name}'`, { hint: `run \`lion help ${command}\`` });
+    let value: string | number | boolean;
+    if (spec.kind === 'boolean') {
+      if (inline === undefined) value = true;
+      else if (inline === 'true' || inline === '1') value = true;
+      else if (inline === 'false' || inline === '0') value = false;
+      else throw new UsageError(`--${name} is a switch; got '=${inline}'`, { field: name });
+    } else {
+      const raw = inline ?? argv[++i];
+      if (raw === undefined) throw new UsageError(`${command}: --${name} needs a value`, { field: name });
+      value = convert(name, spec, raw);
+    }
+    if (spec.multiple) (out[name] as unknown[]).push(value);
+    else out[name] = value;
+  }
+  for (const [name, spec] of Object.entries(table)) {
+    if (out[name] === undefined || (spec.multiple && (out[name] as unknown[]).length === 0 && spec.required)) {
+      if (spec.required) throw new UsageError(`${command}: --${name} is required (${spec.help})`, { field: name });
+      if (spec.default !== undefined) out[name] = spec.default;
+      else if (spec.kind === 'boolean') out[name] = false;
+    }
+  }
+  return out as Parsed<T>;
+}
+
+/** Render an option table for `lion help <command>`. */
+export function formatHelp(command: string, summary: string, table: OptTable, usage?: string): string {
+  const lines = [`lion ${command}: ${summary}`, ''];
+  if (usage) lines.push(`usage: ${usage}`, '');
+  const rows = Object.entries(table).map(([name, s]) => {
+    const flag = `${s.short ? `-${s.short}, ` : ''}--${name}${s.kind === 'boolean' ? '' : ` <${s.kind}>`}`;
+    const extra = [s.required ? 'required' : '', s.multiple ? 'repeatable' : '', s.default !== undefined ? `default ${s.default}` : '']
+      .filter(Boolean).join(', ');
+    return [flag, `${s.help}${extra ? ` (${extra})` : ''}`] as const;
+  });
+  const w = Math.max(0, ...rows.map((r) => r[0].length));
+  for (const [f, h] of rows) lines.push(`  ${f.padEnd(w)}  ${h}`);
+  return lines.join('\n');
+}

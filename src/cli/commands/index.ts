@@ -1,0 +1,7 @@
+/**
+ * The command registry: one import and one entry per command module. Keep this list sorted by name.
+ */
+import type { Command } from '../command.js';
+
+export const commands: Command[] = [
+];

@@ -1,0 +1,83 @@
+/**
+ * Atomic file output: everything Lion writes that must not be seen half-done (indexes, checkpoints, runs)
+ * goes to `<path>.tmp-<pid>-<n>` first and is renamed into place only once it is complete and flushed.
+ * A failure removes the temporary file and leaves any earlier version of `path` untouched.
+ */
+import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+
+let counter = 0;
+function tempName(path: string): string {
+  counter += 1;
+  return `${path}.tmp-${process.pid}-${counter}`;
+}
+
+/** Write `data` to `path` atomically (temp file, fsync, rename). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await fsp.mkdir(dirname(path), { recursive: true });
+  const tmp = tempName(path);
+  try {
+    const fh = await fsp.open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, path);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** A stream to a temporary file that becomes `path` on `commit()` and disappears on `abort()`. */
+export interface AtomicStream {
+  stream: WriteStream;
+  write(chunk: string | Uint8Array): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export async function openAtomic(path: string): Promise<AtomicStream> {
+  await fsp.mkdir(dirname(path), { recursive: true });
+  const tmp = tempName(path);
+  const stream = createWriteStream(tmp);
+  await new Promise<void>((res, rej) => { stream.once('open', () => res()); stream.once('error', rej); });
+  let done = false;
+  const write = (chunk: string | Uint8Array) =>
+    new Promise<void>((res, rej) => {
+      if (stream.write(chunk)) res();
+      else { stream.once('drain', res); stream.once('error', rej); }
+    });
+  const close = () => new Promise<void>((res, rej) => { stream.end((err?: Error | null) => (err ? rej(err) : res())); });
+  return {
+    stream,
+    write,
+    async commit() {
+      if (done) return;
+      done = true;
+      await close();
+      await fsp.rename(tmp, path);
+    },
+    async abort() {
+      if (done) return;
+      done = true;
+      try { await close(); } catch { /* already broken */ }
+      await fsp.rm(tmp, { force: true });
+    },
+  };
+}
+
+/** Run `fn` with an atomic stream to `path`; commits on success, aborts (and rethrows) on failure. */
+export async function withAtomicWrite<T>(path: string, fn: (out: AtomicStream) => Promise<T>): Promise<T> {
+  const out = await openAtomic(path);
+  try {
+    const r = await fn(out);
+    await out.commit();
+    return r;
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+}

@@ -1,0 +1,31 @@
+import { strict as assert } from 'node:assert';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'node:test';
+import { withAtomicWrite, writeFileAtomic } from '../../src/util/atomic.js';
+import { tempDir } from '../helpers.js';
+
+test('writeFileAtomic replaces the file and leaves no temp files', async () => {
+  const d = tempDir();
+  const p = join(d, 'a.txt');
+  await writeFileAtomic(p, 'one');
+  await writeFileAtomic(p, 'two');
+  assert.equal(readFileSync(p, 'utf8'), 'two');
+  assert.deepEqual(readdirSync(d), ['a.txt']);
+});
+
+test('a failed atomic write keeps the previous version and removes the temp file', async () => {
+  const d = tempDir();
+  const p = join(d, 'idx.bin');
+  await writeFileAtomic(p, 'good');
+  await assert.rejects(
+    withAtomicWrite(p, async (out) => {
+      await out.write('partial');
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  assert.equal(readFileSync(p, 'utf8'), 'good');
+  assert.deepEqual(readdirSync(d), ['idx.bin']);
+  assert.ok(existsSync(p));
+});
