@@ -13,3 +13,5 @@ export * from './errors.js';
 export * from './types.js';
 export { DEFAULTS } from './defaults.js';
 export { writeFileAtomic, openAtomic, withAtomicWrite } from './util/atomic.js';
+export { getKernels, ref as refKernels, loadNative, ropeInvFreq, ropeTables, ropeScalingFromConfig } from './kernels/index.js';
+export type { Kernels, RopeScaling } from './kernels/index.js';
