@@ -72,6 +72,41 @@ def case(name, kind, B, n, D, sparse, seed, lq=0.0, ld=0.0):
     return out
 
 
+def adamw_case():
+    """Three AdamW steps with global-norm clipping at 1.0, weight decay 0.01, float32 as training runs."""
+    g = torch.Generator().manual_seed(11)
+    shapes = {'a': (3, 4), 'b': (5,)}
+    params = {k: torch.randn(*s, generator=g).requires_grad_(True) for k, s in shapes.items()}
+    init = {k: p.detach().flatten().tolist() for k, p in params.items()}
+    opt = torch.optim.AdamW(list(params.values()), lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
+    steps = []
+    for t, lr in enumerate([1e-3, 5e-4, 2e-4]):
+        for group in opt.param_groups:
+            group['lr'] = lr
+        grads = {k: torch.randn(*s, generator=g) * (3.0 if t == 0 else 0.1) for k, s in shapes.items()}
+        for k, p in params.items():
+            p.grad = grads[k].clone()
+        norm = torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0).item()
+        opt.step()
+        steps.append({'lr': lr, 'grads': {k: v.flatten().tolist() for k, v in grads.items()}, 'norm': norm,
+                      'after': {k: p.detach().flatten().tolist() for k, p in params.items()}})
+    return {'generator': 'scripts/make_golden_losses.py', 'weightDecay': 0.01, 'maxNorm': 1.0, 'init': init, 'steps': steps}
+
+
+def mntp_case():
+    """Shifted causal-LM cross-entropy over masked positions (LlamaForCausalLM.forward with labels)."""
+    g = torch.Generator().manual_seed(12)
+    B, T, V = 2, 6, 7
+    logits = f32(torch.randn(B, T, V, generator=g, dtype=torch.float64) * 2).requires_grad_(True)
+    labels = torch.full((B, T), -100, dtype=torch.long)
+    for b, t, y in [(0, 1, 3), (0, 4, 6), (1, 2, 0), (1, 3, 5), (1, 5, 2), (0, 0, 4)]:
+        labels[b, t] = y
+    loss = F.cross_entropy(logits[:, :-1, :].reshape(-1, V), labels[:, 1:].reshape(-1), ignore_index=-100)
+    loss.backward()
+    return {'B': B, 'T': T, 'V': V, 'logits': logits.detach().flatten().tolist(), 'labels': labels.flatten().tolist(),
+            'loss': loss.item(), 'dlogits': logits.grad.flatten().tolist()}
+
+
 def main():
     torch.manual_seed(0)
     cases = [
@@ -86,6 +121,10 @@ def main():
         case('clkd-sparse-flops', 'clkd', 2, 2, 11, True, 9, 0.05, 0.04),
     ]
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(os.path.join(os.path.dirname(OUT), 'adamw.json'), 'w') as f:
+        json.dump(adamw_case(), f)
+    with open(os.path.join(os.path.dirname(OUT), 'mntp.json'), 'w') as f:
+        json.dump(mntp_case(), f)
     with open(OUT, 'w') as f:
         json.dump({'generator': 'scripts/make_golden_losses.py', 'torch': torch.__version__, 'cases': cases}, f)
     print(f'wrote {len(cases)} cases to {os.path.normpath(OUT)}')
