@@ -1,8 +1,8 @@
 /**
  * Retrieval training losses on representations, forward and backward (spec §3).
  *
- * Every loss here takes query reps `q` (B, D) and context reps `c` (Nc, D) as dense row-major float32 rows —
- * for sparse retrievers D = V (the vocabulary) and most entries are exactly 0 — and returns the loss value.
+ * Every loss here takes query reps `q` (B, dim) and context reps `c` (Nc, dim) as dense row-major float32 rows —
+ * for sparse retrievers dim = V (the vocabulary) and most entries are exactly 0 — and returns the loss value.
  * Given a `grads` target it also ADDS (`+=`) `weight · ∂loss/∂q` and `weight · ∂loss/∂c` into `grads.dq` and
  * `grads.dc`, so the ranking loss, the FLOPS terms and the 1/A of gradient accumulation all land in one pair of
  * buffers that the encoder's backward pass then reads.
@@ -19,13 +19,14 @@
  *   FLOPS = Σ_v (mean_i |R_iv|)²                                                      (sparse only)
  *
  * Numerics: dot products and softmaxes accumulate in float64 (JS numbers); the B×Nc score matrix is float64.
- * Memory: nothing of size D is allocated except one float64 scratch row; the GEMMs are the `Gemm` seam below
+ * Memory: nothing of size dim is allocated except one float64 scratch row; the GEMMs are the `Gemm` seam below
  * (plain TypeScript here; a native matmul can be passed in). With V = 128,256 and 28 queries × 17 contexts the
  * reps alone are (28 + 476) × 128,256 × 4 B ≈ 259 MB, and their gradients as much again.
  *
  * Golden values: scripts/make_golden_losses.py (PyTorch) → test/fixtures/golden-losses/.
  */
 import { ShapeError, UsageError } from '../errors.js';
+import type { Kernels } from '../kernels/types.js';
 
 /** The three products a loss needs. Implementations must accumulate in at least float32. */
 export interface Gemm {
@@ -80,24 +81,41 @@ export const tsGemm: Gemm = {
   },
 };
 
+/**
+ * The loss GEMMs on a `Kernels` backend (float32 products; the native one is ~30× the TypeScript loops). The
+ * small (B, Nc) score matrices are converted between float64 and float32 at the seam.
+ */
+export function gemmFromKernels(k: Pick<Kernels, 'gemm'>): Gemm {
+  const to32 = (g: Float64Array) => Float32Array.from(g);
+  return {
+    abt(out, a, b, M, N, K) {
+      const c = new Float32Array(M * N);
+      k.gemm(c, a, b, M, N, K, false, true, 1, 0);
+      out.set(c);
+    },
+    addGB(out, g, b, M, N, K, w) { k.gemm(out, to32(g), b, M, K, N, false, false, w, 1); },
+    addGtA(out, g, a, M, N, K, w) { k.gemm(out, to32(g), a, N, K, M, true, false, w, 1); },
+  };
+}
+
 /** Query and context representations of one micro-batch. */
 export interface RepBatch {
-  q: Float32Array; // (B, D)
-  c: Float32Array; // (Nc, D), Nc = B·(1+n), layout in the file comment
+  q: Float32Array; // (B, dim)
+  c: Float32Array; // (Nc, dim), Nc = B·(1+n), layout in the file comment
   /** Queries. */
   B: number;
   /** Hard negatives per query. */
   n: number;
   /** Representation width (V for sparse, C for dense). */
-  D: number;
+  dim: number;
   /** Score scale: 1 for sparse, 1/τ for dense. */
   scale: number;
 }
 
 /** Gradient targets, accumulated with `+=`. */
 export interface RepGrads {
-  dq: Float32Array; // (B, D)
-  dc: Float32Array; // (Nc, D)
+  dq: Float32Array; // (B, dim)
+  dc: Float32Array; // (Nc, dim)
 }
 
 /** Row of query i's j-th own context (j = 0 the positive, j ≥ 1 its (j−1)-th negative). */
@@ -107,9 +125,9 @@ export function ownContextRow(B: number, n: number, i: number, j: number): numbe
 
 function check(r: RepBatch, grads: RepGrads | null | undefined): number {
   const Nc = r.B * (1 + r.n);
-  if (!(r.B > 0) || r.n < 0 || !(r.D > 0)) throw new UsageError(`loss: bad sizes B=${r.B} n=${r.n} D=${r.D}`);
-  if (r.q.length !== r.B * r.D) throw new ShapeError(`loss: q has ${r.q.length} values, expected B·D = ${r.B * r.D}`, { field: 'q' });
-  if (r.c.length !== Nc * r.D) throw new ShapeError(`loss: c has ${r.c.length} values, expected B(1+n)·D = ${Nc * r.D}`, { field: 'c' });
+  if (!(r.B > 0) || r.n < 0 || !(r.dim > 0)) throw new UsageError(`loss: bad sizes B=${r.B} n=${r.n} dim=${r.dim}`);
+  if (r.q.length !== r.B * r.dim) throw new ShapeError(`loss: q has ${r.q.length} values, expected B·dim = ${r.B * r.dim}`, { field: 'q' });
+  if (r.c.length !== Nc * r.dim) throw new ShapeError(`loss: c has ${r.c.length} values, expected B(1+n)·dim = ${Nc * r.dim}`, { field: 'c' });
   if (grads && (grads.dq.length !== r.q.length || grads.dc.length !== r.c.length)) {
     throw new ShapeError('loss: gradient buffers must match q and c', { field: 'grads' });
   }
@@ -130,8 +148,8 @@ function logSumExp(xs: Float64Array, o: number, len: number): number {
  * scale). Returns the mean cross-entropy with label i for query i.
  */
 function infoNceScores(r: RepBatch, Nc: number, S: Float64Array, dS: Float64Array | null, gemm: Gemm): number {
-  const { B, D, scale } = r;
-  gemm.abt(S, r.q, r.c, B, Nc, D);
+  const { B, dim, scale } = r;
+  gemm.abt(S, r.q, r.c, B, Nc, dim);
   for (let k = 0; k < S.length; k++) S[k] *= scale;
   let loss = 0;
   for (let i = 0; i < B; i++) {
@@ -149,13 +167,13 @@ function infoNceScores(r: RepBatch, Nc: number, S: Float64Array, dS: Float64Arra
 /** Push ∂L/∂S (B, Nc) back through S = scale · q cᵀ into the rep gradients, times `weight`. */
 function backScores(r: RepBatch, Nc: number, dS: Float64Array, grads: RepGrads, weight: number, gemm: Gemm): void {
   const w = weight * r.scale;
-  gemm.addGB(grads.dq, dS, r.c, r.B, Nc, r.D, w); // dq += w · dS · c
-  gemm.addGtA(grads.dc, dS, r.q, r.B, Nc, r.D, w); // dc += w · dSᵀ · q
+  gemm.addGB(grads.dq, dS, r.c, r.B, Nc, r.dim, w); // dq += w · dS · c
+  gemm.addGtA(grads.dc, dS, r.q, r.B, Nc, r.dim, w); // dc += w · dSᵀ · q
 }
 
 /**
  * CL: InfoNCE over every context of the batch (spec §3.1).
- * @example const l = infoNCE({ q, c, B: 2, n: 16, D: V, scale: 1 }, { dq, dc });
+ * @example const l = infoNCE({ q, c, B: 2, n: 16, dim: V, scale: 1 }, { dq, dc });
  */
 export function infoNCE(r: RepBatch, grads: RepGrads | null = null, weight = 1, gemm: Gemm = tsGemm): number {
   const Nc = check(r, grads);
@@ -175,19 +193,19 @@ export function marginMSE(
 ): number {
   if (r.n !== 1) throw new UsageError(`MarginMSE takes exactly one negative per query, got n=${r.n}`);
   check(r, grads);
-  const { B, D, scale, q, c } = r;
+  const { B, dim, scale, q, c } = r;
   if (teacherMargin.length !== B) throw new ShapeError(`MarginMSE: ${teacherMargin.length} teacher margins for ${B} queries`);
   let loss = 0;
   for (let i = 0; i < B; i++) {
-    const qo = i * D, po = i * D, no = (B + i) * D;
+    const qo = i * dim, po = i * dim, no = (B + i) * dim;
     let sp = 0, sn = 0;
-    for (let k = 0; k < D; k++) { sp += q[qo + k]! * c[po + k]!; sn += q[qo + k]! * c[no + k]!; }
+    for (let k = 0; k < dim; k++) { sp += q[qo + k]! * c[po + k]!; sn += q[qo + k]! * c[no + k]!; }
     const diff = scale * (sp - sn) - teacherMargin[i]!;
     loss += diff * diff;
     if (grads) {
       const g = (weight * 2 * diff * scale) / B; // ∂L/∂(q·d⁺) = g, ∂L/∂(q·d⁻) = −g
       if (g === 0) continue;
-      for (let k = 0; k < D; k++) {
+      for (let k = 0; k < dim; k++) {
         const qk = q[qo + k]!;
         grads.dq[qo + k] += g * (c[po + k]! - c[no + k]!);
         grads.dc[po + k] += g * qk;
@@ -243,22 +261,22 @@ export function clKd(
 }
 
 /**
- * FLOPS regulariser Σ_v (mean_i |R_iv|)² over N rows of width D (spec §3.4). Adds `weight · ∂/∂R` into `dR`
+ * FLOPS regulariser Σ_v (mean_i |R_iv|)² over N rows of width dim (spec §3.4). Adds `weight · ∂/∂R` into `dR`
  * (∂/∂R_iv = 2·mean_v·sign(R_iv)/N, sign(0) = 0 as torch's abs).
  */
-export function flops(R: Float32Array, N: number, D: number, dR: Float32Array | null = null, weight = 1): number {
-  if (R.length !== N * D) throw new ShapeError(`FLOPS: ${R.length} values for ${N}×${D}`);
-  const mean = new Float64Array(D);
+export function flops(R: Float32Array, N: number, dim: number, dR: Float32Array | null = null, weight = 1): number {
+  if (R.length !== N * dim) throw new ShapeError(`FLOPS: ${R.length} values for ${N}×${dim}`);
+  const mean = new Float64Array(dim);
   for (let i = 0; i < N; i++) {
-    const o = i * D;
-    for (let v = 0; v < D; v++) mean[v] += Math.abs(R[o + v]!);
+    const o = i * dim;
+    for (let v = 0; v < dim; v++) mean[v] += Math.abs(R[o + v]!);
   }
   let f = 0;
-  for (let v = 0; v < D; v++) { mean[v] /= N; f += mean[v]! * mean[v]!; }
+  for (let v = 0; v < dim; v++) { mean[v] /= N; f += mean[v]! * mean[v]!; }
   if (dR && weight !== 0) {
     for (let i = 0; i < N; i++) {
-      const o = i * D;
-      for (let v = 0; v < D; v++) {
+      const o = i * dim;
+      for (let v = 0; v < dim; v++) {
         const x = R[o + v]!;
         if (x !== 0) dR[o + v] += (weight * 2 * mean[v]! * Math.sign(x)) / N;
       }
@@ -268,9 +286,9 @@ export function flops(R: Float32Array, N: number, D: number, dR: Float32Array | 
 }
 
 /** Mean number of non-zero entries per row (the sparsity statistic logged in training). */
-export function meanNonZeros(R: Float32Array, N: number, D: number): number {
+export function meanNonZeros(R: Float32Array, N: number, dim: number): number {
   let nz = 0;
-  for (let k = 0; k < N * D; k++) if (R[k] !== 0) nz++;
+  for (let k = 0; k < N * dim; k++) if (R[k] !== 0) nz++;
   return N > 0 ? nz / N : 0;
 }
 
@@ -316,15 +334,15 @@ export function retrievalLoss(
     const t = clKd(r, teacher.scores, grads, w, gemm);
     rank = t.loss; cl = t.cl; kl = t.kl;
   }
-  const { B, D } = r;
-  const fq = flops(r.q, B, D, grads ? grads.dq : null, w * lq);
+  const { B, dim } = r;
+  const fq = flops(r.q, B, dim, grads ? grads.dq : null, w * lq);
   let fd: number;
   if (objective === 'kd') {
-    const half = B * D;
+    const half = B * dim;
     const dcP = grads ? grads.dc.subarray(0, half) : null, dcN = grads ? grads.dc.subarray(half) : null;
-    fd = (flops(r.c.subarray(0, half), B, D, dcP, (w * ld) / 2) + flops(r.c.subarray(half), B, D, dcN, (w * ld) / 2)) / 2;
+    fd = (flops(r.c.subarray(0, half), B, dim, dcP, (w * ld) / 2) + flops(r.c.subarray(half), B, dim, dcN, (w * ld) / 2)) / 2;
   } else {
-    fd = flops(r.c, B * (1 + r.n), D, grads ? grads.dc : null, w * ld);
+    fd = flops(r.c, B * (1 + r.n), dim, grads ? grads.dc : null, w * ld);
   }
   const out: RetrievalLossTerms = { loss: rank + lq * fq + ld * fd, rank, flopsQ: fq, flopsD: fd };
   if (cl !== undefined) { out.cl = cl; out.kl = kl; }

@@ -31,7 +31,7 @@ const objectiveOf = { cl: 'cl', kd: 'kd', clkd: 'cl+kd' } as const satisfies Rec
 
 for (const g of golden.cases) {
   test(`${g.name} matches PyTorch (loss and gradients)`, () => {
-    const r: RepBatch = { q: Float32Array.from(g.q), c: Float32Array.from(g.c), B: g.B, n: g.n, D: g.D, scale: g.scale };
+    const r: RepBatch = { q: Float32Array.from(g.q), c: Float32Array.from(g.c), B: g.B, n: g.n, dim: g.D, scale: g.scale };
     const grads = { dq: new Float32Array(r.q.length), dc: new Float32Array(r.c.length) };
     const teacher = { margin: g.teacherMargin && Float64Array.from(g.teacherMargin), scores: g.teacher && Float64Array.from(g.teacher) };
     const t = retrievalLoss(objectiveOf[g.kind], r, teacher, grads, { lambdaQ: g.lambdaQ, lambdaD: g.lambdaD });
@@ -52,17 +52,17 @@ function rand(seed: number): () => number {
 
 test('finite differences agree with the analytic gradients of every loss', () => {
   const rnd = rand(42);
-  const B = 2, n = 2, D = 5;
+  const B = 2, n = 2, dim = 5;
   const mk = (len: number) => Float32Array.from({ length: len }, () => rnd());
-  const q = mk(B * D), c = mk(B * (1 + n) * D);
+  const q = mk(B * dim), c = mk(B * (1 + n) * dim);
   const teacher = Float64Array.from({ length: B * (1 + n) }, () => rnd() * 4);
   const fns: Array<[string, (r: RepBatch, g: { dq: Float32Array; dc: Float32Array } | null) => number]> = [
     ['infoNCE', (r, gr) => infoNCE(r, gr)],
     ['clKd', (r, gr) => clKd(r, teacher, gr).loss],
-    ['flops(c)', (r, gr) => flops(r.c, B * (1 + n), D, gr ? gr.dc : null)],
+    ['flops(c)', (r, gr) => flops(r.c, B * (1 + n), dim, gr ? gr.dc : null)],
   ];
   for (const [name, f] of fns) {
-    const r: RepBatch = { q: q.slice(), c: c.slice(), B, n, D, scale: 3 };
+    const r: RepBatch = { q: q.slice(), c: c.slice(), B, n, dim, scale: 3 };
     const gr = { dq: new Float32Array(q.length), dc: new Float32Array(c.length) };
     f(r, gr);
     for (const [buf, grad, label] of [[r.q, gr.dq, 'q'], [r.c, gr.dc, 'c']] as const) {
@@ -81,7 +81,7 @@ test('finite differences agree with the analytic gradients of every loss', () =>
 
 test('gradients accumulate into the buffers and scale with the weight', () => {
   const g = golden.cases.find((x) => x.name === 'cl-dense')!;
-  const r: RepBatch = { q: Float32Array.from(g.q), c: Float32Array.from(g.c), B: g.B, n: g.n, D: g.D, scale: g.scale };
+  const r: RepBatch = { q: Float32Array.from(g.q), c: Float32Array.from(g.c), B: g.B, n: g.n, dim: g.D, scale: g.scale };
   const grads = { dq: new Float32Array(r.q.length), dc: new Float32Array(r.c.length) };
   infoNCE(r, grads, 0.5);
   infoNCE(r, grads, 0.5);
@@ -89,9 +89,9 @@ test('gradients accumulate into the buffers and scale with the weight', () => {
 });
 
 test('MarginMSE rejects more than one negative and a wrong teacher length', () => {
-  const r: RepBatch = { q: new Float32Array(4), c: new Float32Array(12), B: 2, n: 2, D: 2, scale: 1 };
+  const r: RepBatch = { q: new Float32Array(4), c: new Float32Array(12), B: 2, n: 2, dim: 2, scale: 1 };
   assert.throws(() => marginMSE(r, new Float32Array(2)), /one negative/);
-  const r1: RepBatch = { q: new Float32Array(4), c: new Float32Array(8), B: 2, n: 1, D: 2, scale: 1 };
+  const r1: RepBatch = { q: new Float32Array(4), c: new Float32Array(8), B: 2, n: 1, dim: 2, scale: 1 };
   assert.throws(() => marginMSE(r1, new Float32Array(3)), /teacher margins/);
   assert.throws(() => retrievalLoss('kd', r1, {}, null), /teacher scores/);
   assert.throws(() => infoNCE({ ...r, c: new Float32Array(5) }), /expected B\(1\+n\)/);
@@ -100,4 +100,16 @@ test('MarginMSE rejects more than one negative and a wrong teacher length', () =
 test('context layout: positives first, then each query\'s negatives contiguously', () => {
   assert.deepEqual([0, 1, 2].map((j) => ownContextRow(3, 2, 1, j)), [1, 5, 6]);
   assert.equal(meanNonZeros(Float32Array.from([0, 1, 0, 2, 3, 0]), 2, 3), 1.5);
+});
+
+test('the kernel-backed GEMM seam gives the same losses and gradients as the TypeScript loops', async () => {
+  const { ref } = await import('../../src/kernels/ref/index.js');
+  const { gemmFromKernels } = await import('../../src/train/losses.js');
+  const g = golden.cases.find((x) => x.name === 'clkd-sparse-flops')!;
+  const r: RepBatch = { q: Float32Array.from(g.q), c: Float32Array.from(g.c), B: g.B, n: g.n, dim: g.D, scale: g.scale };
+  const grads = { dq: new Float32Array(r.q.length), dc: new Float32Array(r.c.length) };
+  const t = retrievalLoss('cl+kd', r, { scores: Float64Array.from(g.teacher!) }, grads, { lambdaQ: g.lambdaQ, lambdaD: g.lambdaD, gemm: gemmFromKernels(ref) });
+  close(t.loss, g.loss, 'loss');
+  closeArr(grads.dq, g.dq, 'dq');
+  closeArr(grads.dc, g.dc, 'dc');
 });
