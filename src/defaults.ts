@@ -11,4 +11,24 @@ export const DEFAULTS = {
   search: { k: 1000, kBeir: 100 },
   /** trec_eval's relevance level for binary measures (-l). */
   eval: { relevanceLevel: 1 },
+  /** `lion serve`: loopback only unless told otherwise; every request bounded in size, work and time. */
+  serve: {
+    host: '127.0.0.1',
+    port: 8080,
+    k: 10,
+    maxK: 1000,
+    maxQueryChars: 2000,
+    maxSparseTerms: 10_000,
+    maxBodyBytes: 1 << 20,
+    maxEvalBodyBytes: 64 << 20,
+    timeoutMs: 10_000,
+    shutdownGraceMs: 10_000,
+    /** Reciprocal rank fusion constant (Cormack et al., 2009). */
+    rrfC: 60,
+    metricsWindow: 10_000,
+    /** Evaluation view: measure shown first, randomisation trials and seed. */
+    measure: 'ndcg_cut.10',
+    randomisationTrials: 10_000,
+    seed: 42,
+  },
 } as const;

@@ -1,0 +1,156 @@
+/**
+ * Loading and saving models in Hugging Face layout: a base directory (`config.json`, `model.safetensors` or
+ * shards + `model.safetensors.index.json`) and optionally a PEFT adapter directory (spec §9 loading path:
+ * read the adapter's `base_model_name_or_path`, load the base, load A and B, merge with s = alpha/r).
+ *
+ * Every weight is read straight into its arena slot (src/io/safetensors.ts), so loading a model needs its
+ * float32 size plus a 4 MiB scratch buffer. Every expected tensor must be present with the right shape;
+ * tensors the trunk does not use are an error (a wrong architecture), except the ones listed in IGNORED.
+ */
+import { closeSync, existsSync, openSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ModelError, NotFoundError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { openCheckpoint, readTensorInto, writeSafetensors, type SafetensorsIndex, type TensorInfo } from '../io/safetensors.js';
+import { readPeftAdapter, writePeftAdapter, type AdapterLayout, type PeftAdapter } from '../io/peft.js';
+import { LlamaModel, type ModelOptions } from './llama.js';
+import { checkpointKeys, loadModelConfig, parameterSpecs, toHfConfig } from './registry.js';
+
+/** Checkpoint tensors that carry nothing the trunk needs. */
+const IGNORED = /(^|\.)rotary_emb\.inv_freq$/;
+
+export interface LoadOptions extends Omit<ModelOptions, 'lora'> {
+  /** A PEFT adapter directory to load on top of the base. */
+  adapter?: string;
+  /** Fold the adapter into the base weights after loading (inference; spec §9). Default false. */
+  merge?: boolean;
+}
+
+/** Reads tensors into the model's arena, one open file descriptor per shard. */
+function readAll(jobs: { info: TensorInfo; dst: Float32Array }[]): void {
+  const fds = new Map<string, number>();
+  try {
+    for (const { info, dst } of jobs) {
+      let fd = fds.get(info.file);
+      if (fd === undefined) { fd = openSync(info.file, 'r'); fds.set(info.file, fd); }
+      readTensorInto(info, dst, fd);
+    }
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
+  }
+}
+
+function checkShape(info: TensorInfo, want: readonly number[], name: string): void {
+  if (info.shape.length !== want.length || info.shape.some((d, i) => d !== want[i])) {
+    throw new ModelError(`tensor ${info.name} has shape [${info.shape.join(', ')}], config.json implies [${want.join(', ')}] for ${name}`,
+      { file: info.file, field: info.name });
+  }
+}
+
+/** Base weights of `model` from checkpoint `ckpt` (found in directory `dir`). */
+function loadBase(model: LlamaModel, ckpt: SafetensorsIndex, dir: string): void {
+  const used = new Set<string>();
+  const jobs: { info: TensorInfo; dst: Float32Array }[] = [];
+  const withHead = model.weights.has('lm_head.weight');
+  for (const spec of parameterSpecs(model.config, withHead)) {
+    const key = checkpointKeys(spec.name).find((k) => ckpt.tensors.has(k));
+    if (key === undefined) {
+      throw new ModelError(`tensor ${spec.name} (shape [${spec.shape.join(', ')}]) is missing from the checkpoint`,
+        { file: ckpt.files.length === 1 ? ckpt.files[0] : dir, field: spec.name });
+    }
+    const info = ckpt.tensors.get(key)!;
+    checkShape(info, spec.shape, spec.name);
+    used.add(key);
+    jobs.push({ info, dst: model.param(spec.name) });
+  }
+  for (const [key, info] of ckpt.tensors) {
+    if (used.has(key) || IGNORED.test(key)) continue;
+    // a tied or headless model may meet an lm_head it does not use
+    if (key === 'lm_head.weight' && (model.config.tieWordEmbeddings || !withHead)) continue;
+    throw new ModelError(`tensor ${key} is not part of a ${model.config.modelType} model with this config.json`, { file: info.file, field: key });
+  }
+  readAll(jobs);
+}
+
+/** Loads the adapter's A and B matrices into a model built with the adapter's LoRA config. */
+export function loadAdapterInto(model: LlamaModel, adapter: PeftAdapter): void {
+  const jobs: { info: TensorInfo; dst: Float32Array }[] = [];
+  const want = new Set<string>();
+  for (const p of model.parameters()) {
+    if (!p.name.includes('.lora_')) continue;
+    want.add(p.name);
+    const info = adapter.tensors.get(p.name);
+    if (!info) throw new ModelError(`LoRA tensor ${p.name} is missing from the adapter`, { file: join(adapter.dir, 'adapter_model.safetensors'), field: p.name });
+    checkShape(info, p.shape, p.name);
+    jobs.push({ info, dst: p.value });
+  }
+  for (const [name, info] of adapter.tensors) {
+    if (!want.has(name)) throw new ModelError(`tensor ${info.name} adapts a module this model does not have`, { file: info.file, field: info.name });
+  }
+  readAll(jobs);
+}
+
+/**
+ * Loads a model from a Hugging Face directory, optionally with a PEFT adapter on top.
+ *
+ * @example
+ * ```ts
+ * const m = loadModel('Llama-3.2-1B', { adapter: 'Lion-SP-1B-llama3-marco-mntp', merge: true });
+ * const hidden = m.forward(batch, { train: false }); // (B, T, C)
+ * ```
+ */
+export function loadModel(dir: string, opts: LoadOptions = {}): LlamaModel {
+  const config = loadModelConfig(dir);
+  const ckpt = openCheckpoint(dir);
+  const adapter = opts.adapter ? readPeftAdapter(opts.adapter) : null;
+  const merge = opts.merge ?? false;
+  const model = new LlamaModel(config, {
+    bidirectional: opts.bidirectional, withHead: opts.withHead, kernels: opts.kernels, seed: opts.seed,
+    lora: adapter?.lora ?? null, trainable: opts.trainable ?? (merge || !adapter ? 'none' : 'lora'),
+  });
+  loadBase(model, ckpt, dir);
+  if (adapter) {
+    loadAdapterInto(model, adapter);
+    if (merge) model.mergeLora();
+  }
+  return model;
+}
+
+/**
+ * The base directory an adapter names (`base_model_name_or_path`), resolved against the adapter directory
+ * when relative; `override` wins. A hub id that is not a local directory is a NotFoundError.
+ */
+export function resolveAdapterBase(adapterDir: string, override?: string): string {
+  if (override) return override;
+  const a = readPeftAdapter(adapterDir);
+  const base = a.baseModel;
+  if (!base) throw new ModelError('adapter_config.json names no base_model_name_or_path', { file: join(adapterDir, 'adapter_config.json'), field: 'base_model_name_or_path' });
+  for (const cand of isAbsolute(base) ? [base] : [resolve(adapterDir, base), resolve(base)]) {
+    if (existsSync(cand) && statSync(cand).isDirectory()) return cand;
+  }
+  throw new NotFoundError(`base model "${base}" is not a local directory`, {
+    file: join(adapterDir, 'adapter_config.json'), field: 'base_model_name_or_path',
+    hint: 'download the base model (Hugging Face layout) and pass its directory explicitly',
+  });
+}
+
+/** Loads an adapter directory together with the base it names (spec §9), merged by default. */
+export function loadAdapterModel(adapterDir: string, opts: LoadOptions & { base?: string } = {}): LlamaModel {
+  const { base, ...rest } = opts;
+  return loadModel(resolveAdapterBase(adapterDir, base), { merge: true, ...rest, adapter: adapterDir });
+}
+
+/** Writes `config.json` and `model.safetensors` (base weights; F32 or BF16) atomically into `dir`. */
+export async function saveModel(model: LlamaModel, dir: string, dtype: 'F32' | 'BF16' = 'F32'): Promise<void> {
+  const base = model.parameters().filter((p) => !p.name.includes('.lora_'));
+  await writeSafetensors(join(dir, 'model.safetensors'), base.map((p) => ({ name: p.name, shape: p.shape, data: p.value, dtype })));
+  await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(toHfConfig(model.config), null, 2) + '\n');
+}
+
+/** Writes the model's LoRA adapter in peft's layout (sparse: over …ForCausalLM; dense: over the bare model). */
+export async function saveAdapter(model: LlamaModel, dir: string, opts: { layout: AdapterLayout; baseModel: string }): Promise<void> {
+  if (!model.lora) throw new ModelError('the model has no LoRA adapter to save');
+  if (model.merged) throw new ModelError('the adapter is merged into the base; unmerge it before saving');
+  const tensors = model.parameters().filter((p) => p.name.includes('.lora_'));
+  await writePeftAdapter(dir, { ...opts, tensors, lora: model.lora, taskType: opts.layout === 'sparse' ? 'CAUSAL_LM' : null });
+}

@@ -1,0 +1,95 @@
+/**
+ * LoRA (Hu et al. 2021) as peft applies it to a Llama/Qwen2 linear layer:
+ *   y = x·Wᵀ + b + s · (dropout(x)·Aᵀ)·Bᵀ,   s = alpha / r,   A (R, in), B (out, R)
+ * on any of q/k/v/o/gate/up/down of every layer (spec §2.3: r 16, alpha 32, dropout 0.05, all seven).
+ *
+ * Tensors live in the model's weight arena under peft's names without the `base_model.model.` prefix:
+ * `model.layers.N.self_attn.q_proj.lora_A.weight` (src/io/peft.ts adds and strips the prefix). A fresh
+ * adapter is initialised as peft does: A ~ kaiming_uniform(a = √5) = U(−1/√in, 1/√in), B = 0, so the model
+ * starts equal to its base. Merging folds s·B·A into W (the released checkpoints are used merged, spec §9).
+ */
+import type { Kernels } from '../kernels/index.js';
+import { UsageError } from '../errors.js';
+import { Rng } from '../train/rng.js';
+import { layerLinears, type ModelConfig, type TensorSpec } from './registry.js';
+
+/** Linear layers LoRA can adapt, by peft's `target_modules` names. */
+export const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+export type LoraTarget = (typeof LORA_TARGETS)[number];
+
+/** LoRA hyperparameters (peft's `r`, `lora_alpha`, `lora_dropout`, `target_modules`). */
+export interface LoraConfig {
+  r: number;
+  alpha: number;
+  dropout: number;
+  targets: readonly LoraTarget[];
+}
+
+/** The scale s = alpha / r applied to B·A. */
+export function loraScale(c: LoraConfig): number {
+  return c.alpha / c.r;
+}
+
+/** Checks a LoRA config (rank ≥ 1, dropout in [0, 1), known targets). */
+export function validateLora(c: LoraConfig, where = 'LoRA config'): void {
+  if (!Number.isInteger(c.r) || c.r < 1) throw new UsageError(`${where}: r must be a positive integer (got ${c.r})`, { field: 'r' });
+  if (!(c.alpha > 0)) throw new UsageError(`${where}: alpha must be positive (got ${c.alpha})`, { field: 'lora_alpha' });
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new UsageError(`${where}: dropout must be in [0, 1) (got ${c.dropout})`, { field: 'lora_dropout' });
+  for (const t of c.targets) {
+    if (!(LORA_TARGETS as readonly string[]).includes(t)) {
+      throw new UsageError(`${where}: target module "${t}" is not one of ${LORA_TARGETS.join(', ')}`, { field: 'target_modules' });
+    }
+  }
+}
+
+/** `self_attn.q_proj` → `q_proj`. */
+export function targetOf(module: string): LoraTarget {
+  return module.slice(module.lastIndexOf('.') + 1) as LoraTarget;
+}
+
+/** Arena names of the A and B matrices adapting `model.layers.{layer}.{module}`. */
+export function loraNames(layer: number, module: string): { a: string; b: string } {
+  const base = `model.layers.${layer}.${module}`;
+  return { a: `${base}.lora_A.weight`, b: `${base}.lora_B.weight` };
+}
+
+/** The adapter's tensors: A (R, in) then B (out, R) for each targeted linear of each layer. */
+export function loraSpecs(cfg: ModelConfig, lora: LoraConfig): TensorSpec[] {
+  const specs: TensorSpec[] = [];
+  for (let l = 0; l < cfg.numLayers; l++) {
+    for (const lin of layerLinears(cfg)) {
+      if (!lora.targets.includes(targetOf(lin.module))) continue;
+      const n = loraNames(l, lin.module);
+      specs.push({ name: n.a, shape: [lora.r, lin.in] }, { name: n.b, shape: [lin.out, lora.r] });
+    }
+  }
+  return specs;
+}
+
+/** peft's initialisation: A ~ U(−1/√in, 1/√in) (kaiming_uniform with a = √5), B = 0. */
+export function initLoraPair(a: Float32Array, b: Float32Array, inFeatures: number, rng: Rng): void {
+  const bound = 1 / Math.sqrt(inFeatures);
+  for (let i = 0; i < a.length; i++) a[i] = (2 * rng.float() - 1) * bound;
+  b.fill(0);
+}
+
+/**
+ * W (out, in) += sign · s · B (out, R) · A (R, in): merge (sign 1) or unmerge (sign −1).
+ */
+export function mergePair(k: Kernels, w: Float32Array, a: Float32Array, b: Float32Array, out: number, inF: number, r: number,
+  scale: number, sign: 1 | -1): void {
+  k.gemm(w, b, a, out, inF, r, false, false, sign * scale, 1);
+}
+
+/**
+ * Inverted dropout mask: each entry is 0 with probability p, else 1/(1−p). Applied as an elementwise product.
+ */
+export function fillDropoutMask(mask: Float32Array, p: number, rng: Rng): void {
+  const keep = 1 / (1 - p);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.float() < p ? 0 : keep;
+}
+
+/** out = x ⊙ mask over N elements (dropout glue). */
+export function mulInto(out: Float32Array, x: Float32Array, mask: Float32Array, N: number): void {
+  for (let i = 0; i < N; i++) out[i] = x[i]! * mask[i]!;
+}
