@@ -1,0 +1,36 @@
+/**
+ * The dense encoder (spec §2.5): the masked mean over real tokens of the L2-normalised final hidden states
+ * (F.normalize, eps 1e-12), BOS included, NOT re-normalised (‖e‖ ≤ 1), scored by inner product. τ = 0.01 only
+ * scales scores inside the training losses. Runs on the fused `meanPoolForward`/`meanPoolBackward` kernels.
+ */
+import { ShapeError } from '../errors.js';
+import type { LlamaModel, TokenBatch } from '../model/llama.js';
+
+/** What the pooling backward pass needs from its forward pass. */
+export interface DenseForward {
+  rep: Float32Array; // (B, C)
+  norms: Float32Array; // (B, T)
+  hidden: Float32Array; // (B, T, C) view into the model's activations, valid until the next forward
+  batch: TokenBatch;
+}
+
+/** Trunk + masked mean of normalised states. `train` keeps what backward needs. */
+export function denseForward(model: LlamaModel, batch: TokenBatch, train = false): DenseForward {
+  const C = model.config.hiddenSize;
+  const { B, T } = batch;
+  const hidden = model.forward(batch, { train });
+  const rep = new Float32Array(B * C);
+  const norms = new Float32Array(B * T);
+  model.k.meanPoolForward(rep, norms, hidden, batch.mask, B, T, C);
+  return { rep, norms, hidden, batch };
+}
+
+/** Backpropagate ∂loss/∂rep (B, C) through the pooling and the trunk (gradients accumulate). */
+export function denseBackward(model: LlamaModel, f: DenseForward, drep: Float32Array): void {
+  const C = model.config.hiddenSize;
+  const { B, T } = f.batch;
+  if (drep.length !== B * C) throw new ShapeError(`dense backward: drep holds ${drep.length} values, expected B·C = ${B * C}`);
+  const dh = new Float32Array(B * T * C);
+  model.k.meanPoolBackward(dh, drep, f.hidden, f.norms, f.batch.mask, B, T, C);
+  model.backward(dh);
+}

@@ -1,0 +1,142 @@
+/**
+ * Encoding a stream of texts with a sparse or dense encoder, in input order, with bounded memory: records are
+ * read in windows, each window is tokenised, bucketed by length (`lengthBatches`), encoded batch by batch and
+ * yielded back in input order. Memory is one window of token ids plus one batch's activations and reps
+ * ((B, V) floats for sparse), whatever the corpus size or vocabulary.
+ *
+ * `encodeToFile` is what `lion encode` runs: it selects this process's share of a corpus (`shard` i of N takes
+ * records i, i+N, i+2N, … as the reference's DistributedSampler, without its padding duplicates) and writes
+ * sparse JSONL, a sparse binary shard or a dense binary shard through src/io/vectors.ts.
+ */
+import { UsageError } from '../errors.js';
+import { docText } from '../io/corpus.js';
+import { DenseShardWriter, SparseShardWriter, sparseToObject } from '../io/vectors.js';
+import type { LlamaModel } from '../model/llama.js';
+import type { SparseVec, TextRecord } from '../types.js';
+import { openAtomic } from '../util/atomic.js';
+import { Progress } from '../util/progress.js';
+import { lengthBatches, tokenBatch, type EncoderTokenizer } from './batch.js';
+import { denseForward } from './dense.js';
+import { sparseForward, toSparseVec } from './sparse.js';
+
+export type Paradigm = 'sparse' | 'dense';
+
+export interface EncodeOptions {
+  paradigm: Paradigm;
+  /** Tokens per text at most, BOS included (spec §2.6: 64/192 MS MARCO, 512/512 BEIR). */
+  maxLength: number;
+  /** Texts per batch at most. */
+  maxBatch: number;
+  /** Padded tokens per batch at most. */
+  maxTokens: number;
+  /** Sparse only: keep the k largest weights (0 = all non-zeros, as the paper). */
+  topK?: number;
+  /** Texts read ahead and sorted by length together. Default 32 × maxBatch. */
+  window?: number;
+}
+
+/** One encoded record. */
+export interface Encoded {
+  id: string;
+  sparse?: SparseVec;
+  dense?: Float32Array; // (C)
+}
+
+/** Encode a batch of token sequences; returns one result per sequence, in order. */
+export function encodeTokens(model: LlamaModel, seqs: number[][], padId: number, opts: EncodeOptions): Array<SparseVec | Float32Array> {
+  const batch = tokenBatch(seqs, padId, opts.maxLength);
+  if (opts.paradigm === 'sparse') {
+    const f = sparseForward(model, batch, false);
+    return seqs.map((_, b) => toSparseVec(f.rep, model.config.vocabSize, b, opts.topK ?? 0));
+  }
+  const C = model.config.hiddenSize;
+  const f = denseForward(model, batch, false);
+  return seqs.map((_, b) => f.rep.slice(b * C, (b + 1) * C));
+}
+
+/**
+ * Encode records (documents: `docText`, so BEIR titles are included) in input order.
+ * @example for await (const e of encodeRecords(model, tok, readCorpus(p), opts)) use(e.id, e.sparse);
+ */
+export async function* encodeRecords(
+  model: LlamaModel, tok: EncoderTokenizer, records: AsyncIterable<TextRecord> | Iterable<TextRecord>, opts: EncodeOptions,
+): AsyncGenerator<Encoded> {
+  if (!(opts.maxBatch >= 1) || !(opts.maxTokens >= 1)) throw new UsageError('encode: maxBatch and maxTokens must be positive');
+  const window = opts.window ?? 32 * opts.maxBatch;
+  let pending: TextRecord[] = [];
+  const flush = function* (): Generator<Encoded> {
+    const seqs = pending.map((r) => tok.encode(docText(r)).slice(0, opts.maxLength));
+    const out = new Array<Encoded>(pending.length);
+    for (const group of lengthBatches(seqs.map((s) => s.length), opts)) {
+      const reps = encodeTokens(model, group.map((i) => seqs[i]!), tok.padId, opts);
+      group.forEach((i, k) => {
+        const r = reps[k]!;
+        out[i] = r instanceof Float32Array ? { id: pending[i]!.id, dense: r } : { id: pending[i]!.id, sparse: r };
+      });
+    }
+    pending = [];
+    yield* out;
+  };
+  for await (const rec of records) {
+    pending.push(rec);
+    if (pending.length >= window) yield* flush();
+  }
+  if (pending.length > 0) yield* flush();
+}
+
+/** This process's share of a stream: records with index ≡ i (mod n). */
+export async function* shardOf<T>(it: AsyncIterable<T> | Iterable<T>, shard: { index: number; count: number }): AsyncGenerator<T> {
+  const { index, count } = shard;
+  if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(index) && index >= 0 && index < count)) {
+    throw new UsageError(`shard ${index}/${count} is not valid (need 0 ≤ i < N)`, { field: 'shard' });
+  }
+  let k = 0;
+  for await (const x of it) if (k++ % count === index) yield x;
+}
+
+/** Parse `--shard i/N`. */
+export function parseShard(s: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(s.trim());
+  if (!m) throw new UsageError(`--shard expects i/N (e.g. 0/4), got '${s}'`, { field: 'shard' });
+  const shard = { index: Number(m[1]), count: Number(m[2]) };
+  if (shard.count < 1 || shard.index >= shard.count) throw new UsageError(`--shard ${s}: need 0 ≤ i < N`, { field: 'shard' });
+  return shard;
+}
+
+export type VectorFormat = 'jsonl' | 'shard';
+
+/** Encode records into `out`: sparse JSONL or binary shard, or a dense binary shard. Returns the count. */
+export async function encodeToFile(
+  model: LlamaModel, tok: EncoderTokenizer, records: AsyncIterable<TextRecord> | Iterable<TextRecord>, out: string,
+  opts: EncodeOptions & { format?: VectorFormat; shard?: { index: number; count: number }; label?: string },
+): Promise<number> {
+  const format = opts.format ?? (opts.paradigm === 'sparse' ? 'jsonl' : 'shard');
+  if (opts.paradigm === 'dense' && format === 'jsonl') throw new UsageError('dense vectors are written as binary shards only (--format shard)');
+  const input = opts.shard ? shardOf(records, opts.shard) : records;
+  const progress = new Progress(opts.label ?? 'encode', undefined, 'texts');
+  let n = 0;
+  if (opts.paradigm === 'dense') {
+    const w = new DenseShardWriter(out, model.config.hiddenSize);
+    try {
+      for await (const e of encodeRecords(model, tok, input, opts)) { w.add([e.id], e.dense!); n++; progress.tick(); }
+      w.close();
+    } catch (e) { w.abort(); throw e; }
+  } else if (format === 'shard') {
+    const w = new SparseShardWriter(out, model.config.vocabSize);
+    try {
+      for await (const e of encodeRecords(model, tok, input, opts)) { w.add(e.id, e.sparse!); n++; progress.tick(); }
+      w.close();
+    } catch (e) { w.abort(); throw e; }
+  } else {
+    const w = await openAtomic(out);
+    try {
+      for await (const e of encodeRecords(model, tok, input, opts)) {
+        await w.write(`${JSON.stringify({ id: e.id, vector: sparseToObject(e.sparse!) })}\n`);
+        n++; progress.tick();
+      }
+      await w.commit();
+    } catch (e) { await w.abort(); throw e; }
+  }
+  progress.finish();
+  return n;
+}
