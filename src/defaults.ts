@@ -9,8 +9,8 @@ export const DEFAULTS = {
   bm25: { k1: 0.9, b: 0.4 },
   /** Retrieval depth: 1000 for MS MARCO / TREC DL, 100 for BEIR (spec §6). */
   search: { k: 1000, kBeir: 100 },
-  /** trec_eval's relevance level for binary measures (-l). */
-  eval: { relevanceLevel: 1 },
+  /** trec_eval's relevance level for binary measures (-l); Judged@k cutoff when `-m judged` has none. */
+  eval: { relevanceLevel: 1, judgedK: 10 },
   /** `lion serve`: loopback only unless told otherwise; every request bounded in size, work and time. */
   serve: {
     host: '127.0.0.1',

@@ -1,0 +1,50 @@
+/**
+ * `lion eval`: trec_eval-compatible evaluation of a run against qrels (src/eval/). Prints trec_eval's
+ * three-column text (diffable against trec_eval 10.0) or, with --json, a JSON object. Flags keep trec_eval's
+ * short names: -c, -q, -M, -l, -m, -J.
+ */
+import { DEFAULTS } from '../../defaults.js';
+import { UsageError } from '../../errors.js';
+import { evaluateFiles } from '../../eval/evaluate.js';
+import { evalToJson, formatTrecEval } from '../../eval/format.js';
+import { parseArgs, type OptTable } from '../args.js';
+import type { Command } from '../command.js';
+
+const options = {
+  qrels: { kind: 'string', help: 'qrels: TREC `qid 0 docid grade`, BEIR TSV, or JSON (or the first positional argument)' },
+  run: { kind: 'string', help: 'run: TREC 6-column, `qid docid score`, or JSON (or the second positional argument)' },
+  measure: { kind: 'string', short: 'm', multiple: true, help: 'trec_eval measure, e.g. ndcg_cut.10, P.5,10, recip_rank, official, judged.10' },
+  complete: { kind: 'boolean', short: 'c', help: 'average over every qrels topic; topics without results score 0' },
+  'per-query': { kind: 'boolean', short: 'q', help: 'also print every topic\'s values' },
+  'max-docs': { kind: 'int', short: 'M', help: 'evaluate only the first n documents of each ranking (after sorting)' },
+  level: { kind: 'int', short: 'l', default: DEFAULTS.eval.relevanceLevel, help: 'lowest grade that binary measures count as relevant' },
+  'judged-only': { kind: 'boolean', short: 'J', help: 'drop unjudged documents from the rankings first' },
+  beir: { kind: 'boolean', help: 'BEIR mode: drop docid == qid, average over queries in both run and qrels' },
+  json: { kind: 'boolean', help: 'print JSON instead of trec_eval text' },
+} satisfies OptTable;
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'evaluate a run against qrels exactly as trec_eval 10.0 does',
+  usage: 'lion eval --qrels QRELS --run RUN [-c] [-q] [-M n] [-l n] [-m measure]... [--json] [--beir]',
+  options,
+  async run(argv) {
+    const o = parseArgs(argv, options, 'eval');
+    const pos = [...o._];
+    const qrels = o.qrels ?? pos.shift();
+    const run = o.run ?? pos.shift();
+    if (!qrels || !run) throw new UsageError('eval: needs --qrels and --run (or the two files as arguments)');
+    if (pos.length) throw new UsageError(`eval: unexpected argument '${pos[0]}'`);
+    const r = await evaluateFiles(qrels, run, {
+      measures: o.measure,
+      complete: o.complete,
+      maxDocs: (o['max-docs'] as number | undefined),
+      relevanceLevel: o.level,
+      judgedOnly: o['judged-only'],
+      beir: o.beir,
+    });
+    const perQuery = o['per-query'];
+    process.stdout.write(o.json ? `${JSON.stringify(evalToJson(r, { perQuery }), null, 2)}\n` : formatTrecEval(r, { perQuery }));
+    return 0;
+  },
+};
