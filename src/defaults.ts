@@ -5,8 +5,8 @@
  */
 
 export const DEFAULTS = {
-  /** BM25, Lucene/Anserini defaults. */
-  bm25: { k1: 0.9, b: 0.4 },
+  /** BM25, Lucene/Anserini defaults; document lengths as Lucene stores them (one byte) unless exactLengths. */
+  bm25: { k1: 0.9, b: 0.4, exactLengths: false },
   /** Retrieval depth: 1000 for MS MARCO / TREC DL, 100 for BEIR (spec §6). */
   search: { k: 1000, kBeir: 100 },
   /** trec_eval's relevance level for binary measures (-l); Judged@k cutoff when `-m judged` has none. */

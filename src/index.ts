@@ -34,3 +34,16 @@ export { MEASURES, NICKNAMES, resolveMeasures, MIN_GEO_MEAN } from './eval/measu
 export type { MeasureDef, MeasureRequest, Aggregate } from './eval/measures.js';
 export { rankRels, NONPOOL, UNJUDGED } from './eval/judge.js';
 export type { RankedRels, JudgeOptions } from './eval/judge.js';
+export { createEnglishAnalyzer, tokenizeStandard, ENGLISH_STOP_WORDS, analyzerName } from './bm25/analyzer.js';
+export type { Analyzer, AnalyzerOptions } from './bm25/analyzer.js';
+export { buildBm25Index, docIdOf, termIdOf, termOf } from './bm25/build.js';
+export type { Bm25Index, Bm25IndexMeta, BuildOptions as Bm25BuildOptions } from './bm25/build.js';
+export { readBm25Index, writeBm25Index, BM25_MAGIC, BM25_FORMAT_VERSION } from './bm25/format.js';
+export { createBm25Searcher, searchBm25, searchBm25All, queryTerms as bm25QueryTerms, topK as bm25TopK } from './bm25/search.js';
+export type { Bm25Searcher, QueryTerm as Bm25QueryTerm, SearchManyOptions as Bm25SearchOptions } from './bm25/search.js';
+export { bm25Idf, bm25TermScore, bm25NormInverse, bm25Reference, intToByte4, byte4ToInt } from './bm25/similarity.js';
+export type { Bm25Params } from './bm25/similarity.js';
+export { indexCorpusFile, searchIndexFile } from './bm25/pipeline.js';
+export type { IndexFileOptions, IndexFileResult, SearchFileOptions, SearchFileResult } from './bm25/pipeline.js';
+export { runQuickstart, formatQuickstart, bm25QuickstartSystem, shippedCranfield } from './quickstart.js';
+export type { QuickstartSystem, QuickstartRow, QuickstartResult, QuickstartOptions, QuickstartCollection } from './quickstart.js';

@@ -1,0 +1,36 @@
+/**
+ * `lion quickstart` (also `npm start`): index, search and evaluate the shipped Cranfield collection (or a
+ * BEIR folder) with every available system and print one table row per system (src/quickstart.ts).
+ */
+import { basename, resolve } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { DEFAULTS } from '../../defaults.js';
+import { formatQuickstart, runQuickstart } from '../../quickstart.js';
+import { parseArgs, type OptTable } from '../args.js';
+import type { Command } from '../command.js';
+
+const options = {
+  collection: { kind: 'string', help: 'BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); default the shipped Cranfield' },
+  k: { kind: 'int', default: DEFAULTS.search.kBeir, help: 'hits per query (at least 100)' },
+  json: { kind: 'boolean', help: 'print the result as JSON' },
+} satisfies OptTable;
+
+export const quickstartCommand: Command = {
+  name: 'quickstart',
+  summary: 'index, search and evaluate the shipped Cranfield collection end to end',
+  usage: 'lion quickstart [--collection DIR] [--json]',
+  options,
+  async run(argv) {
+    const o = parseArgs(argv, options, 'quickstart');
+    if (o._.length) throw new UsageError(`quickstart: unexpected argument '${o._[0]}'`);
+    if (o.k < 100) throw new UsageError(`--k must be at least 100 (R@100 is reported), got ${o.k}`, { field: 'k' });
+    const collection = o.collection ? { name: basename(resolve(o.collection)), dir: o.collection } : undefined;
+    const r = await runQuickstart({
+      collection,
+      k: o.k,
+      onStage: o.json ? undefined : (m) => process.stderr.write(`quickstart: ${m}\n`),
+    });
+    console.log(o.json ? JSON.stringify(r, null, 2) : formatQuickstart(r));
+    return 0;
+  },
+};
