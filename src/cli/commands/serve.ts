@@ -1,0 +1,64 @@
+/**
+ * `lion serve`: the HTTP API and web page over one or more indexes (src/server/). Runs until SIGINT or
+ * SIGTERM, then stops accepting connections, finishes the requests in flight and exits 0.
+ */
+import { DEFAULTS } from '../../defaults.js';
+import { UsageError } from '../../errors.js';
+import { serve } from '../../server/serve.js';
+import { parseArgs, type OptTable } from '../args.js';
+import type { Command } from '../command.js';
+
+const d = DEFAULTS.serve;
+
+const options = {
+  index: { kind: 'string', multiple: true, required: true, help: 'index file or folder, as PATH or NAME=PATH (repeat for several systems)' },
+  corpus: { kind: 'string', multiple: true, help: 'corpus whose titles and text the page shows (BEIR folder, corpus.jsonl or TSV)' },
+  host: { kind: 'string', default: d.host, help: 'address to listen on (0.0.0.0 exposes the server to the network)' },
+  port: { kind: 'int', default: d.port, help: 'TCP port (0 picks a free one)' },
+  k: { kind: 'int', default: d.k, help: 'results per system when a request gives no k' },
+  'max-k': { kind: 'int', default: d.maxK, help: 'largest k a request may ask for' },
+  'timeout-ms': { kind: 'int', default: d.timeoutMs, help: 'per-request deadline' },
+  files: { kind: 'string', multiple: true, help: 'folder whose qrels and runs the evaluation view may open by path (default: the current folder)' },
+  k1: { kind: 'number', default: DEFAULTS.bm25.k1, help: 'BM25 k1 for BM25 indexes' },
+  b: { kind: 'number', default: DEFAULTS.bm25.b, help: 'BM25 b for BM25 indexes' },
+} satisfies OptTable;
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve indexes over HTTP with a search and evaluation web page',
+  usage: 'lion serve --index cran=cran.lbm25 [--index ...] [--corpus test/fixtures/cranfield] [--port 8080] [--host 127.0.0.1]',
+  options,
+  async run(argv) {
+    const o = parseArgs(argv, options, 'serve');
+    if (o._.length) throw new UsageError(`serve: unexpected argument '${o._[0]}'`);
+    if (o.port < 0 || o.port > 65535) throw new UsageError(`--port must be 0..65535, got ${o.port}`, { field: 'port' });
+    if (o['max-k'] < 1) throw new UsageError('--max-k must be at least 1', { field: 'max-k' });
+    if (o.k < 1 || o.k > o['max-k']) throw new UsageError(`--k must be 1..${o['max-k']}`, { field: 'k' });
+    if (o['timeout-ms'] < 1) throw new UsageError('--timeout-ms must be at least 1', { field: 'timeout-ms' });
+    const s = await serve({
+      indexes: o.index,
+      corpus: o.corpus,
+      host: o.host,
+      port: o.port,
+      k: o.k,
+      limits: { maxK: o['max-k'] },
+      timeoutMs: o['timeout-ms'],
+      fileRoots: o.files.length ? o.files : undefined,
+      bm25: { k1: o.k1, b: o.b },
+    });
+    process.stderr.write(`lion serve: ${s.url}/ (${o.index.length} index${o.index.length === 1 ? '' : 'es'}); Ctrl-C stops\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (sig: string) => {
+        process.stderr.write(`lion serve: ${sig}: finishing ${s.metrics.inFlightCount} request(s) in flight, then exiting\n`);
+        process.off('SIGINT', onInt);
+        process.off('SIGTERM', onTerm);
+        void s.close().then(resolve);
+      };
+      const onInt = () => stop('SIGINT');
+      const onTerm = () => stop('SIGTERM');
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,31 @@
+/**
+ * `serve`: the one library call behind `lion serve` — open the named indexes and corpora, then start the
+ * HTTP server (app.ts) on them. Everything it opens is released by the returned server's `close()`.
+ */
+import { UsageError } from '../errors.js';
+import type { Bm25Params } from '../bm25/similarity.js';
+import { createLionServer, type LionServer, type ServerOptions } from './app.js';
+import { loadDocStore, openSystems } from './systems.js';
+
+export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
+  /** Index files or folders, each `path` or `name=path`. */
+  indexes: string[];
+  /** Corpora (BEIR corpus.jsonl, its folder, or a TSV collection) whose text the page shows. */
+  corpus?: string[];
+  /** BM25 parameters for BM25 indexes (default Lucene/Anserini k1 = 0.9, b = 0.4). */
+  bm25?: Partial<Bm25Params>;
+}
+
+/**
+ * Open the indexes and start serving.
+ * @example
+ * const s = await serve({ indexes: ['cran.lbm25'], corpus: ['test/fixtures/cranfield'], port: 8080 });
+ * console.log(`open ${s.url}`); // … later: await s.close();
+ */
+export async function serve(opts: ServeOptions): Promise<LionServer> {
+  if (opts.indexes.length === 0) throw new UsageError('give at least one --index', { field: 'index' });
+  const systems = await openSystems(opts.indexes, opts.bm25);
+  const docs = opts.corpus && opts.corpus.length ? await loadDocStore(opts.corpus) : undefined;
+  const { indexes: _i, corpus: _c, bm25: _b, ...rest } = opts;
+  return createLionServer({ ...rest, systems, docs });
+}

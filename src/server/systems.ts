@@ -1,0 +1,159 @@
+/**
+ * Adapters from Lion's indexes to the server's `SearchSystem` contract, and `openSystems`, which opens the
+ * index files named on the command line by their magic number.
+ *
+ * BM25 as a weighted-term system. Lucene's BM25 (k1, b, float32 steps; src/bm25/similarity.ts) scores a
+ * term as `w − w / (1 + tf · normInv)` with `w = count × idf`, which is `w × tf / (tf + 1/normInv)`: a query
+ * weight times a document weight in [0, 1). So a BM25 hit explains itself exactly like a learned sparse hit:
+ * queryWeight = count × idf, docWeight = tf / (tf + k1·(1 − b + b·dl/avgdl)), contribution = the term's
+ * float32 score as the search loop computes it; the contributions sum to the hit's score. A given sparse
+ * vector `{term: weight}` names analysed index terms and its weight replaces the count, so `{"wing": 1}`
+ * and the text "wing" are the same query.
+ */
+import { open } from 'node:fs/promises';
+import { statSync, readdirSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { UsageError, NotFoundError, ArtifactError } from '../errors.js';
+import { BM25_MAGIC, readBm25Index } from '../bm25/format.js';
+import { docIdOf, termIdOf, termOf, type Bm25Index } from '../bm25/build.js';
+import { createBm25Searcher, queryTerms as bm25QueryTerms, topK, type Bm25Searcher, type QueryTerm } from '../bm25/search.js';
+import { bm25Idf, bm25TermScore, type Bm25Params } from '../bm25/similarity.js';
+import { collect, readCorpus } from '../io/corpus.js';
+import type { Hit } from '../types.js';
+import type { DocStore, Explanation, SearchSystem, SystemQuery, TermContribution, WeightedTerm } from './system.js';
+
+const f = Math.fround;
+
+function bm25Terms(s: Bm25Searcher, q: SystemQuery): QueryTerm[] {
+  if ('text' in q) return bm25QueryTerms(s, q.text);
+  if ('sparse' in q) {
+    const out: QueryTerm[] = [];
+    const ix = s.index;
+    for (const [term, w] of q.sparse) {
+      const id = termIdOf(ix, term);
+      if (id < 0 || w === 0) continue;
+      const df = ix.postingOffsets[id + 1]! - ix.postingOffsets[id]!;
+      out.push({ term: id, weight: f(w * bm25Idf(ix.docCount, df)) });
+    }
+    return out;
+  }
+  throw new UsageError('a BM25 index cannot be searched with a dense vector', { field: 'dense' });
+}
+
+/** Position of document `d` in term `t`'s postings (ascending), or -1: binary search. */
+function postingOf(ix: Bm25Index, t: number, d: number): number {
+  let lo = ix.postingOffsets[t]!;
+  let hi = ix.postingOffsets[t + 1]! - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = ix.postingDocs[mid]!;
+    if (v === d) return mid;
+    if (v < d) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * Wrap a BM25 index as a search system.
+ * @example const sys = bm25System('bm25', await readBm25Index('cran.lbm25'));
+ */
+export function bm25System(name: string, index: Bm25Index, params: Partial<Bm25Params> = {}, description = ''): SearchSystem {
+  const s = createBm25Searcher(index, params);
+  let docNumbers: Map<string, number> | undefined; // built on the first explain
+  const docNumber = (docid: string): number | undefined => {
+    if (!docNumbers) {
+      docNumbers = new Map();
+      for (let d = 0; d < index.numDocs; d++) docNumbers.set(docIdOf(index, d), d);
+    }
+    return docNumbers.get(docid);
+  };
+  return {
+    info: {
+      name,
+      kind: 'bm25',
+      docs: index.numDocs,
+      accepts: ['text', 'sparse'],
+      description: description || `BM25 k1=${s.params.k1} b=${s.params.b}, ${index.numDocs} documents, ${index.numTerms} terms`,
+    },
+    async search(q, k): Promise<Hit[]> {
+      const { docs, scores } = topK(s, bm25Terms(s, q), k);
+      const hits: Hit[] = new Array(docs.length);
+      for (let i = 0; i < docs.length; i++) hits[i] = { docid: docIdOf(index, docs[i]!), score: scores[i]! };
+      return hits;
+    },
+    async queryTerms(q): Promise<WeightedTerm[]> {
+      return bm25Terms(s, q).map((t) => ({ term: termOf(index, t.term), weight: t.weight })).sort((a, b) => b.weight - a.weight);
+    },
+    async explain(q, docid): Promise<Explanation | undefined> {
+      const d = docNumber(docid);
+      if (d === undefined) return undefined;
+      const terms: TermContribution[] = [];
+      let score = 0;
+      for (const t of bm25Terms(s, q)) {
+        const p = postingOf(index, t.term, d);
+        if (p < 0) continue;
+        const tf = index.postingTfs[p]!;
+        const contribution = bm25TermScore(t.weight, tf, s.normInv[d]!);
+        score += contribution;
+        terms.push({ term: termOf(index, t.term), weight: t.weight, queryWeight: t.weight, docWeight: f(tf / (tf + 1 / s.normInv[d]!)), contribution });
+      }
+      terms.sort((a, b) => b.contribution - a.contribution || (a.term < b.term ? -1 : 1));
+      return { docid, score: f(score), terms };
+    },
+  };
+}
+
+/** The index file inside `path`: the path itself, or the single index file in a folder. */
+function indexFile(path: string): string {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new NotFoundError(`no index at ${path}`, { file: path, hint: 'build one with `lion bm25 index` (or `lion index`)' });
+  }
+  if (!st.isDirectory()) return path;
+  const files = readdirSync(path).filter((n) => /\.(lbm25|lsi|ldi|idx)$/.test(n));
+  if (files.length !== 1) {
+    throw new UsageError(`${path} is a folder with ${files.length} index files; name the file itself`, { field: 'index' });
+  }
+  return join(path, files[0]!);
+}
+
+async function magicOf(file: string): Promise<string> {
+  const fh = await open(file, 'r');
+  try {
+    const b = Buffer.alloc(8);
+    await fh.read(b, 0, 8, 0);
+    return b.toString('latin1');
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Open the systems named by `specs`, each `path` or `name=path`. The kind is read from the file's magic
+ * number; the default name is the file name without its extension.
+ */
+export async function openSystems(specs: string[], bm25Params: Partial<Bm25Params> = {}): Promise<SearchSystem[]> {
+  const out: SearchSystem[] = [];
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const explicit = eq > 0 && !spec.slice(0, eq).includes('/') ? spec.slice(0, eq) : undefined;
+    const path = explicit !== undefined ? spec.slice(eq + 1) : spec;
+    const file = indexFile(path);
+    const name = explicit ?? basename(file, extname(file));
+    if (!/^[\w.-]{1,64}$/.test(name)) throw new UsageError(`system name '${name}' must be 1–64 letters, digits, '.', '_' or '-'`, { field: 'index' });
+    const magic = await magicOf(file);
+    if (magic === BM25_MAGIC) out.push(bm25System(name, await readBm25Index(file), bm25Params, `BM25 index ${file}`));
+    else throw new ArtifactError(`unknown index format (magic ${JSON.stringify(magic)})`, { file, hint: 'serve indexes built by `lion bm25 index`' });
+  }
+  return out;
+}
+
+/** Load a corpus (BEIR JSONL or TSV) into memory for display. */
+export async function loadDocStore(paths: string[]): Promise<DocStore> {
+  const m = new Map<string, { id: string; title?: string; text: string }>();
+  for (const p of paths) for (const r of await collect(readCorpus(p))) m.set(r.id, r.title === undefined ? { id: r.id, text: r.text } : { id: r.id, title: r.title, text: r.text });
+  return { get: (id) => m.get(id), size: m.size };
+}
