@@ -15,6 +15,7 @@
  * is a ModelError/ArtifactError naming the tensor and the file.
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { ArtifactError, ModelError, NotFoundError } from '../errors.js';
 import { withAtomicWrite } from '../util/atomic.js';
@@ -261,15 +262,19 @@ export async function writeSafetensors(path: string, tensors: TensorToWrite[], m
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(hjson.length));
   await withAtomicWrite(path, async (out) => {
-    await out.write(len);
-    await out.write(hjson);
+    // write with backpressure through events.once, which removes its listeners again
+    const put = async (chunk: Uint8Array): Promise<void> => {
+      if (!out.stream.write(chunk)) await once(out.stream, 'drain');
+    };
+    await put(len);
+    await put(hjson);
     for (const t of tensors) {
       const dtype = t.dtype ?? 'F32';
       if (dtype === 'F32') {
         // copy in chunks: the stream keeps a reference to what it is given
         for (let i = 0; i < t.data.length; i += SCRATCH_BYTES / 4) {
           const part = t.data.subarray(i, Math.min(t.data.length, i + SCRATCH_BYTES / 4));
-          await out.write(new Uint8Array(part.buffer.slice(part.byteOffset, part.byteOffset + part.byteLength)));
+          await put(new Uint8Array(part.buffer.slice(part.byteOffset, part.byteOffset + part.byteLength)));
         }
         continue;
       }
@@ -279,7 +284,7 @@ export async function writeSafetensors(path: string, tensors: TensorToWrite[], m
         const cnt = Math.min(per, t.data.length - i);
         const s = new Uint16Array(cnt);
         for (let j = 0; j < cnt; j++) s[j] = conv(t.data[i + j]!);
-        await out.write(new Uint8Array(s.buffer));
+        await put(new Uint8Array(s.buffer));
       }
     }
   });
