@@ -4,6 +4,9 @@
  * have results count, with it every qrels topic counts and a missing one is scored on an empty ranking (0 on
  * every measure, its num_rel still counted); queries of the run without judgements are ignored. The `all`
  * value is the sum over topics (num_ret, num_rel, num_rel_ret), exp of the mean log (gm_map), or the mean.
+ * Two trec_eval 10.0 details kept on purpose: under -c the summary num_rel counts grades > 0 over all topics
+ * whatever -l says; and where trec_eval 10.0 fails on a qrels topic without results (no -c), we average over
+ * the topics present in both, the documented meaning. docs/evaluation.md lists every parity note.
  *
  * BEIR mode reproduces beir's EvaluateRetrieval: documents whose id equals the query id are dropped first, and
  * the mean is over the queries present in both run and qrels (so `complete` cannot be combined with it).
