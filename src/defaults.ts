@@ -11,6 +11,21 @@ export const DEFAULTS = {
   search: { k: 1000, kBeir: 100 },
   /** trec_eval's relevance level for binary measures (-l); Judged@k cutoff when `-m judged` has none. */
   eval: { relevanceLevel: 1, judgedK: 10 },
+  /**
+   * Retrieval fine-tuning (spec §3, §4.1–4.2): lr 1e-4, 4 % warm-up + linear decay, clip 1.0, AdamW 0.9/0.999/1e-8,
+   * wd 0, τ 0.01 (dense), λq 0.05 / λd 0.04 (sparse, ramped over the first third), 16 negatives, lengths 64/128,
+   * LoRA r 16 / α 32 / dropout 0.05 on all seven projections, seed 45 (CL, CL+KD), 1B batch 28 × A 1.
+   */
+  train: {
+    lr: 1e-4, warmupRatio: 0.04, maxGradNorm: 1.0, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0,
+    tau: 0.01, lambdaQ: 0.05, lambdaD: 0.04, negatives: 16, queryMaxLength: 64, docMaxLength: 128,
+    batchSize: 28, gradAccum: 1, epochs: 1, seed: 45, logEvery: 50, saveEvery: 500,
+    loraR: 16, loraAlpha: 32, loraDropout: 0.05,
+  },
+  /** MNTP (spec §2.3): 20 % masking, 512-token blocks, batch 32, lr 5e-5, no warm-up, 10k steps. */
+  mntp: { probability: 0.2, blockLength: 512, batchSize: 32, lr: 5e-5, warmupRatio: 0, maxSteps: 10_000, seed: 42, logEvery: 50, saveEvery: 1000 },
+  /** Encoding: paper lengths for MS MARCO (64/192) and BEIR (512/512); batches bounded in rows and padded tokens. */
+  encode: { queryMaxLength: 64, docMaxLength: 192, beirMaxLength: 512, maxBatch: 64, maxTokens: 16_384, topK: 0 },
   /** `lion serve`: loopback only unless told otherwise; every request bounded in size, work and time. */
   serve: {
     host: '127.0.0.1',

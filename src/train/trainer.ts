@@ -1,0 +1,262 @@
+/**
+ * Retrieval fine-tuning (spec §3–§4): sparse or dense, CL / KD / CL+KD, LoRA on a frozen base (continuing an
+ * existing adapter such as the MNTP one, or a fresh r16/α32/p0.05 adapter) or full fine-tuning.
+ *
+ * One optimiser step = `gradAccum` micro-batches. A micro-batch encodes its B queries and B·(1+n) contexts in
+ * ONE padded batch through the trunk (rows [queries, positives, negatives]), so one forward and one backward
+ * serve both sides; the loss gradient w.r.t. the reps (weighted 1/A) goes back through the head and the trunk.
+ * Then: clip the global gradient norm to 1.0, AdamW at the scheduled learning rate (linear warm-up 4 %, linear
+ * decay), FLOPS weights ramped by optimiser step (schedule.ts documents the difference from the reference).
+ *
+ * Reproducibility: batches and negatives are pure functions of (seed, micro-batch index) (batching.ts); LoRA
+ * init and dropout come from the model's seeded generators, saved in checkpoints (state.ts). A killed run
+ * restarted with the same command continues from its last checkpoint and produces the same loss curve.
+ *
+ * Output directory: config.json of the run (`run_config.json`), `train_log.jsonl` (one line every `logEvery`
+ * steps: loss terms, FLOPS, mean non-zeros, lr, grad norm, throughput), `checkpoint-<step>/` + `latest.json`,
+ * and at the end the trained adapter (PEFT) or model (safetensors) with the tokenizer files.
+ */
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULTS } from '../defaults.js';
+import { UsageError } from '../errors.js';
+import { tokenBatch, type EncoderTokenizer } from '../encoders/batch.js';
+import { denseBackward, denseForward, type DenseForward } from '../encoders/dense.js';
+import type { Paradigm } from '../encoders/encode.js';
+import { sparseBackward, sparseForward, type SparseForward } from '../encoders/sparse.js';
+import type { TrainingExample } from '../io/training.js';
+import type { Kernels } from '../kernels/types.js';
+import { loadModel, saveAdapter, saveModel } from '../model/checkpoint.js';
+import { LlamaModel } from '../model/llama.js';
+import { LORA_TARGETS, type LoraConfig } from '../model/lora.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { Progress } from '../util/progress.js';
+import {
+  loadPassages, loadTrainingSet, microBatch, microBatchesPerEpoch, negativesFor, referencedIds, type BatchPlan, type TrainBatch,
+} from './batching.js';
+import { gemmFromKernels, meanNonZeros, retrievalLoss, type Objective, type RetrievalLossTerms } from './losses.js';
+import { adamwStep, clipGradNorm, type AdamWState } from './optimizer.js';
+import { flopsRampSteps, flopsWeight, lrAt } from './schedule.js';
+import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type WeightsForm } from './state.js';
+
+type Widen<T> = T extends number ? number : T extends string ? string : T extends boolean ? boolean : T;
+type TrainDefaults = { -readonly [K in keyof typeof DEFAULTS.train]: Widen<(typeof DEFAULTS.train)[K]> };
+
+/** Options of `trainRetriever`; every numeric field defaults to DEFAULTS.train (the paper's setting). */
+export interface RetrievalTrainOptions extends Partial<TrainDefaults> {
+  paradigm: Paradigm;
+  objective: Objective;
+  /** Base model directory (Hugging Face layout). */
+  model: string;
+  /** Continue training this PEFT adapter (e.g. the MNTP one, as the paper does). */
+  adapter?: string;
+  /** Full fine-tuning instead of LoRA. */
+  full?: boolean;
+  trainFile: string;
+  corpus: string;
+  output: string;
+  tokenizer: EncoderTokenizer;
+  /** Optimiser steps; default ⌊epochs · micro-batches per epoch / gradAccum⌋. */
+  maxSteps?: number;
+  /** Continue from the output directory's last checkpoint when there is one (default true). */
+  resume?: boolean;
+  kernels?: Kernels;
+  /** Called after every optimiser step (after its checkpoint, if any). */
+  onStep?: (step: number, log: StepLog) => void;
+}
+
+/** One optimiser step's statistics (averaged over its micro-batches). */
+export interface StepLog extends RetrievalLossTerms {
+  step: number;
+  epoch: number;
+  lambdaQ: number;
+  lambdaD: number;
+  /** Mean non-zeros per query / per context (sparse). */
+  nnzQ: number;
+  nnzD: number;
+  lr: number;
+  gradNorm: number;
+}
+
+export interface TrainSummary {
+  steps: number;
+  firstLoss: number;
+  lastLoss: number;
+  output: string;
+  resumedFrom?: number;
+}
+
+type Resolved = Omit<RetrievalTrainOptions, keyof TrainDefaults> & TrainDefaults;
+
+function resolveOptions(o: RetrievalTrainOptions): Resolved {
+  const r = { ...DEFAULTS.train, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as Resolved;
+  if (r.paradigm !== 'sparse' && r.paradigm !== 'dense') throw new UsageError(`--paradigm must be sparse or dense, got '${r.paradigm}'`);
+  if (!['cl', 'kd', 'cl+kd'].includes(r.objective)) throw new UsageError(`--objective must be cl, kd or cl+kd, got '${r.objective}'`);
+  for (const k of ['batchSize', 'gradAccum', 'queryMaxLength', 'docMaxLength', 'logEvery', 'saveEvery'] as const) {
+    if (!Number.isInteger(r[k]) || r[k] < 1) throw new UsageError(`${k} must be a positive integer, got ${r[k]}`, { field: k });
+  }
+  if (r.full && r.adapter) throw new UsageError('--full trains every weight; it cannot also continue an adapter (--adapter)');
+  for (const [what, p] of [['model', r.model], ['training file', r.trainFile], ['corpus', r.corpus]] as const) {
+    if (!existsSync(p)) throw new UsageError(`${what} not found: ${p}`, { file: p });
+  }
+  return r;
+}
+
+/** Build the model to train: base (+ adapter to continue | + fresh LoRA | all weights trainable). */
+function buildModel(r: Resolved): LlamaModel {
+  const withHead = r.paradigm === 'sparse';
+  const common = { withHead, kernels: r.kernels, seed: r.seed, bidirectional: true };
+  if (r.full) return loadModel(r.model, { ...common, trainable: 'all' });
+  if (r.adapter) return loadModel(r.model, { ...common, adapter: r.adapter, trainable: 'lora' });
+  // A fresh adapter: load the base, then move its weights into a model built with the LoRA config.
+  const base = loadModel(r.model, { ...common, trainable: 'none' });
+  const lora: LoraConfig = { r: r.loraR, alpha: r.loraAlpha, dropout: r.loraDropout, targets: LORA_TARGETS };
+  const model = new LlamaModel(base.config, { ...common, lora, trainable: 'lora' });
+  for (const p of base.parameters()) model.param(p.name).set(p.value);
+  return model;
+}
+
+/** Everything loaded and checked before the first step. */
+interface Prepared {
+  r: Resolved;
+  examples: TrainingExample[];
+  plan: BatchPlan;
+  totalSteps: number;
+  tokens: (text: string) => number[];
+  passages: Map<string, number[]>;
+}
+
+/** Load and validate data (all errors about files, formats and combinations surface here). */
+export async function prepareRetrievalTraining(o: RetrievalTrainOptions): Promise<Prepared> {
+  const r = resolveOptions(o);
+  const n = negativesFor(r.objective, r.negatives);
+  const examples = await loadTrainingSet(r.trainFile, r.objective, r.negatives);
+  const plan: BatchPlan = { examples: examples.length, batchSize: r.batchSize, n, seed: r.seed };
+  const perEpoch = microBatchesPerEpoch(plan);
+  const totalSteps = r.maxSteps ?? Math.floor((r.epochs * perEpoch) / r.gradAccum);
+  if (!(totalSteps >= 1)) throw new UsageError(`the run has no optimiser steps (${examples.length} examples, batch ${r.batchSize}, accumulation ${r.gradAccum}); lower them or raise --epochs`);
+  const texts = await loadPassages(r.corpus, referencedIds(examples));
+  const passages = new Map<string, number[]>();
+  for (const [id, text] of texts) passages.set(id, r.tokenizer.encode(text).slice(0, r.docMaxLength));
+  const qcache = new Map<string, number[]>();
+  const tokens = (q: string) => {
+    let t = qcache.get(q);
+    if (!t) { t = r.tokenizer.encode(q).slice(0, r.queryMaxLength); qcache.set(q, t); }
+    return t;
+  };
+  return { r, examples, plan, totalSteps, tokens, passages };
+}
+
+/** One micro-batch: forward, loss, backward (gradients × weight accumulate in the model). */
+function microStep(model: LlamaModel, p: Prepared, batch: TrainBatch, weight: number, lq: number, ld: number): RetrievalLossTerms & { nnzQ: number; nnzD: number; tokens: number } {
+  const { r } = p;
+  const B = batch.queries.length, n = p.plan.n, Nc = batch.contextIds.length;
+  const seqs = [...batch.queries.map(p.tokens), ...batch.contextIds.map((id) => p.passages.get(id)!)];
+  const tb = tokenBatch(seqs, r.tokenizer.padId, Math.max(r.queryMaxLength, r.docMaxLength));
+  const sparse = r.paradigm === 'sparse';
+  const f: SparseForward | DenseForward = sparse ? sparseForward(model, tb, true) : denseForward(model, tb, true);
+  const dim = sparse ? model.config.vocabSize : model.config.hiddenSize;
+  const drep = new Float32Array((B + Nc) * dim); // (B + Nc, dim)
+  const q = f.rep.subarray(0, B * dim), c = f.rep.subarray(B * dim);
+  const grads = { dq: drep.subarray(0, B * dim), dc: drep.subarray(B * dim) };
+  const t = batch.teacher;
+  const teacher = r.objective === 'kd' && t
+    ? { margin: Float64Array.from({ length: B }, (_, b) => t[2 * b]! - t[2 * b + 1]!) }
+    : { scores: t };
+  const terms = retrievalLoss(r.objective, { q, c, B, n, dim, scale: sparse ? 1 : 1 / r.tau }, teacher, grads, {
+    lambdaQ: sparse ? lq : 0, lambdaD: sparse ? ld : 0, weight, gemm: gemmFromKernels(model.k),
+  });
+  if (sparse) sparseBackward(model, f as SparseForward, drep);
+  else denseBackward(model, f as DenseForward, drep);
+  return {
+    ...terms,
+    nnzQ: sparse ? meanNonZeros(q, B, dim) : 0,
+    nnzD: sparse ? meanNonZeros(c, Nc, dim) : 0,
+    tokens: tb.mask.reduce((s, x) => s + x, 0),
+  };
+}
+
+function readLog(path: string, upTo: number): string[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((l) => {
+    try { return (JSON.parse(l) as { step: number }).step <= upTo; } catch { return false; }
+  });
+}
+
+/**
+ * Fine-tune a retriever. Validates everything first, resumes from `output`'s last checkpoint when present.
+ * @example await trainRetriever({ paradigm: 'sparse', objective: 'cl', model, trainFile, corpus, output, tokenizer });
+ */
+export async function trainRetriever(o: RetrievalTrainOptions): Promise<TrainSummary> {
+  const p = await prepareRetrievalTraining(o);
+  const { r, totalSteps } = p;
+  const model = buildModel(r);
+  mkdirSync(r.output, { recursive: true });
+  const form: WeightsForm = r.full ? {} : { adapter: { layout: r.paradigm, baseModel: resolve(r.model) } };
+  const { tokenizer: _t, kernels: _k, onStep: _s, ...recorded } = r;
+  const config = { ...recorded, totalSteps, negativesUsed: p.plan.n, examples: p.examples.length };
+  await writeFileAtomic(join(r.output, 'run_config.json'), `${JSON.stringify(config, null, 2)}\n`);
+
+  let start = 0;
+  let resumedFrom: number | undefined;
+  const ckpt = r.resume === false ? undefined : latestCheckpoint(r.output);
+  if (ckpt) { start = loadCheckpoint(ckpt, model, form).step; resumedFrom = start; }
+  const logPath = join(r.output, 'train_log.jsonl');
+  const kept = readLog(logPath, start);
+  writeFileSync(logPath, kept.length ? `${kept.join('\n')}\n` : '');
+
+  const params = model.trainableParams();
+  const adam: AdamWState = { step: start, m: new Map(), v: new Map() };
+  for (const prm of params) { const mv = model.moments(prm.name); adam.m.set(prm.name, mv.m); adam.v.set(prm.name, mv.v); }
+  const ramp = flopsRampSteps(totalSteps);
+  const progress = new Progress(`train ${r.paradigm} ${r.objective}`, totalSteps, 'steps');
+  progress.tick(start);
+  let firstLoss = NaN, lastLoss = NaN;
+  let window: StepLog[] = [];
+  let t0 = Date.now(), tokensSeen = 0, queriesSeen = 0;
+  for (let step = start; step < totalSteps; step++) {
+    model.zeroGrad();
+    const lq = flopsWeight(r.lambdaQ, step + 1, ramp), ld = flopsWeight(r.lambdaD, step + 1, ramp);
+    const acc = { loss: 0, rank: 0, cl: 0, kl: 0, flopsQ: 0, flopsD: 0, nnzQ: 0, nnzD: 0 };
+    let epoch = 0;
+    for (let a = 0; a < r.gradAccum; a++) {
+      const batch = microBatch(p.examples, p.plan, step * r.gradAccum + a);
+      epoch = batch.epoch;
+      const t = microStep(model, p, batch, 1 / r.gradAccum, lq, ld);
+      for (const k of Object.keys(acc) as (keyof typeof acc)[]) acc[k] += (t[k] ?? 0) / r.gradAccum;
+      tokensSeen += t.tokens;
+      queriesSeen += batch.queries.length;
+    }
+    const gradNorm = clipGradNorm(params, r.maxGradNorm);
+    const lr = lrAt(step, totalSteps, r.lr, r.warmupRatio);
+    adamwStep(params, adam, lr, { beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weightDecay });
+    const log: StepLog = { step: step + 1, epoch, ...acc, lambdaQ: lq, lambdaD: ld, lr, gradNorm };
+    if (r.objective !== 'cl+kd') { delete log.cl; delete log.kl; }
+    if (step === start) firstLoss = log.loss;
+    lastLoss = log.loss;
+    window.push(log);
+    if ((step + 1) % r.logEvery === 0 || step + 1 === totalSteps) {
+      const secs = (Date.now() - t0) / 1000;
+      const mean = Object.fromEntries(Object.keys(log).map((k) => [k, window.reduce((s, x) => s + ((x as unknown as Record<string, number>)[k] ?? 0), 0) / window.length]));
+      appendFileSync(logPath, `${JSON.stringify({ ...mean, step: step + 1, epoch, lr, queriesPerSec: queriesSeen / secs, tokensPerSec: tokensSeen / secs })}\n`);
+      window = []; t0 = Date.now(); tokensSeen = 0; queriesSeen = 0;
+    }
+    if ((step + 1) % r.saveEvery === 0 || step + 1 === totalSteps) {
+      await saveCheckpoint(r.output, model, { step: step + 1, config }, form);
+    }
+    progress.tick();
+    r.onStep?.(step + 1, log);
+  }
+  progress.finish();
+  await saveFinal(model, r, form);
+  return { steps: totalSteps, firstLoss, lastLoss, output: r.output, resumedFrom };
+}
+
+/** The trained adapter or model in the output directory, loadable as is, with the base's tokenizer files. */
+async function saveFinal(model: LlamaModel, r: Resolved, form: WeightsForm): Promise<void> {
+  if (form.adapter) await saveAdapter(model, r.output, form.adapter);
+  else await saveModel(model, r.output);
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+    if (existsSync(join(r.model, f))) copyFileSync(join(r.model, f), join(r.output, f));
+  }
+}
