@@ -80,7 +80,7 @@ export class LlamaModel {
   private ropeRows = 0;
   private readonly invFreq: Float32Array;
   private readonly linears: Linear[];
-  private readonly dropRng: Rng;
+  private dropRng: Rng;
   // the batch of the last training forward (backward needs it)
   private saved: { batch: TokenBatch; starts: Int32Array; shifted: boolean } | null = null;
 
@@ -126,6 +126,11 @@ export class LlamaModel {
   /** AdamW moments of a trainable tensor, held in the weight arena. */
   moments(name: string): { m: Float32Array; v: Float32Array } {
     return { m: this.weights.get('adam.m:' + name), v: this.weights.get('adam.v:' + name) };
+  }
+
+  /** Restarts the LoRA dropout stream (the masks drawn next are a function of `seed` alone). */
+  reseedDropout(seed: number): void {
+    this.dropRng = Rng.derive(seed, 0x10a);
   }
 
   /** Sets every gradient to zero. */

@@ -105,11 +105,11 @@ export function backends(): { name: string; k: Kernels | null; skip: string | fa
 
 /**
  * Mean next-token cross-entropy through the LM head at the labelled positions; with `backward`, also
- * runs the model's backward pass from it. Returns the loss.
+ * runs the model's backward pass from it (`train`, default `backward`, applies LoRA dropout). Returns the loss.
  */
-export function lmLoss(model: LlamaModel, batch: TokenBatch, labels: Int32Array, backward: boolean): { loss: number; logits: Float32Array } {
+export function lmLoss(model: LlamaModel, batch: TokenBatch, labels: Int32Array, backward: boolean, train = backward): { loss: number; logits: Float32Array } {
   const k = model.k, N = batch.B * batch.T, V = model.config.vocabSize, C = model.config.hiddenSize;
-  const hidden = model.forward(batch, { train: backward });
+  const hidden = model.forward(batch, { train });
   const logits = new Float32Array(N * V), losses = new Float32Array(N), lse = new Float32Array(N);
   model.lmHeadForward(logits, hidden, N);
   const count = k.crossEntropyForward(losses, lse, logits, labels, N, V, -100);
