@@ -2,10 +2,13 @@
   "targets": [
     {
       "target_name": "lion_kernels",
-      "sources": ["native/kernels/addon.cc"],
+      "sources": ["native/kernels/addon.cc", "native/kernels/pool.cc", "native/kernels/gemm.cc",
+                  "native/kernels/gemm_avx512.cc", "native/kernels/gemm_avx2.cc", "native/kernels/ops.cc",
+                  "native/kernels/attention.cc", "native/kernels/heads.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-fPIC"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-fopenmp-simd", "-fPIC", "-pthread"],
+      "ldflags": ["-pthread"],
       "cflags_cc!": ["-fno-exceptions"]
     },
     {

@@ -1,0 +1,58 @@
+// Shared declarations of the lion_kernels addon: CPU level, the thread pool, the GEMM and the kernel entry
+// points that addon.cc binds to JavaScript. Layouts and formulas are those of src/kernels/types.ts; every
+// pointer is a caller-owned buffer (no kernel allocates on its hot path).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace lion {
+
+// ------------------------------------------------------------------ CPU dispatch
+enum class Cpu { Portable = 0, Avx2 = 1, Avx512 = 2 };
+Cpu cpu_level();                 // detected once (LION_CPU=portable|avx2|avx512 caps it, for tests)
+const char* cpu_name(Cpu c);
+
+// ------------------------------------------------------------------ thread pool
+// A persistent pool of (threads() - 1) workers plus the calling thread. Workers sleep on a condition
+// variable between jobs (never spin). A job is fn(ctx, tid, nthreads) run once per thread; calls made from
+// inside a job run serially on the caller (tid 0 of 1).
+int threads();
+void parallel_run(void (*fn)(void* ctx, int tid, int nt), void* ctx);
+int current_tid();               // 0 outside a job
+
+template <class F>
+void parallel(F&& f) {
+  parallel_run([](void* c, int tid, int nt) { (*static_cast<F*>(c))(tid, nt); }, &f);
+}
+// Splits [0, n) into nt contiguous parts; part tid is [lo, hi).
+inline void split_range(long n, int tid, int nt, long& lo, long& hi) {
+  long q = n / nt, r = n % nt;
+  lo = tid * q + (tid < r ? tid : r);
+  hi = lo + q + (tid < r ? 1 : 0);
+}
+
+// Per-thread scratch that grows but never shrinks (allocated at first use by the owning thread).
+float* scratch(int tid, int slot, size_t floats);
+
+// ------------------------------------------------------------------ GEMM
+struct Gemm {
+  long M, N, K;
+  const float* A; long lda; bool ta;   // op(A) (M, K)
+  const float* B; long ldb; bool tb;   // op(B) (K, N)
+  float* C; long ldc;                  // (M, N)
+  float alpha, beta;
+};
+void gemm_serial(const Gemm& g, int tid);   // on the calling thread, with thread tid's packing buffers
+void gemm(const Gemm& g);                   // split over the pool
+
+// Microkernels: C[mr x nr] (= or beta·C +) A_panel(kc x MR) · B_panel(kc x NR); full tiles computed, the
+// mr x nr corner stored. `beta_zero` ignores C's old contents.
+struct Micro {
+  int MR, NR;
+  void (*run)(long kc, const float* a, const float* b, float* c, long ldc, int mr, int nr, float beta, bool beta_zero);
+};
+Micro micro_avx512();
+Micro micro_avx2();
+Micro micro_portable();
+
+}  // namespace lion

@@ -1,0 +1,190 @@
+// The GEMM driver: CPU-level detection, packing, cache blocking and the split over the thread pool.
+// Layout (Goto/BLIS): for each NC-wide column block of op(B) and KC-deep slice of K, op(B) is packed into
+// KC x NR micro-panels (stays in L3/L2); for each MC-tall row block, alpha·op(A) is packed into KC x MR
+// micro-panels (stays in L2); the microkernel then sweeps MR x NR tiles of C (one B micro-panel in L1).
+// Packing pads with zeros, so microkernels always compute full tiles and only the stored corner varies.
+// Packing buffers are per-thread scratch slots 0 (A) and 1 (B), allocated once at their largest size.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "common.h"
+
+namespace lion {
+
+// ------------------------------------------------------------------ CPU level
+Cpu cpu_level() {
+  static const Cpu level = [] {
+    __builtin_cpu_init();
+    Cpu c = Cpu::Portable;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) c = Cpu::Avx2;
+    if (c == Cpu::Avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw"))
+      c = Cpu::Avx512;
+    const char* e = std::getenv("LION_CPU");  // caps the level (tests exercise every path)
+    if (e && !std::strcmp(e, "portable")) c = Cpu::Portable;
+    if (e && !std::strcmp(e, "avx2") && c == Cpu::Avx512) c = Cpu::Avx2;
+    return c;
+  }();
+  return level;
+}
+
+const char* cpu_name(Cpu c) {
+  return c == Cpu::Avx512 ? "avx512" : c == Cpu::Avx2 ? "avx2" : "portable";
+}
+
+// ------------------------------------------------------------------ portable microkernel (4 x 16)
+namespace {
+constexpr int PMR = 4, PNR = 16;
+void micro_4x16(long kc, const float* __restrict a, const float* __restrict b, float* __restrict c, long ldc,
+                int mr, int nr, float beta, bool beta_zero) {
+  float acc[PMR][PNR] = {};
+  for (long k = 0; k < kc; k++) {
+    for (int i = 0; i < PMR; i++)
+      for (int j = 0; j < PNR; j++) acc[i][j] += a[i] * b[j];
+    a += PMR;
+    b += PNR;
+  }
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) c[i * ldc + j] = beta_zero ? acc[i][j] : beta * c[i * ldc + j] + acc[i][j];
+}
+}  // namespace
+
+Micro micro_portable() { return Micro{PMR, PNR, micro_4x16}; }
+
+// ------------------------------------------------------------------ blocking
+namespace {
+
+struct Plan {
+  Micro mk;
+  long KC, MC, NC;
+};
+
+const Plan& plan() {
+  static const Plan p = [] {
+    switch (cpu_level()) {
+      case Cpu::Avx512: return Plan{micro_avx512(), 256, 14 * 24, 32 * 64};
+      case Cpu::Avx2: return Plan{micro_avx2(), 256, 6 * 24, 16 * 128};
+      default: return Plan{micro_portable(), 256, 4 * 32, 16 * 64};
+    }
+  }();
+  return p;
+}
+
+// alpha·op(A)[i0 .. i0+mc, p0 .. p0+kc] into ceil(mc/MR) panels of kc x MR.
+void pack_a(const Gemm& g, long i0, long mc, long p0, long kc, int MR, float* dst) {
+  for (long ir = 0; ir < mc; ir += MR, dst += kc * MR) {
+    const int mr = static_cast<int>(std::min<long>(MR, mc - ir));
+    if (!g.ta) {
+      for (int i = 0; i < mr; i++) {
+        const float* src = g.A + (i0 + ir + i) * g.lda + p0;
+        for (long k = 0; k < kc; k++) dst[k * MR + i] = g.alpha * src[k];
+      }
+      for (int i = mr; i < MR; i++)
+        for (long k = 0; k < kc; k++) dst[k * MR + i] = 0.f;
+    } else {
+      for (long k = 0; k < kc; k++) {
+        const float* src = g.A + (p0 + k) * g.lda + i0 + ir;
+        float* d = dst + k * MR;
+        for (int i = 0; i < mr; i++) d[i] = g.alpha * src[i];
+        for (int i = mr; i < MR; i++) d[i] = 0.f;
+      }
+    }
+  }
+}
+
+// op(B)[p0 .. p0+kc, j0 .. j0+nc] into ceil(nc/NR) panels of kc x NR.
+void pack_b(const Gemm& g, long p0, long kc, long j0, long nc, int NR, float* dst) {
+  for (long jr = 0; jr < nc; jr += NR, dst += kc * NR) {
+    const int nr = static_cast<int>(std::min<long>(NR, nc - jr));
+    if (!g.tb) {
+      for (long k = 0; k < kc; k++) {
+        const float* src = g.B + (p0 + k) * g.ldb + j0 + jr;
+        float* d = dst + k * NR;
+        for (int j = 0; j < nr; j++) d[j] = src[j];
+        for (int j = nr; j < NR; j++) d[j] = 0.f;
+      }
+    } else {
+      for (int j = 0; j < nr; j++) {
+        const float* src = g.B + (j0 + jr + j) * g.ldb + p0;
+        for (long k = 0; k < kc; k++) dst[k * NR + j] = src[k];
+      }
+      for (int j = nr; j < NR; j++)
+        for (long k = 0; k < kc; k++) dst[k * NR + j] = 0.f;
+    }
+  }
+}
+
+void scale_c(const Gemm& g) {
+  for (long i = 0; i < g.M; i++) {
+    float* c = g.C + i * g.ldc;
+    for (long j = 0; j < g.N; j++) c[j] = g.beta == 0.f ? 0.f : g.beta * c[j];
+  }
+}
+
+}  // namespace
+
+void gemm_serial(const Gemm& g, int tid) {
+  if (g.M <= 0 || g.N <= 0) return;
+  if (g.K <= 0 || g.alpha == 0.f) { scale_c(g); return; }
+  const Plan& p = plan();
+  const int MR = p.mk.MR, NR = p.mk.NR;
+  const long KC = p.KC, MC = p.MC, NC = p.NC;
+  float* ap = scratch(tid, 0, static_cast<size_t>(MC * KC));
+  float* bp = scratch(tid, 1, static_cast<size_t>(KC * NC));
+  for (long jc = 0; jc < g.N; jc += NC) {
+    const long nc = std::min(NC, g.N - jc);
+    for (long pc = 0; pc < g.K; pc += KC) {
+      const long kc = std::min(KC, g.K - pc);
+      pack_b(g, pc, kc, jc, nc, NR, bp);
+      const bool first = pc == 0;
+      const bool beta_zero = first && g.beta == 0.f;
+      const float beta = first ? g.beta : 1.f;
+      for (long ic = 0; ic < g.M; ic += MC) {
+        const long mc = std::min(MC, g.M - ic);
+        pack_a(g, ic, mc, pc, kc, MR, ap);
+        for (long jr = 0; jr < nc; jr += NR) {
+          const int nr = static_cast<int>(std::min<long>(NR, nc - jr));
+          const float* bpanel = bp + (jr / NR) * kc * NR;
+          for (long ir = 0; ir < mc; ir += MR) {
+            const int mr = static_cast<int>(std::min<long>(MR, mc - ir));
+            p.mk.run(kc, ap + (ir / MR) * kc * MR, bpanel, g.C + (ic + ir) * g.ldc + jc + jr, g.ldc, mr, nr, beta,
+                     beta_zero);
+          }
+        }
+      }
+    }
+  }
+}
+
+void gemm(const Gemm& g) {
+  const int nt = threads();
+  const double flops = 2.0 * g.M * g.N * g.K;
+  if (nt == 1 || flops < 2e6) { gemm_serial(g, current_tid()); return; }
+  const Plan& p = plan();
+  // Split the larger of M and N into one contiguous part per thread: each thread packs its own operands,
+  // and the redundant packing (the other operand) is the smaller one.
+  const bool by_rows = g.M >= g.N;
+  const long unit = by_rows ? p.mk.MR : p.mk.NR;
+  const long units = ((by_rows ? g.M : g.N) + unit - 1) / unit;
+  parallel([&](int tid, int n) {
+    long lo, hi;
+    split_range(units, tid, n, lo, hi);
+    lo *= unit;
+    hi = std::min(hi * unit, by_rows ? g.M : g.N);
+    if (lo >= hi) return;
+    Gemm s = g;
+    if (by_rows) {
+      s.M = hi - lo;
+      s.A = g.ta ? g.A + lo : g.A + lo * g.lda;
+      s.C = g.C + lo * g.ldc;
+    } else {
+      s.N = hi - lo;
+      s.B = g.tb ? g.B + lo * g.ldb : g.B + lo;
+      s.C = g.C + lo;
+    }
+    gemm_serial(s, tid);
+  });
+}
+
+}  // namespace lion

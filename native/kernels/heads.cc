@@ -1,0 +1,145 @@
+// Encoder heads: the fused sparse (SPLADE-max) head and masked mean pooling of L2-normalised states.
+// Sparse forward: each thread owns a contiguous vocabulary range and walks it in tiles of VT rows of W; per
+// tile and sequence, gemm_serial writes the (T, VT) logits block into scratch slot 2 (L2-resident), which is
+// reduced at once to the running max and argmax over real tokens — B×T×V logits never exist.
+// Sparse backward goes through the argmax positions only: dh is split over sequences, dw over vocabulary
+// rows, so no two threads write the same row.
+#include <algorithm>
+#include <cmath>
+
+#include "common.h"
+#include "ops.h"
+#include "simd.h"
+
+namespace lion {
+namespace {
+
+constexpr long VT = 256;  // vocabulary rows per tile
+
+LION_CLONES void tile_max(float* best, int32_t* at, const float* L, const uint8_t* mrow, long T, long vt) {
+  for (long j = 0; j < vt; j++) { best[j] = -INFINITY; at[j] = -1; }
+  for (long t = 0; t < T; t++) {
+    if (mrow && !mrow[t]) continue;
+    const float* row = L + t * vt;
+    for (long j = 0; j < vt; j++) {
+      const bool gt = row[j] > best[j];
+      best[j] = gt ? row[j] : best[j];
+      at[j] = gt ? static_cast<int32_t>(t) : at[j];
+    }
+  }
+}
+
+LION_CLONES void axpy_row(float* y, const float* x, float a, long n) {
+#pragma omp simd
+  for (long i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+LION_CLONES float dot_row(const float* a, const float* b, long n) {
+  float s = 0.f;
+#pragma omp simd reduction(+ : s)
+  for (long i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+}  // namespace
+
+void sparse_head_forward(float* rep, int32_t* argmax, const float* h, const float* w, const uint8_t* mask, long B,
+                         long T, long C, long V, float scale) {
+  parallel([&](int tid, int nt) {
+    long lo, hi;
+    split_range((V + VT - 1) / VT, tid, nt, lo, hi);
+    if (lo >= hi) return;
+    float* L = scratch(tid, 2, static_cast<size_t>(T * VT));
+    float* best = scratch(tid, 3, static_cast<size_t>(VT));
+    int32_t at[VT];
+    for (long tile = lo; tile < hi; tile++) {
+      const long v0 = tile * VT, vt = std::min(VT, V - v0);
+      for (long b = 0; b < B; b++) {
+        gemm_serial(Gemm{T, vt, C, h + b * T * C, C, false, w + v0 * C, C, true, L, vt, scale, 0.f}, tid);
+        tile_max(best, at, L, mask ? mask + b * T : nullptr, T, vt);
+        for (long j = 0; j < vt; j++) {
+          argmax[b * V + v0 + j] = at[j];
+          rep[b * V + v0 + j] = at[j] < 0 ? 0.f : std::log1p(std::max(0.f, best[j]));
+        }
+      }
+    }
+  });
+}
+
+void sparse_head_backward(float* dh, float* dw, const float* drep, const float* rep, const int32_t* argmax,
+                          const float* h, const float* w, long B, long T, long C, long V, float scale) {
+  parallel([&](int tid, int nt) {
+    long lo, hi;
+    split_range(B, tid, nt, lo, hi);
+    for (long b = lo; b < hi; b++)
+      for (long v = 0; v < V; v++) {
+        const float r = rep[b * V + v];
+        const int32_t t = argmax[b * V + v];
+        if (!(r > 0.f) || t < 0) continue;
+        axpy_row(dh + (b * T + t) * C, w + v * C, drep[b * V + v] * scale * std::exp(-r), C);
+      }
+  });
+  if (!dw) return;
+  parallel([&](int tid, int nt) {
+    long lo, hi;
+    split_range(V, tid, nt, lo, hi);
+    for (long b = 0; b < B; b++)
+      for (long v = lo; v < hi; v++) {
+        const float r = rep[b * V + v];
+        const int32_t t = argmax[b * V + v];
+        if (!(r > 0.f) || t < 0) continue;
+        axpy_row(dw + v * C, h + (b * T + t) * C, drep[b * V + v] * scale * std::exp(-r), C);
+      }
+  });
+}
+
+void mean_pool_forward(float* out, float* norms, const float* h, const uint8_t* mask, long B, long T, long C) {
+  parallel([&](int tid, int nt) {
+    long lo, hi;
+    split_range(B, tid, nt, lo, hi);
+    for (long b = lo; b < hi; b++) {
+      float* o = out + b * C;
+      std::fill(o, o + C, 0.f);
+      long cnt = 0;
+      for (long t = 0; t < T; t++) {
+        const float* x = h + (b * T + t) * C;
+        const float n = std::sqrt(dot_row(x, x, C));
+        norms[b * T + t] = n;
+        if (mask && !mask[b * T + t]) continue;
+        cnt++;
+        axpy_row(o, x, 1.f / std::max(n, 1e-12f), C);
+      }
+      if (cnt > 0)
+        for (long j = 0; j < C; j++) o[j] /= static_cast<float>(cnt);
+    }
+  });
+}
+
+void mean_pool_backward(float* dh, const float* dout, const float* h, const float* norms, const uint8_t* mask, long B,
+                        long T, long C) {
+  parallel([&](int tid, int nt) {
+    long lo, hi;
+    split_range(B, tid, nt, lo, hi);
+    for (long b = lo; b < hi; b++) {
+      long cnt = 0;
+      for (long t = 0; t < T; t++) cnt += !mask || mask[b * T + t];
+      if (cnt == 0) continue;
+      const float* g = dout + b * C;
+      for (long t = 0; t < T; t++) {
+        if (mask && !mask[b * T + t]) continue;
+        const float* x = h + (b * T + t) * C;
+        float* d = dh + (b * T + t) * C;
+        const float n = norms[b * T + t];
+        if (n > 1e-12f) {
+          const float k = dot_row(x, g, C) / (n * n * n);
+          axpy_row(d, g, 1.f / (n * cnt), C);
+          axpy_row(d, x, -k / cnt, C);
+        } else {
+          axpy_row(d, g, 1.f / (1e-12f * cnt), C);
+        }
+      }
+    }
+  });
+}
+
+}  // namespace lion
