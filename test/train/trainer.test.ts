@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadTokenizer } from '../../src/encoders/tokenizer.js';
+import { loadTokenizer } from '../../src/tokenizer/tokenizer.js';
 import { ref } from '../../src/kernels/ref/index.js';
 import { loadModel } from '../../src/model/checkpoint.js';
 import { prepareRetrievalTraining, trainRetriever, type RetrievalTrainOptions } from '../../src/train/trainer.js';
