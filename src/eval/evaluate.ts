@@ -82,6 +82,15 @@ function positiveJudgements(qrels: Qrels): number {
   return n;
 }
 
+/** trec_eval refuses a ranking that lists a document twice; so do we (readRun already checks files). */
+function assertUniqueDocids(qid: string, hits: readonly Hit[]): void {
+  const seen = new Set<string>();
+  for (const h of hits) {
+    if (seen.has(h.docid)) throw new UsageError(`run lists document ${h.docid} twice for query ${qid}`, { field: 'run' });
+    seen.add(h.docid);
+  }
+}
+
 /**
  * Evaluate `run` against `qrels`.
  *
@@ -109,6 +118,7 @@ export function evaluate(qrels: Qrels, run: Run, opts: EvalOptions = {}): EvalRe
   for (const qid of topics) {
     let hits = run.get(qid) ?? empty;
     if (opts.beir) hits = hits.filter((h) => h.docid !== qid);
+    assertUniqueDocids(qid, hits);
     const ranked = rankRels(hits, qrels.get(qid)!, judge);
     const row: Record<string, number> = {};
     for (const q of numeric) {

@@ -159,6 +159,17 @@ export async function readRun(path: string): Promise<Run> {
   return (await readRunFile(path)).run;
 }
 
+/** A ranking trec_eval can read: finite scores, docids without whitespace, each docid once. */
+function checkHits(qid: string, hits: readonly Hit[]): void {
+  const seen = new Set<string>();
+  for (const h of hits) {
+    if (!Number.isFinite(h.score)) throw new UsageError(`query ${qid}, doc ${h.docid}: score ${h.score} is not finite`, { field: 'score' });
+    if (h.docid === '' || /\s/.test(h.docid)) throw new UsageError(`query ${qid}: docid '${h.docid}' is empty or contains whitespace`, { field: 'docid' });
+    if (seen.has(h.docid)) throw new UsageError(`query ${qid}: docid ${h.docid} appears twice`, { field: 'docid' });
+    seen.add(h.docid);
+  }
+}
+
 export interface WriteRunOptions {
   /** Run tag (6th column); no whitespace. Default 'lion'. */
   tag?: string;
@@ -179,12 +190,11 @@ export async function writeRun(path: string, run: Run, opts: WriteRunOptions = {
     let buf = '';
     for (const [qid, hits] of run) {
       if (qid === '' || /\s/.test(qid)) throw new UsageError(`query id '${qid}' is empty or contains whitespace`, { field: 'qid' });
+      checkHits(qid, hits);
       const sorted = hits.slice().sort(compareHits);
       const n = Math.min(k, sorted.length);
       for (let i = 0; i < n; i++) {
         const h: Hit = sorted[i]!;
-        if (!Number.isFinite(h.score)) throw new UsageError(`query ${qid}, doc ${h.docid}: score ${h.score} is not finite`, { field: 'score' });
-        if (h.docid === '' || /\s/.test(h.docid)) throw new UsageError(`query ${qid}: docid '${h.docid}' is empty or contains whitespace`, { field: 'docid' });
         buf += `${qid} Q0 ${h.docid} ${i + 1} ${String(h.score)} ${tag}\n`;
         if (buf.length > 1 << 20) { await out.write(buf); buf = ''; }
       }

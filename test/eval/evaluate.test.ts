@@ -135,6 +135,7 @@ test('measure specs: first parameter list wins, cutoffs sorted, names as trec_ev
   assert.throws(() => evaluate(q, run, { relevanceLevel: -1 }), UsageError);
   assert.throws(() => evaluate(q, run, { maxDocs: 0 }), UsageError);
   assert.throws(() => evaluate(q, new Map([['zz', []]])), /no query has both/);
+  assert.throws(() => evaluate(q, new Map([['q1', [{ docid: 'd1', score: 1 }, { docid: 'd1', score: 2 }]]])), /d1 twice/);
 });
 
 test('iprec_at_recall interpolates from the bottom of the ranking', async () => {

@@ -104,5 +104,6 @@ test('writeRun sorts as trec_eval does, ranks 1..n, round-trips, and is atomic',
   assert.equal(readFileSync(p, 'utf8'), 'q2 Q0 c 1 3 lion\nq1 Q0 x 1 0.30000000000000004 lion\n');
   await assert.rejects(writeRun(p, run, { tag: 'two words' }), UsageError);
   await assert.rejects(writeRun(p, new Map([['q', [{ docid: 'd', score: NaN }]]])), UsageError);
+  await assert.rejects(writeRun(p, new Map([['q', [{ docid: 'd', score: 1 }, { docid: 'e', score: 2 }, { docid: 'd', score: 3 }]]])), /appears twice/);
   assert.equal(readFileSync(p, 'utf8'), 'q2 Q0 c 1 3 lion\nq1 Q0 x 1 0.30000000000000004 lion\n'); // untouched
 });
