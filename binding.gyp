@@ -16,7 +16,8 @@
       "sources": ["native/search/addon.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-fPIC"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fno-math-errno", "-ffp-contract=off", "-fPIC", "-pthread"],
+      "ldflags": ["-pthread"],
       "cflags_cc!": ["-fno-exceptions"]
     }
   ]

@@ -11,6 +11,14 @@ export const DEFAULTS = {
   search: { k: 1000, kBeir: 100 },
   /** trec_eval's relevance level for binary measures (-l); Judged@k cutoff when `-m judged` has none. */
   eval: { relevanceLevel: 1, judgedK: 10 },
+  /** Sparse inverted index: float32 weights and no pruning, as the paper indexes (spec §6.1); blocks of 2^5 docs. */
+  sparseIndex: { dtype: 'f32', blockShift: 5, denseFraction: 8 },
+  /** Sparse search: exact by default (spec §6.1); `blockmax` stops once alpha x the next block bound <= the k-th score. */
+  sparseSearch: { mode: 'exact', alpha: 0.9 },
+  /** Dense index: float32 exact inner product (spec §6.2, FAISS IndexFlatIP); HNSW settings for `hnsw` mode. */
+  denseIndex: { dtype: 'f32', connectivity: 16, expansionAdd: 128, expansionSearch: 128 },
+  /** Run fusion: reciprocal rank fusion constant (Cormack et al., 2009) and the normaliser of weighted sums. */
+  fusion: { method: 'rrf', rrfK: 60, norm: 'minmax' },
   /**
    * Retrieval fine-tuning (spec §3, §4.1–4.2): lr 1e-4, 4 % warm-up + linear decay, clip 1.0, AdamW 0.9/0.999/1e-8,
    * wd 0, τ 0.01 (dense), λq 0.05 / λd 0.04 (sparse, ramped over the first third), 16 negatives, lengths 64/128,

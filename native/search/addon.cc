@@ -1,7 +1,192 @@
-// lion_search addon entry point: registers the exported functions.
+// lion_search: the native hot loops of Lion's indexes (sparse exact and block-max search, dense exact search).
+// Each entry point checks its invariants once (array types and sizes, query terms ascending and inside the
+// vocabulary, offsets consistent, k >= 1) and throws a RangeError/TypeError naming the argument; the loops
+// then run without checks. All outputs are caller-allocated typed arrays; the calls are synchronous and fan
+// out over `threads` native threads. The TypeScript wrappers live in src/index/native.ts.
 #include <napi.h>
+#include <string>
+#include "dense.h"
+#include "sparse.h"
+
+namespace {
+
+struct Arr {
+  void* p = nullptr;
+  size_t n = 0;
+  napi_typedarray_type type = napi_uint8_array;
+};
+
+bool fail(Napi::Env env, const std::string& msg) {
+  Napi::RangeError::New(env, "lion_search: " + msg).ThrowAsJavaScriptException();
+  return false;
+}
+
+bool arr(Napi::Env env, const Napi::Value& v, const char* name, Arr& out, int want = -1) {
+  if (!v.IsTypedArray()) return fail(env, std::string(name) + " must be a typed array");
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  out.type = ta.TypedArrayType();
+  if (want >= 0 && out.type != napi_typedarray_type(want)) return fail(env, std::string(name) + " has the wrong element type");
+  out.n = ta.ElementLength();
+  out.p = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  return true;
+}
+
+uint32_t u32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
+
+int weightType(napi_typedarray_type t) {
+  return t == napi_float32_array ? 0 : t == napi_uint8_array ? 1 : t == napi_uint16_array ? 2 : -1;
+}
+
+// Shared checks of the query batch and outputs; fills qb and o.
+bool queriesAndOutputs(const Napi::CallbackInfo& info, int at, uint32_t vocab, lion::QueryBatch& qb, lion::Outputs& o) {
+  Napi::Env env = info.Env();
+  Arr qOff, qTerms, qW, oDocs, oScores, oCounts, oVis;
+  if (!arr(env, info[at], "qOffsets", qOff, napi_uint32_array) || !arr(env, info[at + 1], "qTerms", qTerms, napi_uint32_array) ||
+      !arr(env, info[at + 2], "qWeights", qW, napi_float32_array))
+    return false;
+  const uint32_t k = u32(info[at + 3]);
+  if (!arr(env, info[at + 4], "outDocs", oDocs, napi_int32_array) || !arr(env, info[at + 5], "outScores", oScores, napi_float32_array) ||
+      !arr(env, info[at + 6], "outCounts", oCounts, napi_uint32_array) || !arr(env, info[at + 7], "outVisited", oVis, napi_float64_array))
+    return false;
+  if (qOff.n < 1) return fail(env, "qOffsets must have Q + 1 entries");
+  const uint32_t nq = uint32_t(qOff.n - 1);
+  const uint32_t* off = static_cast<uint32_t*>(qOff.p);
+  const uint32_t* terms = static_cast<uint32_t*>(qTerms.p);
+  if (off[0] != 0 || off[nq] != qTerms.n || qW.n != qTerms.n) return fail(env, "query offsets do not match the term and weight arrays");
+  for (uint32_t q = 0; q < nq; q++) {
+    if (off[q + 1] < off[q]) return fail(env, "query offsets must not decrease");
+    for (uint32_t i = off[q]; i < off[q + 1]; i++) {
+      if (terms[i] >= vocab) return fail(env, "query " + std::to_string(q) + " has term id " + std::to_string(terms[i]) + " >= vocabulary " + std::to_string(vocab));
+      if (i > off[q] && terms[i] <= terms[i - 1]) return fail(env, "query " + std::to_string(q) + " terms are not strictly ascending");
+      const float qw = static_cast<float*>(qW.p)[i];
+      if (!(qw >= 0.0f && qw <= 3.4e38f)) return fail(env, "query " + std::to_string(q) + " has a weight that is negative or not finite");
+    }
+  }
+  if (k < 1) return fail(env, "k must be >= 1");
+  if (oDocs.n != size_t(nq) * k || oScores.n != size_t(nq) * k || oCounts.n != nq || oVis.n != nq) return fail(env, "output arrays must be (Q, k), (Q, k), (Q), (Q)");
+  qb = {nq, off, terms, static_cast<float*>(qW.p)};
+  o = {k, static_cast<int32_t*>(oDocs.p), static_cast<float*>(oScores.p), static_cast<uint32_t*>(oCounts.p), static_cast<double*>(oVis.p)};
+  return true;
+}
+
+// index args: numDocs, termOffsets (V+1), docIds (P), weights (P: f32|u8|u16), scale
+bool indexView(const Napi::CallbackInfo& info, lion::SparseIndexView& ix) {
+  Napi::Env env = info.Env();
+  Arr off, docs, w;
+  if (!arr(env, info[1], "termOffsets", off, napi_uint32_array) || !arr(env, info[2], "docIds", docs, napi_uint32_array) || !arr(env, info[3], "weights", w))
+    return false;
+  ix.numDocs = u32(info[0]);
+  ix.wtype = weightType(w.type);
+  if (ix.wtype < 0) return fail(env, "weights must be Float32Array, Uint8Array or Uint16Array");
+  if (off.n < 1) return fail(env, "termOffsets must have V + 1 entries");
+  ix.vocab = uint32_t(off.n - 1);
+  ix.termOff = static_cast<uint32_t*>(off.p);
+  if (ix.termOff[0] != 0 || ix.termOff[ix.vocab] != docs.n || w.n != docs.n) return fail(env, "termOffsets do not match the postings arrays");
+  ix.docs = static_cast<uint32_t*>(docs.p);
+  ix.w = w.p;
+  ix.scale = info[4].As<Napi::Number>().FloatValue();
+  return true;
+}
+
+int threadsArg(const Napi::Value& v) {
+  int t = v.As<Napi::Number>().Int32Value();
+  if (t < 1) t = int(std::thread::hardware_concurrency());
+  return t < 1 ? 1 : t;
+}
+
+// sparseExact(numDocs, termOffsets, docIds, weights, scale, qOffsets, qTerms, qWeights, k, outDocs, outScores,
+//             outCounts, outVisited, threads)
+Napi::Value SparseExact(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 14) { fail(env, "sparseExact takes 14 arguments"); return env.Undefined(); }
+  lion::SparseIndexView ix;
+  lion::QueryBatch qb;
+  lion::Outputs o;
+  if (!indexView(info, ix) || !queriesAndOutputs(info, 5, ix.vocab, qb, o)) return env.Undefined();
+  lion::sparseExact(ix, qb, o, threadsArg(info[13]));
+  return env.Undefined();
+}
+
+// sparseBlockMax(numDocs, termOffsets, docIds, weights, scale, shift, bmOffsets, bmBlocks, bmMax, denseRow,
+//                denseMax, bmScale, fwdOffsets, fwdTerms, fwdWeights, alpha, qOffsets, qTerms, qWeights, k,
+//                outDocs, outScores, outCounts, outVisited, threads)
+Napi::Value SparseBlockMax(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 25) { fail(env, "sparseBlockMax takes 25 arguments"); return env.Undefined(); }
+  lion::SparseIndexView ix;
+  if (!indexView(info, ix)) return env.Undefined();
+  lion::BlockView bv;
+  Arr bmOff, bmBlk, bmMax, dRow, dMax, fOff, fTerms, fW;
+  if (!arr(env, info[6], "bmOffsets", bmOff, napi_uint32_array) || !arr(env, info[7], "bmBlocks", bmBlk, napi_uint32_array) ||
+      !arr(env, info[8], "bmMax", bmMax, napi_uint8_array) || !arr(env, info[9], "denseRow", dRow, napi_int32_array) ||
+      !arr(env, info[10], "denseMax", dMax, napi_uint8_array) || !arr(env, info[12], "fwdOffsets", fOff, napi_uint32_array) ||
+      !arr(env, info[13], "fwdTerms", fTerms, napi_uint32_array) || !arr(env, info[14], "fwdWeights", fW))
+    return env.Undefined();
+  bv.shift = u32(info[5]);
+  if (bv.shift > 16) { fail(env, "block shift must be <= 16"); return env.Undefined(); }
+  bv.numBlocks = (ix.numDocs + (1u << bv.shift) - 1) >> bv.shift;
+  bv.bmOff = static_cast<uint32_t*>(bmOff.p);
+  bv.bmBlock = static_cast<uint32_t*>(bmBlk.p);
+  bv.bmMax = static_cast<uint8_t*>(bmMax.p);
+  bv.denseRow = static_cast<int32_t*>(dRow.p);
+  bv.denseMax = static_cast<uint8_t*>(dMax.p);
+  bv.bmScale = info[11].As<Napi::Number>().FloatValue();
+  bv.fwdOff = static_cast<uint32_t*>(fOff.p);
+  bv.fwdTerms = static_cast<uint32_t*>(fTerms.p);
+  bv.fwdW = fW.p;
+  if (bmOff.n != size_t(ix.vocab) + 1 || bv.bmOff[ix.vocab] != bmBlk.n || bmMax.n != bmBlk.n || dRow.n != ix.vocab)
+    { fail(env, "block-max arrays do not match the vocabulary"); return env.Undefined(); }
+  if (dMax.n % (bv.numBlocks ? bv.numBlocks : 1) != 0) { fail(env, "denseMax is not (rows, numBlocks)"); return env.Undefined(); }
+  const int32_t rows = int32_t(bv.numBlocks ? dMax.n / bv.numBlocks : 0);
+  for (uint32_t t = 0; t < ix.vocab; t++)
+    if (bv.denseRow[t] >= rows) { fail(env, "denseRow points past denseMax"); return env.Undefined(); }
+  if (fOff.n != size_t(ix.numDocs) + 1 || bv.fwdOff[ix.numDocs] != fTerms.n || fW.n != fTerms.n || weightType(fW.type) != ix.wtype)
+    { fail(env, "forward index arrays do not match the postings"); return env.Undefined(); }
+  const float alpha = info[15].As<Napi::Number>().FloatValue();
+  if (!(alpha > 0.0f && alpha <= 1.0f)) { fail(env, "alpha must be in (0, 1]"); return env.Undefined(); }
+  lion::QueryBatch qb;
+  lion::Outputs o;
+  if (!queriesAndOutputs(info, 16, ix.vocab, qb, o)) return env.Undefined();
+  lion::sparseBlockMax(ix, bv, qb, alpha, o, threadsArg(info[24]));
+  return env.Undefined();
+}
+
+// denseSearch(n, dim, data (f32 | Uint16 bf16 | Int8), rowScale (f32, N for int8 else empty), queries (Q*D f32),
+//             k, outDocs, outScores, outCounts, threads)
+Napi::Value DenseSearch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 10) { fail(env, "denseSearch takes 10 arguments"); return env.Undefined(); }
+  lion::DenseView v;
+  v.n = u32(info[0]);
+  v.dim = u32(info[1]);
+  Arr data, scale, qs, oDocs, oScores, oCounts;
+  if (!arr(env, info[2], "data", data) || !arr(env, info[3], "rowScale", scale, napi_float32_array) ||
+      !arr(env, info[4], "queries", qs, napi_float32_array) || !arr(env, info[6], "outDocs", oDocs, napi_int32_array) ||
+      !arr(env, info[7], "outScores", oScores, napi_float32_array) || !arr(env, info[8], "outCounts", oCounts, napi_uint32_array))
+    return env.Undefined();
+  v.dtype = data.type == napi_float32_array ? 0 : data.type == napi_uint16_array ? 1 : data.type == napi_int8_array ? 2 : -1;
+  if (v.dtype < 0) { fail(env, "data must be Float32Array, Uint16Array (bf16) or Int8Array"); return env.Undefined(); }
+  if (v.dim < 1 || data.n != size_t(v.n) * v.dim) { fail(env, "data is not (n, dim)"); return env.Undefined(); }
+  if (v.dtype == 2 && scale.n != v.n) { fail(env, "int8 data needs one scale per row"); return env.Undefined(); }
+  if (qs.n % v.dim != 0) { fail(env, "queries are not (Q, dim)"); return env.Undefined(); }
+  const uint32_t nq = uint32_t(qs.n / v.dim);
+  const uint32_t k = u32(info[5]);
+  if (k < 1) { fail(env, "k must be >= 1"); return env.Undefined(); }
+  if (oDocs.n != size_t(nq) * k || oScores.n != size_t(nq) * k || oCounts.n != nq) { fail(env, "output arrays must be (Q, k), (Q, k), (Q)"); return env.Undefined(); }
+  v.data = data.p;
+  v.rowScale = static_cast<float*>(scale.p);
+  lion::denseSearch(v, static_cast<float*>(qs.p), nq, k, threadsArg(info[9]), static_cast<int32_t*>(oDocs.p),
+                    static_cast<float*>(oScores.p), static_cast<uint32_t*>(oCounts.p));
+  return env.Undefined();
+}
+
+}  // namespace
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("sparseExact", Napi::Function::New(env, SparseExact));
+  exports.Set("sparseBlockMax", Napi::Function::New(env, SparseBlockMax));
+  exports.Set("denseSearch", Napi::Function::New(env, DenseSearch));
+  exports.Set("version", Napi::Number::New(env, 1));
   return exports;
 }
 

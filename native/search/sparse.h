@@ -1,0 +1,189 @@
+// Sparse search hot loops over the inverted index of src/index/inverted/format.ts.
+//
+// Exact: score-at-a-time accumulation. For each query term t (ascending), each posting (doc, w) of t adds
+// qs * w to acc[doc] in float32, qs = fl(q_t * scale) (scale = 1 for float32 postings, the quantisation step
+// for 8/16-bit impacts). Then every doc with acc > 0 competes for the top-k. The TypeScript twin in
+// src/index/inverted/search.ts performs the same float32 operations in the same order, so scores agree bit
+// for bit.
+//
+// Block-max (BMP-style, Mallia et al. SIGIR 2024): documents fall into blocks of 2^shift consecutive
+// positions; each term stores an 8-bit upper bound of its weight per block (a dense row for frequent terms,
+// sparse (block, max) pairs otherwise). A query sums q_t * max_t(block) into a per-block upper bound,
+// buckets the blocks by bound, and scores whole blocks best-bound-first through the forward index until the
+// next bound times alpha cannot beat the k-th best score. alpha = 1 is safe (the exact top-k); alpha < 1
+// trades accuracy for speed. Forward scoring adds the same float32 products in the same term order as the
+// exact loop (terms absent from the query add +0), so a scored document gets the same score bits.
+#pragma once
+#include <cmath>
+#include "common.h"
+
+namespace lion {
+
+struct SparseIndexView {
+  uint32_t numDocs, vocab;
+  const uint32_t* termOff;  // (V + 1)
+  const uint32_t* docs;     // (P)
+  const void* w;            // (P) f32 | u8 | u16
+  int wtype;                // 0 f32, 1 u8, 2 u16
+  float scale;              // dequantisation step (1 for f32)
+};
+
+struct BlockView {
+  uint32_t shift, numBlocks;
+  const uint32_t* bmOff;    // (V + 1) sparse block-max lists
+  const uint32_t* bmBlock;  // (E)
+  const uint8_t* bmMax;     // (E)
+  const int32_t* denseRow;  // (V) row in denseMax or -1
+  const uint8_t* denseMax;  // (R, numBlocks)
+  float bmScale;            // upper bound of a weight = code * bmScale
+  const uint32_t* fwdOff;   // (N + 1)
+  const uint32_t* fwdTerms; // (P)
+  const void* fwdW;         // (P) same dtype as postings
+};
+
+struct QueryBatch {
+  uint32_t n;
+  const uint32_t* off;    // (Q + 1)
+  const uint32_t* terms;  // (sum nnz) ascending per query
+  const float* weights;   // (sum nnz)
+};
+
+struct Outputs {
+  uint32_t k;
+  int32_t* docs;     // (Q, k)
+  float* scores;     // (Q, k)
+  uint32_t* counts;  // (Q)
+  double* visited;   // (Q) postings (and block bounds) touched
+};
+
+template <class W>
+static void exactOne(const SparseIndexView& ix, const QueryBatch& qb, uint32_t q, float* acc, const Outputs& o) {
+  const W* w = static_cast<const W*>(ix.w);
+  double vis = 0;
+  for (uint32_t i = qb.off[q]; i < qb.off[q + 1]; i++) {
+    const uint32_t t = qb.terms[i];
+    const float qs = qb.weights[i] * ix.scale;
+    const uint32_t b = ix.termOff[t], e = ix.termOff[t + 1];
+    for (uint32_t p = b; p < e; p++) acc[ix.docs[p]] += qs * static_cast<float>(w[p]);
+    vis += e - b;
+  }
+  TopK heap(o.scores + size_t(q) * o.k, o.docs + size_t(q) * o.k, o.k);
+  if (qb.off[q + 1] > qb.off[q]) {
+    float thr = 0.0f;
+    for (uint32_t d = 0; d < ix.numDocs; d++) {
+      const float a = acc[d];
+      if (a > thr) {
+        heap.push(a, int32_t(d));
+        if (heap.full()) thr = std::max(0.0f, heap.threshold());
+      }
+    }
+    std::memset(acc, 0, sizeof(float) * ix.numDocs);
+  }
+  heap.sortBest();
+  o.counts[q] = heap.n;
+  if (o.visited) o.visited[q] = vis;
+}
+
+void sparseExact(const SparseIndexView& ix, const QueryBatch& qb, const Outputs& o, int threads) {
+  parallel(threads, [&](int t) {
+    std::vector<float> acc(ix.numDocs, 0.0f);
+    for (uint32_t q = t; q < qb.n; q += threads) {
+      if (ix.wtype == 0) exactOne<float>(ix, qb, q, acc.data(), o);
+      else if (ix.wtype == 1) exactOne<uint8_t>(ix, qb, q, acc.data(), o);
+      else exactOne<uint16_t>(ix, qb, q, acc.data(), o);
+    }
+  });
+}
+
+struct BmpScratch {
+  std::vector<float> qdense, ub;
+  std::vector<uint32_t> order, bucketStart;
+};
+
+static const uint32_t kBuckets = 1024;
+// Relative slack on bounds so float rounding in the bound never prunes a block the exact loop would keep.
+static const float kSlack = 1.0f + 1e-5f;
+
+template <class W>
+static void bmpOne(const SparseIndexView& ix, const BlockView& bv, const QueryBatch& qb, uint32_t q, float alpha,
+                   BmpScratch& s, const Outputs& o) {
+  const W* fw = static_cast<const W*>(bv.fwdW);
+  const uint32_t nb = bv.numBlocks;
+  float* ub = s.ub.data();
+  float* qd = s.qdense.data();
+  double vis = 0;
+  const uint32_t q0 = qb.off[q], q1 = qb.off[q + 1];
+  std::memset(ub, 0, sizeof(float) * nb);
+  for (uint32_t i = q0; i < q1; i++) {
+    const uint32_t t = qb.terms[i];
+    const float qw = qb.weights[i];
+    qd[t] = qw * ix.scale;
+    const int32_t row = bv.denseRow[t];
+    if (row >= 0) {
+      const uint8_t* m = bv.denseMax + size_t(row) * nb;
+      for (uint32_t b = 0; b < nb; b++) ub[b] += qw * float(m[b]);
+      vis += nb;
+    } else {
+      for (uint32_t e = bv.bmOff[t]; e < bv.bmOff[t + 1]; e++) ub[bv.bmBlock[e]] += qw * float(bv.bmMax[e]);
+      vis += bv.bmOff[t + 1] - bv.bmOff[t];
+    }
+  }
+  TopK heap(o.scores + size_t(q) * o.k, o.docs + size_t(q) * o.k, o.k);
+  float maxUb = 0.0f;
+  for (uint32_t b = 0; b < nb; b++) maxUb = std::max(maxUb, ub[b]);
+  if (maxUb > 0.0f) {
+    // Counting sort of the blocks into kBuckets by bound, best bucket first.
+    uint32_t* start = s.bucketStart.data();
+    std::memset(start, 0, sizeof(uint32_t) * (kBuckets + 1));
+    const float inv = float(kBuckets) / maxUb;
+    for (uint32_t b = 0; b < nb; b++)
+      if (ub[b] > 0.0f) start[kBuckets - 1 - std::min(kBuckets - 1, uint32_t(ub[b] * inv))]++;
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i <= kBuckets; i++) { uint32_t c = start[i]; start[i] = sum; sum += c; }
+    uint32_t* order = s.order.data();
+    for (uint32_t b = 0; b < nb; b++)
+      if (ub[b] > 0.0f) order[start[kBuckets - 1 - std::min(kBuckets - 1, uint32_t(ub[b] * inv))]++] = b;
+    // start[i] now ends bucket i; bucket i begins at start[i-1].
+    const float scaleUb = bv.bmScale * kSlack * alpha;
+    uint32_t pos = 0;
+    for (uint32_t bi = 0; bi < kBuckets && pos < sum; bi++) {
+      const uint32_t end = start[bi];
+      const float edge = float(kBuckets - bi) * maxUb / float(kBuckets) * kSlack;
+      if (heap.full() && edge * scaleUb <= heap.threshold()) break;
+      for (; pos < end; pos++) {
+        const uint32_t b = order[pos];
+        if (heap.full() && ub[b] * scaleUb <= heap.threshold()) continue;
+        const uint32_t d0 = b << bv.shift, d1 = std::min(ix.numDocs, (b + 1) << bv.shift);
+        for (uint32_t d = d0; d < d1; d++) {
+          float acc = 0.0f;
+          const uint32_t p0 = bv.fwdOff[d], p1 = bv.fwdOff[d + 1];
+          for (uint32_t p = p0; p < p1; p++) acc += qd[bv.fwdTerms[p]] * static_cast<float>(fw[p]);
+          vis += p1 - p0;
+          if (acc > 0.0f) heap.push(acc, int32_t(d));
+        }
+      }
+    }
+  }
+  for (uint32_t i = q0; i < q1; i++) qd[qb.terms[i]] = 0.0f;
+  heap.sortBest();
+  o.counts[q] = heap.n;
+  if (o.visited) o.visited[q] = vis;
+}
+
+void sparseBlockMax(const SparseIndexView& ix, const BlockView& bv, const QueryBatch& qb, float alpha, const Outputs& o,
+                    int threads) {
+  parallel(threads, [&](int t) {
+    BmpScratch s;
+    s.qdense.assign(ix.vocab, 0.0f);
+    s.ub.assign(bv.numBlocks, 0.0f);
+    s.order.assign(bv.numBlocks, 0);
+    s.bucketStart.assign(kBuckets + 1, 0);
+    for (uint32_t q = t; q < qb.n; q += threads) {
+      if (ix.wtype == 0) bmpOne<float>(ix, bv, qb, q, alpha, s, o);
+      else if (ix.wtype == 1) bmpOne<uint8_t>(ix, bv, qb, q, alpha, s, o);
+      else bmpOne<uint16_t>(ix, bv, qb, q, alpha, s, o);
+    }
+  });
+}
+
+}  // namespace lion

@@ -1,0 +1,41 @@
+/**
+ * `lion search`: searches a sparse or dense index (or several shards, or a `.json` shard manifest) with query
+ * vectors and writes a TREC run with strictly decreasing scores (src/index/search.ts), plus `<run>.json`
+ * with the resolved configuration and timing.
+ */
+import { DEFAULTS } from '../../defaults.js';
+import { UsageError } from '../../errors.js';
+import { searchToRunFile } from '../../index/search.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { parseArgs, type OptTable } from '../args.js';
+import type { Command } from '../command.js';
+
+const options = {
+  index: { kind: 'string', required: true, multiple: true, help: 'index file(s) (.lidx / .lvec), shards searched together, or a .json manifest' },
+  queries: { kind: 'string', required: true, help: 'query vectors: sparse JSONL / .lsv, or a dense .f32 shard' },
+  out: { kind: 'string', required: true, help: 'TREC run file to write' },
+  k: { kind: 'int', default: DEFAULTS.search.k, help: 'hits per query' },
+  mode: { kind: 'string', help: 'sparse: exact | blockmax (default exact); dense: exact | hnsw (default exact)' },
+  alpha: { kind: 'number', default: DEFAULTS.sparseSearch.alpha, help: 'blockmax: score a block while alpha x bound > k-th score (1 = safe)' },
+  threads: { kind: 'int', help: 'threads (default LION_THREADS or all cores)' },
+  tag: { kind: 'string', default: 'lion', help: 'run tag (6th column)' },
+} satisfies OptTable;
+
+export const searchCommand: Command = {
+  name: 'search',
+  summary: 'search a sparse or dense index with query vectors and write a TREC run',
+  usage: 'lion search --index docs.lidx --queries queries.jsonl --k 1000 --out run.trec [--mode blockmax --alpha 0.9]',
+  options,
+  async run(argv) {
+    const o = parseArgs(argv, options, 'search');
+    if (o._.length) throw new UsageError(`search: unexpected argument '${o._[0]}'`);
+    if (o.k < 1) throw new UsageError(`--k must be at least 1, got ${o.k}`, { field: 'k' });
+    const mode = o.mode as 'exact' | 'blockmax' | 'hnsw' | undefined;
+    if (mode !== undefined && !['exact', 'blockmax', 'hnsw'].includes(mode)) throw new UsageError(`--mode must be exact, blockmax or hnsw, got '${o.mode}'`, { field: 'mode' });
+    const threads = o.threads as number | undefined;
+    const stats = await searchToRunFile(o.index, o.queries, o.out, { k: o.k, mode, alpha: o.alpha, threads, tag: o.tag });
+    await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ command: 'search', options: { ...o, _: undefined }, stats }, null, 2)}\n`);
+    process.stderr.write(`search: ${stats.queries} queries over ${stats.documents} documents (${stats.shards} shard(s)) in ${stats.seconds!.toFixed(3)} s -> ${o.out}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,206 @@
+/**
+ * Builds the sparse inverted index from sparse vector files (JSONL or binary shards, any number, read in the
+ * order given; a document's position is its load order). One pass reads the vectors into a forward index
+ * (growing typed arrays); a counting sort inverts it, so postings come out sorted by position; block-max
+ * summaries are taken per term over blocks of 2^blockShift positions. Optional quantisation stores impacts
+ * as 8- or 16-bit codes with one global scale (code = max(1, round(w / scale)) so a present term stays
+ * present; scale = max weight / code max). The file is written to a temporary name and renamed when
+ * complete, so a failed build (bad record, full disk) leaves nothing behind.
+ */
+import { DEFAULTS } from '../../defaults.js';
+import { FormatError, UsageError } from '../../errors.js';
+import { readSparseVectors, type SparseRecord, writeSectionsAtomic } from '../../io/vectors.js';
+import type { WeightArray } from '../native.js';
+import { encodeIndex, type InvertedIndex, type WeightDtype } from './format.js';
+
+/** Build options; defaults in DEFAULTS.sparseIndex. */
+export interface BuildSparseOptions {
+  /** Weight storage: float32 or quantised impacts. */
+  dtype?: WeightDtype;
+  /** Vocabulary size; term ids must be below it. Default: largest id seen + 1. */
+  vocabSize?: number;
+  /** log2 of documents per block-max block (BMP uses 8..64 documents per block). */
+  blockShift?: number;
+  /** Free-form provenance stored in the index (sources, model, ...). */
+  meta?: Record<string, unknown>;
+}
+
+class GrowU32 {
+  a = new Uint32Array(1024);
+  n = 0;
+  push(x: number): void {
+    if (this.n === this.a.length) { const b = new Uint32Array(this.a.length * 2); b.set(this.a); this.a = b; }
+    this.a[this.n++] = x;
+  }
+  pushAll(x: Uint32Array): void {
+    while (this.n + x.length > this.a.length) { const b = new Uint32Array(this.a.length * 2); b.set(this.a); this.a = b; }
+    this.a.set(x, this.n);
+    this.n += x.length;
+  }
+  done(): Uint32Array { return this.a.slice(0, this.n); }
+}
+class GrowF32 {
+  a = new Float32Array(1024);
+  n = 0;
+  pushAll(x: Float32Array): void {
+    while (this.n + x.length > this.a.length) { const b = new Float32Array(this.a.length * 2); b.set(this.a); this.a = b; }
+    this.a.set(x, this.n);
+    this.n += x.length;
+  }
+  done(): Float32Array { return this.a.slice(0, this.n); }
+}
+
+/** Builds an index in memory from records (positions follow iteration order). */
+export async function buildInvertedIndexFromRecords(records: AsyncIterable<SparseRecord> | Iterable<SparseRecord>, opts: BuildSparseOptions = {}, source = '<records>'): Promise<InvertedIndex> {
+  const fOff = new GrowU32();
+  const fTerms = new GrowU32();
+  const fW = new GrowF32();
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  fOff.push(0);
+  let maxTerm = -1;
+  for await (const r of records) {
+    if (seen.has(r.id)) throw new FormatError(`document id ${r.id} appears twice`, { file: source, field: r.id });
+    seen.add(r.id);
+    ids.push(r.id);
+    const t = r.vec.terms;
+    if (t.length > 0 && t[t.length - 1]! > maxTerm) maxTerm = t[t.length - 1]!;
+    if (opts.vocabSize !== undefined && maxTerm >= opts.vocabSize) {
+      throw new FormatError(`document ${r.id}: term id ${maxTerm} is outside the vocabulary of ${opts.vocabSize}`, { file: source, field: String(maxTerm) });
+    }
+    fTerms.pushAll(t);
+    fW.pushAll(r.vec.weights);
+    fOff.push(fTerms.n);
+  }
+  return invert(fOff.done(), fTerms.done(), fW.done(), ids, opts);
+}
+
+function quantise(w: Float32Array, dtype: WeightDtype): { codes: WeightArray; scale: number } {
+  if (dtype === 'f32') return { codes: w, scale: 1 };
+  let max = 0;
+  for (let i = 0; i < w.length; i++) if (w[i]! > max) max = w[i]!;
+  const top = dtype === 'u8' ? 255 : 65535;
+  const scale = max > 0 ? Math.fround(max / top) : 1;
+  const codes = dtype === 'u8' ? new Uint8Array(w.length) : new Uint16Array(w.length);
+  for (let i = 0; i < w.length; i++) {
+    const x = w[i]!;
+    codes[i] = x > 0 ? Math.min(top, Math.max(1, Math.round(x / scale))) : 0;
+  }
+  return { codes, scale };
+}
+
+/** Inverts a forward index (positions in order) into postings + block-max summaries. */
+export function invert(fwdOffsets: Uint32Array, fwdTerms: Uint32Array, fwdW: Float32Array, ids: string[], opts: BuildSparseOptions = {}): InvertedIndex {
+  const dtype = opts.dtype ?? DEFAULTS.sparseIndex.dtype;
+  const shift = opts.blockShift ?? DEFAULTS.sparseIndex.blockShift;
+  if (!['f32', 'u8', 'u16'].includes(dtype)) throw new UsageError(`weight dtype must be f32, u8 or u16, got '${dtype}'`, { field: 'dtype' });
+  if (!Number.isInteger(shift) || shift < 0 || shift > 16) throw new UsageError(`blockShift must be an integer in [0, 16], got ${shift}`, { field: 'blockShift' });
+  const N = ids.length;
+  const P = fwdTerms.length;
+  if (P > 0xffffffff) throw new UsageError(`${P} postings exceed one index (2^32 - 1); build several shards and search them together`);
+  let maxTerm = -1;
+  for (let p = 0; p < P; p++) if (fwdTerms[p]! > maxTerm) maxTerm = fwdTerms[p]!;
+  const V = opts.vocabSize ?? maxTerm + 1;
+  const { codes: fwdCodes, scale } = quantise(fwdW, dtype);
+  // Counting sort by term: postings come out in position order.
+  const termOffsets = new Uint32Array(V + 1);
+  for (let p = 0; p < P; p++) termOffsets[fwdTerms[p]! + 1]! += 1;
+  for (let t = 0; t < V; t++) termOffsets[t + 1]! += termOffsets[t]!;
+  const fill = termOffsets.slice(0, V);
+  const docIds = new Uint32Array(P);
+  const weights: WeightArray = dtype === 'f32' ? new Float32Array(P) : dtype === 'u8' ? new Uint8Array(P) : new Uint16Array(P);
+  for (let d = 0; d < N; d++) {
+    for (let p = fwdOffsets[d]!; p < fwdOffsets[d + 1]!; p++) {
+      const q = fill[fwdTerms[p]!]!++;
+      docIds[q] = d;
+      weights[q] = fwdCodes[p]!;
+    }
+  }
+  const ix: InvertedIndex = {
+    numDocs: N, vocab: V, numPostings: P, dtype, scale, termOffsets, docIds, weights,
+    fwdOffsets, fwdTerms, fwdWeights: fwdCodes, blockShift: shift, numBlocks: Math.ceil(N / 2 ** shift), bmScale: 1,
+    bmOffsets: new Uint32Array(V + 1), bmBlocks: new Uint32Array(0), bmMax: new Uint8Array(0),
+    denseRow: new Int32Array(V).fill(-1), denseMax: new Uint8Array(0), ids,
+    meta: { ...(opts.meta ?? {}), dtype, blockShift: shift, builtBy: 'lion', createdAt: new Date().toISOString() },
+  };
+  blockMax(ix);
+  return ix;
+}
+
+/**
+ * Per-term block upper bounds, 8-bit: code = ceil(w / bmScale) with bmScale = max weight / 255 (nudged up so
+ * code * bmScale >= w in float32). Terms present in at least 1/denseFraction of the blocks get a dense row.
+ */
+function blockMax(ix: InvertedIndex): void {
+  const { vocab: V, numBlocks: NB, blockShift: shift, termOffsets, docIds, weights, scale } = ix;
+  let maxW = 0;
+  for (let p = 0; p < weights.length; p++) { const w = weights[p]! * scale; if (w > maxW) maxW = w; }
+  const bmScale = maxW > 0 ? Math.fround((maxW / 255) * (1 + 1e-6)) : 1;
+  const code = (w: number): number => {
+    let c = Math.ceil(w / bmScale);
+    while (c < 255 && Math.fround(c * bmScale) < w) c++;
+    return Math.min(255, c);
+  };
+  const blocksOf = new Uint32Array(V);
+  for (let t = 0; t < V; t++) {
+    let last = -1, n = 0;
+    for (let p = termOffsets[t]!; p < termOffsets[t + 1]!; p++) { const b = docIds[p]! >>> shift; if (b !== last) { n++; last = b; } }
+    blocksOf[t] = n;
+  }
+  const denseMin = Math.max(1, Math.floor(NB / DEFAULTS.sparseIndex.denseFraction));
+  const denseRow = new Int32Array(V).fill(-1);
+  const bmOffsets = new Uint32Array(V + 1);
+  let rows = 0;
+  for (let t = 0; t < V; t++) {
+    if (blocksOf[t]! >= denseMin && NB > 0) { denseRow[t] = rows++; bmOffsets[t + 1] = bmOffsets[t]!; }
+    else bmOffsets[t + 1] = bmOffsets[t]! + blocksOf[t]!;
+  }
+  const E = bmOffsets[V]!;
+  const bmBlocks = new Uint32Array(E);
+  const bmMax = new Uint8Array(E);
+  const denseMax = new Uint8Array(rows * NB);
+  for (let t = 0; t < V; t++) {
+    const row = denseRow[t]!;
+    let e = bmOffsets[t]!;
+    let last = -1, best = 0;
+    const flush = () => {
+      if (last < 0) return;
+      if (row >= 0) denseMax[row * NB + last] = code(best);
+      else { bmBlocks[e] = last; bmMax[e] = code(best); e++; }
+    };
+    for (let p = termOffsets[t]!; p < termOffsets[t + 1]!; p++) {
+      const b = docIds[p]! >>> shift;
+      const w = Math.fround(weights[p]! * scale);
+      if (b !== last) { flush(); last = b; best = w; } else if (w > best) best = w;
+    }
+    flush();
+  }
+  Object.assign(ix, { bmScale, bmOffsets, bmBlocks, bmMax, denseRow, denseMax });
+}
+
+/** Writes an index atomically (temporary file, fsync, rename); on failure nothing is left at `path`. */
+export function writeInvertedIndex(ix: InvertedIndex, path: string): void {
+  const { header, sections, offsets } = encodeIndex(ix);
+  writeSectionsAtomic(path, header, sections, offsets);
+}
+
+/** Reads every source in order and yields its records (positions continue across files). */
+async function* allSources(sources: string[], vocabSize?: number): AsyncGenerator<SparseRecord> {
+  for (const s of sources) yield* readSparseVectors(s, { vocabSize });
+}
+
+/**
+ * Builds an index from sparse vector files and writes it to `out`.
+ * @example
+ * ```ts
+ * await buildSparseIndex(['docs-0.lsv', 'docs-1.jsonl'], 'docs.lidx', { dtype: 'u8' });
+ * ```
+ */
+export async function buildSparseIndex(sources: string[], out: string, opts: BuildSparseOptions = {}): Promise<InvertedIndex> {
+  if (sources.length === 0) throw new UsageError('no input vector files given');
+  const ix = await buildInvertedIndexFromRecords(allSources(sources, opts.vocabSize), opts, sources.join(','));
+  ix.meta.sources = sources;
+  writeInvertedIndex(ix, out);
+  ix.path = out;
+  return ix;
+}

@@ -1,0 +1,189 @@
+/**
+ * The sparse inverted index file (`.lidx`) and its in-memory form. Little-endian, version 1.
+ *
+ * Header (512 B):
+ *   0  magic "LIONINV\0"        8  u32 version = 1       12 u32 weight dtype (0 f32, 1 u8, 2 u16)
+ *   16 u32 numDocs (N)         20 u32 vocab (V)          24 f64 numPostings (P)
+ *   32 f32 scale (impact -> weight; 1 for f32)           36 u32 blockShift (documents per block = 2^shift)
+ *   40 u32 numBlocks (NB)      44 u32 denseRows (R)      48 f64 blockEntries (E)
+ *   56 f32 bmScale (block bound = code * bmScale)        60 u32 section count (13)
+ *   64 section table: 13 x (f64 offset, f64 bytes), sections 64-byte aligned, in this order:
+ *     termOffsets u32 (V+1) | docIds u32 (P) | weights W (P) | fwdOffsets u32 (N+1) | fwdTerms u32 (P)
+ *     | fwdWeights W (P) | bmOffsets u32 (V+1) | bmBlocks u32 (E) | bmMax u8 (E) | denseRow i32 (V)
+ *     | denseMax u8 (R, NB) | doc ids UTF-8 "\n"-terminated (N) | build metadata JSON
+ * Postings of each term are sorted by document position (load order); the forward arrays hold each
+ * document's terms ascending. Loading reads each section into one typed array (no per-posting objects)
+ * and checks every invariant the native loop relies on, once.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { ArtifactError, NotFoundError } from '../../errors.js';
+import type { WeightArray } from '../native.js';
+
+export const INDEX_MAGIC = 'LIONINV\0';
+export const INDEX_VERSION = 1;
+export const HEADER_BYTES = 512;
+const SECTIONS = 13;
+
+/** How postings weights are stored. */
+export type WeightDtype = 'f32' | 'u8' | 'u16';
+export const DTYPE_CODE: Record<WeightDtype, number> = { f32: 0, u8: 1, u16: 2 };
+const DTYPE_OF = ['f32', 'u8', 'u16'] as const;
+
+/** A loaded sparse inverted index: typed arrays only. */
+export interface InvertedIndex {
+  path?: string;
+  numDocs: number; // N
+  vocab: number; // V
+  numPostings: number; // P
+  dtype: WeightDtype;
+  /** Stored code times `scale` is the weight (1 for f32). */
+  scale: number;
+  termOffsets: Uint32Array; // (V + 1)
+  docIds: Uint32Array; // (P) document positions
+  weights: WeightArray; // (P)
+  /** Block-max summaries and forward index (for `blockmax` search). */
+  blockShift: number;
+  numBlocks: number; // NB
+  bmScale: number;
+  fwdOffsets: Uint32Array; // (N + 1)
+  fwdTerms: Uint32Array; // (P)
+  fwdWeights: WeightArray; // (P)
+  bmOffsets: Uint32Array; // (V + 1)
+  bmBlocks: Uint32Array; // (E)
+  bmMax: Uint8Array; // (E)
+  denseRow: Int32Array; // (V) row of denseMax, or -1
+  denseMax: Uint8Array; // (R, NB)
+  ids: string[]; // (N) external document ids, by position
+  meta: Record<string, unknown>;
+}
+
+function align64(n: number): number {
+  return Math.ceil(n / 64) * 64;
+}
+
+function bytesOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Serialises an index into header + section payloads (written by build.ts through an atomic file). */
+export function encodeIndex(ix: InvertedIndex): { header: Buffer; sections: Uint8Array[]; offsets: number[] } {
+  const idsBytes = Buffer.from(ix.ids.map((s) => `${s}\n`).join(''), 'utf8');
+  const metaBytes = Buffer.from(JSON.stringify(ix.meta), 'utf8');
+  const sections: Uint8Array[] = [
+    bytesOf(ix.termOffsets), bytesOf(ix.docIds), bytesOf(ix.weights), bytesOf(ix.fwdOffsets), bytesOf(ix.fwdTerms),
+    bytesOf(ix.fwdWeights), bytesOf(ix.bmOffsets), bytesOf(ix.bmBlocks), bytesOf(ix.bmMax), bytesOf(ix.denseRow),
+    bytesOf(ix.denseMax), idsBytes, metaBytes,
+  ];
+  const h = Buffer.alloc(HEADER_BYTES);
+  h.write(INDEX_MAGIC, 0, 'latin1');
+  h.writeUInt32LE(INDEX_VERSION, 8);
+  h.writeUInt32LE(DTYPE_CODE[ix.dtype], 12);
+  h.writeUInt32LE(ix.numDocs, 16);
+  h.writeUInt32LE(ix.vocab, 20);
+  h.writeDoubleLE(ix.numPostings, 24);
+  h.writeFloatLE(ix.scale, 32);
+  h.writeUInt32LE(ix.blockShift, 36);
+  h.writeUInt32LE(ix.numBlocks, 40);
+  h.writeUInt32LE(ix.numBlocks > 0 ? ix.denseMax.length / ix.numBlocks : 0, 44);
+  h.writeDoubleLE(ix.bmBlocks.length, 48);
+  h.writeFloatLE(ix.bmScale, 56);
+  h.writeUInt32LE(SECTIONS, 60);
+  const offsets: number[] = [];
+  let pos = HEADER_BYTES;
+  sections.forEach((s, i) => {
+    offsets.push(pos);
+    h.writeDoubleLE(pos, 64 + 16 * i);
+    h.writeDoubleLE(s.byteLength, 72 + 16 * i);
+    pos = align64(pos + s.byteLength);
+  });
+  return { header: h, sections, offsets };
+}
+
+function fail(path: string, msg: string): never {
+  throw new ArtifactError(msg, { file: path });
+}
+
+/** Loads an index file, checking magic, version, sizes and the postings invariants. */
+export function loadInvertedIndex(path: string): InvertedIndex {
+  if (!existsSync(path)) throw new NotFoundError(`no such index: ${path}`, { file: path });
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const h = Buffer.alloc(HEADER_BYTES);
+    if (size < HEADER_BYTES || readSync(fd, h, 0, HEADER_BYTES, 0) !== HEADER_BYTES) fail(path, `truncated index: ${size} bytes, shorter than the header`);
+    const magic = h.toString('latin1', 0, 8);
+    if (magic !== INDEX_MAGIC) fail(path, `not a Lion sparse index (magic ${JSON.stringify(magic)})`);
+    const version = h.readUInt32LE(8);
+    if (version !== INDEX_VERSION) fail(path, `index version ${version}; this Lion reads version ${INDEX_VERSION}`);
+    const dcode = h.readUInt32LE(12);
+    if (dcode > 2) fail(path, `unknown weight dtype ${dcode}`);
+    const dtype = DTYPE_OF[dcode]!;
+    const N = h.readUInt32LE(16), V = h.readUInt32LE(20), P = h.readDoubleLE(24);
+    const NB = h.readUInt32LE(40), R = h.readUInt32LE(44), E = h.readDoubleLE(48);
+    if (h.readUInt32LE(60) !== SECTIONS) fail(path, `expected ${SECTIONS} sections, header lists ${h.readUInt32LE(60)}`);
+    const shift = h.readUInt32LE(36);
+    if (shift > 16 || NB !== Math.ceil(N / 2 ** shift)) fail(path, `block layout is inconsistent (shift ${shift}, ${NB} blocks, ${N} documents)`);
+    const wb = dcode === 0 ? 4 : dcode === 1 ? 1 : 2;
+    const expect = [4 * (V + 1), 4 * P, wb * P, 4 * (N + 1), 4 * P, wb * P, 4 * (V + 1), 4 * E, E, 4 * V, R * NB];
+    const read = (i: number): Uint8Array => {
+      const off = h.readDoubleLE(64 + 16 * i), len = h.readDoubleLE(72 + 16 * i);
+      if (i < expect.length && len !== expect[i]) fail(path, `section ${i} holds ${len} bytes, expected ${expect[i]}`);
+      if (off % 64 !== 0 || off + len > size) fail(path, `truncated index: section ${i} ends at byte ${off + len} of ${size}`);
+      const buf = new Uint8Array(new ArrayBuffer(len));
+      let done = 0;
+      while (done < len) {
+        const n = readSync(fd, buf, done, Math.min(1 << 30, len - done), off + done);
+        if (n <= 0) fail(path, `truncated index: section ${i}`);
+        done += n;
+      }
+      return buf;
+    };
+    const u32 = (i: number) => new Uint32Array(read(i).buffer);
+    const wts = (i: number): WeightArray => {
+      const b = read(i).buffer;
+      return dcode === 0 ? new Float32Array(b) : dcode === 1 ? new Uint8Array(b) : new Uint16Array(b);
+    };
+    const ix: InvertedIndex = {
+      path, numDocs: N, vocab: V, numPostings: P, dtype, scale: h.readFloatLE(32),
+      termOffsets: u32(0), docIds: u32(1), weights: wts(2), fwdOffsets: u32(3), fwdTerms: u32(4), fwdWeights: wts(5),
+      bmOffsets: u32(6), bmBlocks: u32(7), bmMax: read(8), denseRow: new Int32Array(read(9).buffer), denseMax: read(10),
+      blockShift: shift, numBlocks: NB, bmScale: h.readFloatLE(56),
+      ids: [], meta: {},
+    };
+    const ids = Buffer.from(read(11)).toString('utf8').split('\n');
+    ids.pop();
+    if (ids.length !== N) fail(path, `index lists ${ids.length} document ids for ${N} documents`);
+    ix.ids = ids;
+    try { ix.meta = JSON.parse(Buffer.from(read(12)).toString('utf8')) as Record<string, unknown>; } catch { fail(path, 'index metadata is not JSON'); }
+    checkInvariants(ix, path);
+    return ix;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Checks what the native loops assume (offsets monotone and complete, ids in range); O(P), once per load. */
+export function checkInvariants(ix: InvertedIndex, path = '<memory>'): void {
+  const { numDocs: N, vocab: V } = ix;
+  const mono = (a: Uint32Array, end: number, name: string) => {
+    if (a[0] !== 0 || a[a.length - 1] !== end) fail(path, `${name} must run from 0 to ${end}`);
+    for (let i = 1; i < a.length; i++) if (a[i]! < a[i - 1]!) fail(path, `${name} decreases at ${i}`);
+  };
+  mono(ix.termOffsets, ix.numPostings, 'termOffsets');
+  mono(ix.fwdOffsets, ix.numPostings, 'fwdOffsets');
+  mono(ix.bmOffsets, ix.bmBlocks.length, 'bmOffsets');
+  const d = ix.docIds;
+  for (let t = 0; t < V; t++) {
+    let prev = -1;
+    for (let p = ix.termOffsets[t]!; p < ix.termOffsets[t + 1]!; p++) {
+      const x = d[p]!;
+      if (x >= N || x <= prev) fail(path, `postings of term ${t} are not ascending document positions below ${N}`);
+      prev = x;
+    }
+  }
+  const ft = ix.fwdTerms;
+  for (let p = 0; p < ft.length; p++) if (ft[p]! >= V) fail(path, `forward term ${ft[p]} at ${p} is outside the vocabulary of ${V}`);
+  for (let e = 0; e < ix.bmBlocks.length; e++) if (ix.bmBlocks[e]! >= ix.numBlocks) fail(path, `block id ${ix.bmBlocks[e]} out of range`);
+  const rows = ix.numBlocks > 0 ? ix.denseMax.length / ix.numBlocks : 0;
+  for (let t = 0; t < V; t++) if (ix.denseRow[t]! >= rows || ix.denseRow[t]! < -1) fail(path, `denseRow of term ${t} is out of range`);
+}

@@ -1,0 +1,177 @@
+/**
+ * Sparse search over an InvertedIndex: `exact` (score-at-a-time over every posting of the query terms) and
+ * `blockmax` (BMP-style block upper bounds with early termination; alpha = 1 is safe, alpha < 1 faster and
+ * approximate). The native loops (native/search/sparse.h) run batches over all cores; the functions
+ * `exactRef` and `blockMaxRef` below are their TypeScript twins: the same float32 operations in the same
+ * order (Math.fround where C++ rounds to float), used as the fallback and compared in tests.
+ * Scores are dot products with float32 accumulation in ascending term order; only documents with a
+ * positive score are returned (as the paper's threshold 0, spec §6.1).
+ */
+import { DEFAULTS } from '../../defaults.js';
+import { ShapeError, UsageError } from '../../errors.js';
+import type { SparseVec } from '../../types.js';
+import { defaultThreads, searchAddon } from '../native.js';
+import { emptyResult, type SearchResult, TopK } from '../topk.js';
+import type { InvertedIndex } from './format.js';
+
+/** Query-time knobs (plain arguments; defaults in DEFAULTS.sparseSearch). */
+export interface SparseSearchOptions {
+  /** Hits per query. */
+  k?: number;
+  /** `exact` (all postings) or `blockmax` (block upper bounds, early termination). */
+  mode?: 'exact' | 'blockmax';
+  /** blockmax only: a block is scored while alpha x its bound > the k-th best score; 1 = safe (exact top-k). */
+  alpha?: number;
+  /** Threads for the batch (native backend); default LION_THREADS or all cores. */
+  threads?: number;
+  /** Force the TypeScript twin even when the addon is built. */
+  backend?: 'native' | 'ref';
+}
+
+/** Queries packed as CSR: offsets (Q+1), ascending terms and weights. */
+export interface QueryBatch {
+  off: Uint32Array; // (Q + 1)
+  terms: Uint32Array; // (sum nnz)
+  weights: Float32Array; // (sum nnz)
+}
+
+/** Packs queries, checking term ids against the index vocabulary and the weights (finite, >= 0). */
+export function packQueries(queries: SparseVec[], vocab: number, qids?: string[], file?: string): QueryBatch {
+  let total = 0;
+  for (const q of queries) total += q.terms.length;
+  const off = new Uint32Array(queries.length + 1);
+  const terms = new Uint32Array(total);
+  const weights = new Float32Array(total);
+  let o = 0;
+  queries.forEach((q, i) => {
+    const name = qids?.[i] ?? String(i);
+    let prev = -1;
+    for (let j = 0; j < q.terms.length; j++) {
+      const t = q.terms[j]!, w = q.weights[j]!;
+      if (t >= vocab) throw new ShapeError(`query ${name}: term id ${t} is outside the index vocabulary of ${vocab}`, { file, field: name });
+      if (t <= prev) throw new ShapeError(`query ${name}: term ids must be ascending and unique`, { file, field: name });
+      if (!Number.isFinite(w) || w < 0) throw new ShapeError(`query ${name}: weight ${w} of term ${t} must be finite and >= 0`, { file, field: name });
+      prev = t;
+      terms[o] = t; weights[o] = w; o++;
+    }
+    off[i + 1] = o;
+  });
+  return { off, terms, weights };
+}
+
+/** TypeScript twin of the native exact loop for query q (writes row q of `out`). */
+export function exactRef(ix: InvertedIndex, qb: QueryBatch, q: number, out: SearchResult, acc = new Float32Array(ix.numDocs)): void {
+  const { termOffsets, docIds, weights } = ix;
+  const scale = Math.fround(ix.scale);
+  let vis = 0;
+  for (let i = qb.off[q]!; i < qb.off[q + 1]!; i++) {
+    const t = qb.terms[i]!;
+    const qs = Math.fround(qb.weights[i]! * scale);
+    const b = termOffsets[t]!, e = termOffsets[t + 1]!;
+    for (let p = b; p < e; p++) acc[docIds[p]!] += Math.fround(qs * weights[p]!);
+    vis += e - b;
+  }
+  const heap = new TopK(out.k);
+  if (qb.off[q + 1]! > qb.off[q]!) {
+    let thr = 0;
+    for (let d = 0; d < ix.numDocs; d++) {
+      const a = acc[d]!;
+      if (a > thr) { heap.push(a, d); if (heap.full) thr = Math.max(0, heap.threshold()); }
+    }
+    acc.fill(0);
+  }
+  heap.emit(out, q);
+  out.visited[q] = vis;
+}
+
+const BUCKETS = 1024;
+const SLACK = Math.fround(1 + 1e-5);
+
+/** TypeScript twin of the native block-max loop for query q. */
+export function blockMaxRef(ix: InvertedIndex, qb: QueryBatch, q: number, alphaIn: number, out: SearchResult): void {
+  const f = Math.fround;
+  const NB = ix.numBlocks, alpha = f(alphaIn), scale = f(ix.scale);
+  const ub = new Float32Array(NB);
+  const qd = new Map<number, number>();
+  let vis = 0;
+  for (let i = qb.off[q]!; i < qb.off[q + 1]!; i++) {
+    const t = qb.terms[i]!, qw = qb.weights[i]!;
+    qd.set(t, f(qw * scale));
+    const row = ix.denseRow[t]!;
+    if (row >= 0) {
+      for (let b = 0; b < NB; b++) ub[b] += f(qw * ix.denseMax[row * NB + b]!);
+      vis += NB;
+    } else {
+      for (let e = ix.bmOffsets[t]!; e < ix.bmOffsets[t + 1]!; e++) ub[ix.bmBlocks[e]!] += f(qw * ix.bmMax[e]!);
+      vis += ix.bmOffsets[t + 1]! - ix.bmOffsets[t]!;
+    }
+  }
+  const heap = new TopK(out.k);
+  let maxUb = 0;
+  for (let b = 0; b < NB; b++) if (ub[b]! > maxUb) maxUb = ub[b]!;
+  if (maxUb > 0) {
+    const inv = f(BUCKETS / maxUb);
+    const bucket = (b: number) => BUCKETS - 1 - Math.min(BUCKETS - 1, Math.trunc(f(ub[b]! * inv)));
+    const buckets: number[][] = Array.from({ length: BUCKETS }, () => []);
+    for (let b = 0; b < NB; b++) if (ub[b]! > 0) buckets[bucket(b)]!.push(b);
+    const scaleUb = f(f(f(ix.bmScale) * SLACK) * alpha);
+    outer: for (let bi = 0; bi < BUCKETS; bi++) {
+      if (buckets[bi]!.length === 0) continue;
+      const edge = f(f(f(f(BUCKETS - bi) * maxUb) / BUCKETS) * SLACK);
+      if (heap.full && f(edge * scaleUb) <= heap.threshold()) break outer;
+      for (const b of buckets[bi]!) {
+        if (heap.full && f(ub[b]! * scaleUb) <= heap.threshold()) continue;
+        const d1 = Math.min(ix.numDocs, (b + 1) << ix.blockShift);
+        for (let d = b << ix.blockShift; d < d1; d++) {
+          let acc = 0;
+          const p0 = ix.fwdOffsets[d]!, p1 = ix.fwdOffsets[d + 1]!;
+          for (let p = p0; p < p1; p++) acc = f(acc + f((qd.get(ix.fwdTerms[p]!) ?? 0) * ix.fwdWeights[p]!));
+          vis += p1 - p0;
+          if (acc > 0) heap.push(acc, d);
+        }
+      }
+    }
+  }
+  heap.emit(out, q);
+  out.visited[q] = vis;
+}
+
+/**
+ * Searches a batch of sparse queries. Returns packed (Q, k) results: document positions (map them with
+ * `ix.ids`), float32 scores best first (ties by position), hit counts and postings visited per query.
+ * @example
+ * ```ts
+ * const ix = loadInvertedIndex('docs.lidx');
+ * const r = searchSparse(ix, [{ terms: Uint32Array.of(5, 9), weights: Float32Array.of(1.2, 0.4) }], { k: 10 });
+ * ```
+ */
+export function searchSparse(ix: InvertedIndex, queries: SparseVec[] | QueryBatch, opts: SparseSearchOptions = {}): SearchResult {
+  const k = opts.k ?? DEFAULTS.search.k;
+  const mode = opts.mode ?? DEFAULTS.sparseSearch.mode;
+  const alpha = opts.alpha ?? (mode === 'blockmax' ? DEFAULTS.sparseSearch.alpha : 1);
+  if (!Number.isInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`, { field: 'k' });
+  if (mode !== 'exact' && mode !== 'blockmax') throw new UsageError(`search mode must be exact or blockmax, got '${mode}'`, { field: 'mode' });
+  if (!(alpha > 0 && alpha <= 1)) throw new UsageError(`alpha must be in (0, 1], got ${alpha}`, { field: 'alpha' });
+  const qb = Array.isArray(queries) ? packQueries(queries, ix.vocab) : queries;
+  const nq = qb.off.length - 1;
+  const out = emptyResult(nq, k);
+  const addon = opts.backend === 'ref' ? null : searchAddon();
+  const threads = opts.threads ?? defaultThreads();
+  if (addon) {
+    if (mode === 'exact') {
+      addon.sparseExact(ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale, qb.off, qb.terms, qb.weights, k,
+        out.docs, out.scores, out.counts, out.visited, threads);
+    } else {
+      addon.sparseBlockMax(ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale, ix.blockShift, ix.bmOffsets,
+        ix.bmBlocks, ix.bmMax, ix.denseRow, ix.denseMax, ix.bmScale, ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights, alpha,
+        qb.off, qb.terms, qb.weights, k, out.docs, out.scores, out.counts, out.visited, threads);
+    }
+    return out;
+  }
+  const acc = new Float32Array(ix.numDocs);
+  for (let q = 0; q < nq; q++) {
+    if (mode === 'exact') exactRef(ix, qb, q, out, acc);
+    else blockMaxRef(ix, qb, q, alpha, out);
+  }
+  return out;
+}

@@ -1,0 +1,184 @@
+/**
+ * The library entry points behind `lion index` and `lion search`: build a sparse or dense index from vector
+ * files, and search one index or several shards together with a correct global top-k.
+ *
+ * Shards: an index may be a list of index files (or a `.json` manifest `{"shards": ["a.lidx", ...]}`, paths
+ * relative to the manifest). Shards are searched one after another (only one in memory at a time), each to
+ * depth k, and merged: the global top-k of the union is the top-k of the per-shard top-ks. Global ties are
+ * broken by shard order, then position, i.e. the load order of the concatenated collection, so a sharded
+ * search returns exactly what one index over all documents returns.
+ */
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DEFAULTS } from '../defaults.js';
+import { ArtifactError, NotFoundError, ShapeError, UsageError } from '../errors.js';
+import { DENSE_SHARD_MAGIC, readDenseShards, readSparseVectors } from '../io/vectors.js';
+import { writeRun } from '../io/trec.js';
+import type { Run, SparseVec } from '../types.js';
+import { buildSparseIndex, type BuildSparseOptions } from './inverted/build.js';
+import { INDEX_MAGIC, loadInvertedIndex } from './inverted/format.js';
+import { packQueries, searchSparse } from './inverted/search.js';
+import { better, emptyResult, type SearchResult, toRun } from './topk.js';
+import { buildDenseIndex, type DenseDtype, loadVectorIndex, searchDense, VEC_MAGIC } from './vector/flat.js';
+import { buildHnsw, loadHnsw, saveHnsw, searchHnsw } from './vector/hnsw.js';
+
+export type IndexKind = 'sparse' | 'dense';
+
+/** Options of `buildIndex`. */
+export interface BuildIndexOptions extends BuildSparseOptions {
+  kind: IndexKind;
+  /** Dense storage: f32, bf16 or i8. */
+  denseDtype?: DenseDtype;
+  /** Dense: also build an HNSW graph (`<out>.usearch`). */
+  hnsw?: boolean;
+}
+
+/** Builds an index of either kind from vector files and writes it to `out`. Returns a summary. */
+export async function buildIndex(sources: string[], out: string, opts: BuildIndexOptions): Promise<Record<string, number | string>> {
+  const t0 = performance.now();
+  if (opts.kind === 'sparse') {
+    const ix = await buildSparseIndex(sources, out, opts);
+    return { kind: 'sparse', documents: ix.numDocs, vocabulary: ix.vocab, postings: ix.numPostings, dtype: ix.dtype, seconds: (performance.now() - t0) / 1000 };
+  }
+  if (opts.kind !== 'dense') throw new UsageError(`index kind must be sparse or dense, got '${String(opts.kind)}'`, { field: 'kind' });
+  const ix = buildDenseIndex(sources, out, { dtype: opts.denseDtype });
+  if (opts.hnsw) saveHnsw(buildHnsw(ix), `${out}.usearch`);
+  return { kind: 'dense', documents: ix.rows, dim: ix.dim, dtype: ix.dtype, seconds: (performance.now() - t0) / 1000 };
+}
+
+function fileMagic(path: string): string {
+  if (!existsSync(path)) throw new NotFoundError(`no such file: ${path}`, { file: path });
+  const fd = openSync(path, 'r');
+  const b = Buffer.alloc(8);
+  try { readSync(fd, b, 0, 8, 0); } finally { closeSync(fd); }
+  return b.toString('latin1');
+}
+
+/** The kind of an index file, by magic number. */
+export function indexKind(path: string): IndexKind {
+  const m = fileMagic(path);
+  if (m === INDEX_MAGIC) return 'sparse';
+  if (m === VEC_MAGIC) return 'dense';
+  throw new ArtifactError(`not a Lion index (magic ${JSON.stringify(m)})`, { file: path });
+}
+
+/** Expands `.json` manifests into their shard paths. */
+export function shardPaths(index: string[]): string[] {
+  const out: string[] = [];
+  for (const p of index) {
+    if (p.endsWith('.json')) {
+      if (!existsSync(p)) throw new NotFoundError(`no such manifest: ${p}`, { file: p });
+      let m: unknown;
+      try { m = JSON.parse(readFileSync(p, 'utf8')); } catch { throw new ArtifactError('manifest is not JSON', { file: p }); }
+      const shards = (m as { shards?: unknown }).shards;
+      if (!Array.isArray(shards) || !shards.every((s) => typeof s === 'string')) throw new ArtifactError("manifest needs {\"shards\": [paths]}", { file: p, field: 'shards' });
+      for (const s of shards as string[]) out.push(resolve(dirname(p), s));
+    } else out.push(p);
+  }
+  if (out.length === 0) throw new UsageError('no index given');
+  return out;
+}
+
+/** Merges per-shard results (positions local to each shard) into global positions; keeps the best k. */
+export function mergeResults(acc: SearchResult | undefined, next: SearchResult, offset: number): SearchResult {
+  const k = next.k;
+  const nq = next.counts.length;
+  if (!acc) {
+    const r = emptyResult(nq, k);
+    for (let i = 0; i < nq * k; i++) { r.docs[i] = next.docs[i]! + offset; r.scores[i] = next.scores[i]!; }
+    r.counts.set(next.counts);
+    r.visited.set(next.visited);
+    return r;
+  }
+  const out = emptyResult(nq, k);
+  for (let q = 0; q < nq; q++) {
+    let a = 0, b = 0, n = 0;
+    const ca = acc.counts[q]!, cb = next.counts[q]!;
+    while (n < k && (a < ca || b < cb)) {
+      const sa = acc.scores[q * k + a]!, da = acc.docs[q * k + a]!;
+      const sb = next.scores[q * k + b]!, db = next.docs[q * k + b]! + offset;
+      if (b >= cb || (a < ca && better(sa, da, sb, db))) { out.scores[q * k + n] = sa; out.docs[q * k + n] = da; a++; } else { out.scores[q * k + n] = sb; out.docs[q * k + n] = db; b++; }
+      n++;
+    }
+    out.counts[q] = n;
+    out.visited[q] = acc.visited[q]! + next.visited[q]!;
+  }
+  return out;
+}
+
+/** Options of `searchIndex`. */
+export interface SearchIndexOptions {
+  k?: number;
+  /** Sparse: exact | blockmax. Dense: exact | hnsw. */
+  mode?: 'exact' | 'blockmax' | 'hnsw';
+  alpha?: number;
+  threads?: number;
+}
+
+async function readSparseQueries(path: string): Promise<{ qids: string[]; vecs: SparseVec[] }> {
+  const qids: string[] = [], vecs: SparseVec[] = [];
+  for await (const r of readSparseVectors(path)) { qids.push(r.id); vecs.push(r.vec); }
+  return { qids, vecs };
+}
+
+/**
+ * Searches one index or several shards with query vectors from a file; returns the run and the statistics.
+ * @example
+ * ```ts
+ * const { run } = await searchIndex(['docs.lidx'], 'queries.jsonl', { k: 1000 });
+ * ```
+ */
+export async function searchIndex(index: string[], queriesPath: string, opts: SearchIndexOptions = {}): Promise<{ run: Run; stats: Record<string, number> }> {
+  const paths = shardPaths(index);
+  const kinds = paths.map(indexKind);
+  if (kinds.some((k) => k !== kinds[0])) throw new UsageError('all shards must be of one kind (sparse or dense)');
+  const k = opts.k ?? DEFAULTS.search.k;
+  const t0 = performance.now();
+  let merged: SearchResult | undefined;
+  let offset = 0;
+  const ids: string[] = [];
+  let qids: string[];
+  const denseQueries = fileMagic(queriesPath) === DENSE_SHARD_MAGIC;
+  if (denseQueries !== (kinds[0] === 'dense')) {
+    throw new ShapeError(`the queries are ${denseQueries ? 'dense' : 'sparse'} vectors but the index is ${kinds[0]}`, { file: queriesPath, hint: 'encode the queries with the model that encoded the index' });
+  }
+  if (kinds[0] === 'sparse') {
+    const q = await readSparseQueries(queriesPath);
+    qids = q.qids;
+    const mode = opts.mode ?? DEFAULTS.sparseSearch.mode;
+    if (mode === 'hnsw') throw new UsageError('hnsw is a dense search mode; sparse modes are exact and blockmax', { field: 'mode' });
+    for (const p of paths) {
+      const ix = loadInvertedIndex(p);
+      const qb = packQueries(q.vecs, ix.vocab, q.qids, queriesPath);
+      const r = searchSparse(ix, qb, { k, mode, alpha: opts.alpha, threads: opts.threads });
+      merged = mergeResults(merged, r, offset);
+      offset += ix.numDocs;
+      for (const id of ix.ids) ids.push(id);
+    }
+  } else {
+    const q = readDenseShards([queriesPath]);
+    qids = q.ids;
+    const mode = opts.mode ?? 'exact';
+    if (mode === 'blockmax') throw new UsageError('blockmax is a sparse search mode; dense modes are exact and hnsw', { field: 'mode' });
+    for (const p of paths) {
+      const ix = loadVectorIndex(p);
+      if (ix.dim !== q.dim) throw new ShapeError(`queries have dimension ${q.dim} but the index ${p} has ${ix.dim}`, { file: queriesPath, field: 'dim' });
+      const r = mode === 'hnsw' ? searchHnsw(loadHnsw(`${p}.usearch`, ix.dim), q.data, k, opts.threads) : searchDense(ix, q.data, { k, threads: opts.threads });
+      merged = mergeResults(merged, r, offset);
+      offset += ix.rows;
+      for (const id of ix.ids) ids.push(id);
+    }
+  }
+  const res = merged ?? emptyResult(qids.length, k);
+  const run = toRun(res, qids, (pos) => ids[pos]!);
+  const seconds = (performance.now() - t0) / 1000;
+  const visited = res.visited.reduce((a, b) => a + b, 0);
+  return { run, stats: { queries: qids.length, shards: paths.length, documents: offset, seconds, meanVisited: qids.length ? visited / qids.length : 0 } };
+}
+
+/** `searchIndex` followed by writing the run (TREC, strictly decreasing scores) to `out`. */
+export async function searchToRunFile(index: string[], queriesPath: string, out: string, opts: SearchIndexOptions & { tag?: string } = {}): Promise<Record<string, number>> {
+  const { run, stats } = await searchIndex(index, queriesPath, opts);
+  await writeRun(out, run, { tag: opts.tag ?? 'lion' });
+  return stats;
+}

@@ -1,0 +1,104 @@
+/**
+ * Top-k selection and result packing shared by the sparse and dense indexes (TypeScript twins of
+ * native/search/common.h). Order: higher score first, equal scores by lower document position. Results are
+ * packed as (Q, k) typed arrays; `toRun` maps positions to external ids and makes scores strictly decreasing.
+ */
+import type { Hit, Run } from '../types.js';
+
+/** Packed search results for Q queries. */
+export interface SearchResult {
+  k: number;
+  docs: Int32Array; // (Q, k) document positions, best first
+  scores: Float32Array; // (Q, k)
+  counts: Uint32Array; // (Q) hits found (<= k)
+  visited: Float64Array; // (Q) postings / block bounds / vectors touched
+}
+
+export function emptyResult(nq: number, k: number): SearchResult {
+  return { k, docs: new Int32Array(nq * k), scores: new Float32Array(nq * k), counts: new Uint32Array(nq), visited: new Float64Array(nq) };
+}
+
+export function better(sa: number, da: number, sb: number, db: number): boolean {
+  return sa > sb || (sa === sb && da < db);
+}
+
+/** Bounded min-heap of the k best (score, doc) pairs; the root is the worst kept. */
+export class TopK {
+  readonly s: Float64Array;
+  readonly d: Int32Array;
+  n = 0;
+  constructor(readonly k: number) {
+    this.s = new Float64Array(k);
+    this.d = new Int32Array(k);
+  }
+  get full(): boolean { return this.n === this.k; }
+  threshold(): number { return this.n === this.k ? this.s[0]! : -Infinity; }
+  push(score: number, doc: number): void {
+    const { s, d } = this;
+    if (this.n < this.k) {
+      let i = this.n++;
+      s[i] = score; d[i] = doc;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!better(s[p]!, d[p]!, s[i]!, d[i]!)) break;
+        [s[p], s[i]] = [s[i]!, s[p]!]; [d[p], d[i]] = [d[i]!, d[p]!];
+        i = p;
+      }
+      return;
+    }
+    if (!better(score, doc, s[0]!, d[0]!)) return;
+    s[0] = score; d[0] = doc;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let w = i;
+      if (l < this.n && better(s[w]!, d[w]!, s[l]!, d[l]!)) w = l;
+      if (r < this.n && better(s[w]!, d[w]!, s[r]!, d[r]!)) w = r;
+      if (w === i) return;
+      [s[w], s[i]] = [s[i]!, s[w]!]; [d[w], d[i]] = [d[i]!, d[w]!];
+      i = w;
+    }
+  }
+  /** Writes the kept hits best-first into row q of `out`. */
+  emit(out: SearchResult, q: number): void {
+    const idx = Array.from({ length: this.n }, (_, i) => i).sort((a, b) => (better(this.s[a]!, this.d[a]!, this.s[b]!, this.d[b]!) ? -1 : 1));
+    for (let i = 0; i < idx.length; i++) {
+      out.docs[q * out.k + i] = this.d[idx[i]!]!;
+      out.scores[q * out.k + i] = this.s[idx[i]!]!;
+    }
+    out.counts[q] = this.n;
+  }
+}
+
+/** The largest float64 strictly below x. */
+export function nextDown(x: number): number {
+  if (x === 0) return -Number.MIN_VALUE;
+  const b = new Float64Array([x]);
+  const i = new BigInt64Array(b.buffer);
+  i[0] = x > 0 ? i[0]! - 1n : i[0]! + 1n;
+  return b[0]!;
+}
+
+/**
+ * Hits of row q with strictly decreasing scores: results are already best-first (ties by position), and a
+ * score equal to (or, after an earlier nudge, above) the previous one is lowered to the next float64 below
+ * it. trec_eval then keeps exactly this order, instead of breaking ties by docno.
+ */
+export function hitsOf(r: SearchResult, q: number, ids: (pos: number) => string): Hit[] {
+  const hits: Hit[] = [];
+  let prev = Infinity;
+  for (let i = 0; i < r.counts[q]!; i++) {
+    let s = r.scores[q * r.k + i]!;
+    if (s >= prev) s = nextDown(prev);
+    hits.push({ docid: ids(r.docs[q * r.k + i]!), score: s });
+    prev = s;
+  }
+  return hits;
+}
+
+/** A Run from packed results: query ids in order, document positions mapped through `ids`. */
+export function toRun(r: SearchResult, qids: string[], ids: (pos: number) => string): Run {
+  const run: Run = new Map();
+  qids.forEach((qid, q) => run.set(qid, hitsOf(r, q, ids)));
+  return run;
+}
