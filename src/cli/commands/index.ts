@@ -4,13 +4,21 @@
 import type { Command } from '../command.js';
 import { bm25IndexCommand, bm25SearchCommand } from './bm25.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
+import { fuseCommand } from './fuse.js';
+import { indexCommand } from './index-build.js';
 import { quickstartCommand } from './quickstart.js';
+import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
 
 export const commands: Command[] = [
   bm25IndexCommand,
   bm25SearchCommand,
   evalCommand,
+  exportCommand,
+  fuseCommand,
+  indexCommand,
   quickstartCommand,
+  searchCommand,
   serveCommand,
 ];
