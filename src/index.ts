@@ -19,6 +19,8 @@ export { readLines, splitWhitespace } from './io/lines.js';
 export type { Line } from './io/lines.js';
 export { readCorpus, readQueries, docText, detectTextFormat, collect } from './io/corpus.js';
 export { readBeirCorpus, readBeirQueries } from './io/beir.js';
+export { readJsonLines } from './io/jsonl.js';
+export type { JsonLine } from './io/jsonl.js';
 export { readTsvRecords, readTriples } from './io/msmarco.js';
 export type { Triple } from './io/msmarco.js';
 export { readQrels, readRun, readRunFile, writeRun } from './io/trec.js';
