@@ -16,7 +16,7 @@
  * steps: loss terms, FLOPS, mean non-zeros, lr, grad norm, throughput), `checkpoint-<step>/` + `latest.json`,
  * and at the end the trained adapter (PEFT) or model (safetensors) with the tokenizer files.
  */
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
@@ -29,15 +29,13 @@ import type { Kernels } from '../kernels/types.js';
 import { loadModel, saveAdapter, saveModel } from '../model/checkpoint.js';
 import { LlamaModel } from '../model/llama.js';
 import { LORA_TARGETS, type LoraConfig } from '../model/lora.js';
-import { writeFileAtomic } from '../util/atomic.js';
-import { Progress } from '../util/progress.js';
 import {
   loadPassages, loadTrainingSet, microBatch, microBatchesPerEpoch, negativesFor, referencedIds, type BatchPlan, type TrainBatch,
 } from './batching.js';
 import { gemmFromKernels, meanNonZeros, retrievalLoss, type Objective, type RetrievalLossTerms } from './losses.js';
-import { adamwStep, clipGradNorm, type AdamWState } from './optimizer.js';
-import { flopsRampSteps, flopsWeight, lrAt } from './schedule.js';
-import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type WeightsForm } from './state.js';
+import { runLoop, type LoopSummary } from './loop.js';
+import { flopsRampSteps, flopsWeight } from './schedule.js';
+import type { WeightsForm } from './state.js';
 
 type Widen<T> = T extends number ? number : T extends string ? string : T extends boolean ? boolean : T;
 type TrainDefaults = { -readonly [K in keyof typeof DEFAULTS.train]: Widen<(typeof DEFAULTS.train)[K]> };
@@ -61,29 +59,13 @@ export interface RetrievalTrainOptions extends Partial<TrainDefaults> {
   /** Continue from the output directory's last checkpoint when there is one (default true). */
   resume?: boolean;
   kernels?: Kernels;
-  /** Called after every optimiser step (after its checkpoint, if any). */
-  onStep?: (step: number, log: StepLog) => void;
+  /** Called after every optimiser step (after its checkpoint, if any) with the step's statistics. */
+  onStep?: (step: number, stats: Record<string, number>) => void;
 }
 
-/** One optimiser step's statistics (averaged over its micro-batches). */
-export interface StepLog extends RetrievalLossTerms {
-  step: number;
-  epoch: number;
-  lambdaQ: number;
-  lambdaD: number;
-  /** Mean non-zeros per query / per context (sparse). */
-  nnzQ: number;
-  nnzD: number;
-  lr: number;
-  gradNorm: number;
-}
-
-export interface TrainSummary {
-  steps: number;
-  firstLoss: number;
-  lastLoss: number;
+/** A finished (or resumed and finished) run. */
+export interface TrainSummary extends LoopSummary {
   output: string;
-  resumedFrom?: number;
 }
 
 type Resolved = Omit<RetrievalTrainOptions, keyof TrainDefaults> & TrainDefaults;
@@ -176,13 +158,6 @@ function microStep(model: LlamaModel, p: Prepared, batch: TrainBatch, weight: nu
   };
 }
 
-function readLog(path: string, upTo: number): string[] {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => {
-    try { return (JSON.parse(l) as { step: number }).step <= upTo; } catch { return false; }
-  });
-}
-
 /**
  * Fine-tune a retriever. Validates everything first, resumes from `output`'s last checkpoint when present.
  * @example await trainRetriever({ paradigm: 'sparse', objective: 'cl', model, trainFile, corpus, output, tokenizer });
@@ -191,65 +166,35 @@ export async function trainRetriever(o: RetrievalTrainOptions): Promise<TrainSum
   const p = await prepareRetrievalTraining(o);
   const { r, totalSteps } = p;
   const model = buildModel(r);
-  mkdirSync(r.output, { recursive: true });
   const form: WeightsForm = r.full ? {} : { adapter: { layout: r.paradigm, baseModel: resolve(r.model) } };
   const { tokenizer: _t, kernels: _k, onStep: _s, ...recorded } = r;
   const config = { ...recorded, totalSteps, negativesUsed: p.plan.n, examples: p.examples.length };
-  await writeFileAtomic(join(r.output, 'run_config.json'), `${JSON.stringify(config, null, 2)}\n`);
-
-  let start = 0;
-  let resumedFrom: number | undefined;
-  const ckpt = r.resume === false ? undefined : latestCheckpoint(r.output);
-  if (ckpt) { start = loadCheckpoint(ckpt, model, form).step; resumedFrom = start; }
-  const logPath = join(r.output, 'train_log.jsonl');
-  const kept = readLog(logPath, start);
-  writeFileSync(logPath, kept.length ? `${kept.join('\n')}\n` : '');
-
-  const params = model.trainableParams();
-  const adam: AdamWState = { step: start, m: new Map(), v: new Map() };
-  for (const prm of params) { const mv = model.moments(prm.name); adam.m.set(prm.name, mv.m); adam.v.set(prm.name, mv.v); }
   const ramp = flopsRampSteps(totalSteps);
-  const progress = new Progress(`train ${r.paradigm} ${r.objective}`, totalSteps, 'steps');
-  progress.tick(start);
-  let firstLoss = NaN, lastLoss = NaN;
-  let window: StepLog[] = [];
-  let t0 = Date.now(), tokensSeen = 0, queriesSeen = 0;
-  for (let step = start; step < totalSteps; step++) {
-    model.zeroGrad();
-    const lq = flopsWeight(r.lambdaQ, step + 1, ramp), ld = flopsWeight(r.lambdaD, step + 1, ramp);
-    const acc = { loss: 0, rank: 0, cl: 0, kl: 0, flopsQ: 0, flopsD: 0, nnzQ: 0, nnzD: 0 };
-    let epoch = 0;
-    for (let a = 0; a < r.gradAccum; a++) {
-      const batch = microBatch(p.examples, p.plan, step * r.gradAccum + a);
-      epoch = batch.epoch;
-      const t = microStep(model, p, batch, 1 / r.gradAccum, lq, ld);
-      for (const k of Object.keys(acc) as (keyof typeof acc)[]) acc[k] += (t[k] ?? 0) / r.gradAccum;
-      tokensSeen += t.tokens;
-      queriesSeen += batch.queries.length;
-    }
-    const gradNorm = clipGradNorm(params, r.maxGradNorm);
-    const lr = lrAt(step, totalSteps, r.lr, r.warmupRatio);
-    adamwStep(params, adam, lr, { beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weightDecay });
-    const log: StepLog = { step: step + 1, epoch, ...acc, lambdaQ: lq, lambdaD: ld, lr, gradNorm };
-    if (r.objective !== 'cl+kd') { delete log.cl; delete log.kl; }
-    if (step === start) firstLoss = log.loss;
-    lastLoss = log.loss;
-    window.push(log);
-    if ((step + 1) % r.logEvery === 0 || step + 1 === totalSteps) {
-      const secs = (Date.now() - t0) / 1000;
-      const mean = Object.fromEntries(Object.keys(log).map((k) => [k, window.reduce((s, x) => s + ((x as unknown as Record<string, number>)[k] ?? 0), 0) / window.length]));
-      appendFileSync(logPath, `${JSON.stringify({ ...mean, step: step + 1, epoch, lr, queriesPerSec: queriesSeen / secs, tokensPerSec: tokensSeen / secs })}\n`);
-      window = []; t0 = Date.now(); tokensSeen = 0; queriesSeen = 0;
-    }
-    if ((step + 1) % r.saveEvery === 0 || step + 1 === totalSteps) {
-      await saveCheckpoint(r.output, model, { step: step + 1, config }, form);
-    }
-    progress.tick();
-    r.onStep?.(step + 1, log);
-  }
-  progress.finish();
+  const sparse = r.paradigm === 'sparse';
+  const sum = await runLoop({
+    model, output: r.output, totalSteps, lr: r.lr, warmupRatio: r.warmupRatio, maxGradNorm: r.maxGradNorm,
+    adamw: { beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weightDecay },
+    logEvery: r.logEvery, saveEvery: r.saveEvery, form, config, resume: r.resume !== false,
+    label: `train ${r.paradigm} ${r.objective}`,
+    step(step) {
+      const lq = flopsWeight(r.lambdaQ, step + 1, ramp), ld = flopsWeight(r.lambdaD, step + 1, ramp);
+      const acc: Record<string, number> = { loss: 0, rank: 0, flopsQ: 0, flopsD: 0, nnzQ: 0, nnzD: 0 };
+      if (r.objective === 'cl+kd') { acc['cl'] = 0; acc['kl'] = 0; }
+      let items = 0, tokens = 0, epoch = 0;
+      for (let a = 0; a < r.gradAccum; a++) {
+        const batch = microBatch(p.examples, p.plan, step * r.gradAccum + a);
+        const t = microStep(model, p, batch, 1 / r.gradAccum, lq, ld) as unknown as Record<string, number>;
+        for (const k of Object.keys(acc)) acc[k]! += (t[k] ?? 0) / r.gradAccum;
+        items += batch.queries.length;
+        tokens += t['tokens']!;
+        epoch = batch.epoch;
+      }
+      return { stats: { ...acc, lambdaQ: sparse ? lq : 0, lambdaD: sparse ? ld : 0, epoch }, items, tokens };
+    },
+    onStep: r.onStep,
+  });
   await saveFinal(model, r, form);
-  return { steps: totalSteps, firstLoss, lastLoss, output: r.output, resumedFrom };
+  return { ...sum, output: r.output };
 }
 
 /** The trained adapter or model in the output directory, loadable as is, with the base's tokenizer files. */

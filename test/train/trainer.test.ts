@@ -43,7 +43,7 @@ for (const [paradigm, objective, file] of [['sparse', 'cl', 'cl'], ['dense', 'cl
     const first = log[0]!, last = log.at(-1)!;
     assert.ok(last['rank']! < first['rank']! * 0.8, `rank loss ${first['rank']} -> ${last['rank']}`);
     for (const l of log) {
-      for (const k of ['loss', 'rank', 'lr', 'gradNorm', 'queriesPerSec', 'tokensPerSec', 'flopsQ', 'flopsD', 'nnzQ', 'nnzD']) assert.ok(Number.isFinite(l[k]), `${k} logged`);
+      for (const k of ['loss', 'rank', 'lr', 'gradNorm', 'itemsPerSec', 'tokensPerSec', 'flopsQ', 'flopsD', 'nnzQ', 'nnzD']) assert.ok(Number.isFinite(l[k]), `${k} logged`);
       if (objective === 'cl+kd') assert.ok(Number.isFinite(l['cl']) && Number.isFinite(l['kl']));
     }
     if (paradigm === 'sparse') {
