@@ -25,6 +25,8 @@ export interface Bm25Searcher {
   normInv: Float32Array; // (D)
   acc: Float64Array; // (D) scratch, all zero between searches
   touched: Uint32Array; // (D) scratch
+  /** External ids decoded so far, by document number (filled on first use). */
+  idCache: (string | undefined)[]; // (D)
 }
 
 /** One analysed query term: its term number and Lucene weight (query count × idf, float32). */
@@ -52,6 +54,7 @@ export function createBm25Searcher(index: Bm25Index, params: Partial<Bm25Params>
     normInv: normInverseTable(index.docLen, avgdl, p),
     acc: new Float64Array(index.numDocs),
     touched: new Uint32Array(index.numDocs),
+    idCache: new Array<string | undefined>(index.numDocs),
   };
 }
 
@@ -89,6 +92,22 @@ function better(sa: number, da: number, sb: number, db: number): boolean {
   return sa > sb || (sa === sb && da < db);
 }
 
+/** Put (d, sc) into the min-heap `hd`/`hs` of `size` entries at hole `j`, moving worse children up. */
+function siftDown(hd: Uint32Array, hs: Float32Array, size: number, j: number, d: number, sc: number): void {
+  for (;;) {
+    const l = 2 * j + 1;
+    if (l >= size) break;
+    let w = l; // the worse child
+    if (l + 1 < size && better(hs[l]!, hd[l]!, hs[l + 1]!, hd[l + 1]!)) w = l + 1;
+    if (!better(sc, d, hs[w]!, hd[w]!)) break;
+    hd[j] = hd[w]!;
+    hs[j] = hs[w]!;
+    j = w;
+  }
+  hd[j] = d;
+  hs[j] = sc;
+}
+
 /**
  * Top `k` documents for weighted query terms, best first: parallel arrays of document numbers and float32
  * scores. The low-level entry point (no strings); `searchBm25` wraps it.
@@ -110,24 +129,25 @@ export function topK(s: Bm25Searcher, terms: readonly QueryTerm[], k: number): {
       while (j > 0) { // sift up
         const par = (j - 1) >> 1;
         if (!better(hs[par]!, hd[par]!, sc, d)) break;
-        hd[j] = hd[par]!; hs[j] = hs[par]!; j = par;
+        hd[j] = hd[par]!;
+        hs[j] = hs[par]!;
+        j = par;
       }
-      hd[j] = d; hs[j] = sc;
+      hd[j] = d;
+      hs[j] = sc;
     } else if (size > 0 && better(sc, d, hs[0]!, hd[0]!)) {
-      let j = 0;
-      for (;;) { // sift down from the root
-        const l = 2 * j + 1;
-        if (l >= size) break;
-        let w = l;
-        if (l + 1 < size && better(hs[l]!, hd[l]!, hs[l + 1]!, hd[l + 1]!)) w = l + 1;
-        if (!better(sc, d, hs[w]!, hd[w]!)) break;
-        hd[j] = hd[w]!; hs[j] = hs[w]!; j = w;
-      }
-      hd[j] = d; hs[j] = sc;
+      siftDown(hd, hs, size, 0, d, sc);
     }
   }
-  const order = Array.from({ length: size }, (_, i) => i).sort((a, b) => (better(hs[a]!, hd[a]!, hs[b]!, hd[b]!) ? -1 : 1));
-  return { docs: Uint32Array.from(order, (i) => hd[i]!), scores: Float32Array.from(order, (i) => hs[i]!) };
+  // Heap sort: pop the worst into the last free slot, so the arrays end up best first.
+  const docs = new Uint32Array(size); // (k)
+  const scores = new Float32Array(size); // (k)
+  for (let end = size - 1; end >= 0; end--) {
+    docs[end] = hd[0]!;
+    scores[end] = hs[0]!;
+    if (end > 0) siftDown(hd, hs, end, 0, hd[end]!, hs[end]!);
+  }
+  return { docs, scores };
 }
 
 /** Search one query text; returns up to `k` hits, best first. */
@@ -135,7 +155,10 @@ export function searchBm25(s: Bm25Searcher, query: string, k: number = DEFAULTS.
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`, { field: 'k' });
   const { docs, scores } = topK(s, queryTerms(s, query), k);
   const hits: Hit[] = new Array(docs.length);
-  for (let i = 0; i < docs.length; i++) hits[i] = { docid: docIdOf(s.index, docs[i]!), score: scores[i]! };
+  for (let i = 0; i < docs.length; i++) {
+    const d = docs[i]!;
+    hits[i] = { docid: (s.idCache[d] ??= docIdOf(s.index, d)), score: scores[i]! };
+  }
   return hits;
 }
 
