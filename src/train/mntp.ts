@@ -22,10 +22,10 @@ import { Rng } from './rng.js';
 export const IGNORE = -100;
 
 /**
- * Pack tokenised passages into blocks of `blockLen`, each passage preceded by `bosId`; the last partial block is
- * dropped. Yields one Int32Array per block.
+ * Pack tokenised passages into blocks of `blockLen`, each passage preceded by `bosId` (null: the passages already
+ * start with it, as a tokenizer's `encode` returns them); the last partial block is dropped.
  */
-export function* packBlocks(passages: Iterable<ArrayLike<number>>, blockLen: number, bosId: number): Generator<Int32Array> {
+export function* packBlocks(passages: Iterable<ArrayLike<number>>, blockLen: number, bosId: number | null): Generator<Int32Array> {
   if (!(blockLen > 1)) throw new UsageError(`MNTP block length must be at least 2, got ${blockLen}`);
   let block = new Int32Array(blockLen);
   let fill = 0;
@@ -38,7 +38,7 @@ export function* packBlocks(passages: Iterable<ArrayLike<number>>, blockLen: num
     return done;
   };
   for (const p of passages) {
-    let done = push(bosId);
+    let done = bosId === null ? null : push(bosId);
     if (done) yield done;
     for (let k = 0; k < p.length; k++) {
       done = push(p[k]!);
