@@ -231,9 +231,23 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
       .catch((e: unknown) => {
         const he = toHttpError(e);
         if (he.status >= 500) log(`lion serve: ${req.method} ${req.url?.slice(0, 200)}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-        if (he.status === 413) res.setHeader('connection', 'close');
         sendError(res, he);
       });
+  });
+  // Requests Node's parser refuses (oversized headers, malformed request lines): a JSON 4xx like every other
+  // error, and the rest of the input read and dropped so the client gets the reply rather than a reset.
+  server.on('clientError', (err: Error & { code?: string }, socket) => {
+    if (!socket.writable || (err.code !== 'HPE_HEADER_OVERFLOW' && !err.code?.startsWith('HPE_'))) {
+      socket.destroy();
+      return;
+    }
+    const [status, text] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+    const body = JSON.stringify({ error: { status, code: status === 431 ? 'E_HEADERS_TOO_LARGE' : 'E_BAD_REQUEST', message: status === 431 ? 'request headers exceed 16 KiB' : `malformed HTTP request (${err.code})` } });
+    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    socket.on('data', () => {}); // drain what the client is still sending
+    setTimeout(() => socket.destroy(), 5000).unref();
+    const end = metrics.begin();
+    end('invalid', status);
   });
   server.requestTimeout = Math.max(timeoutMs * 2, 30_000);
   server.headersTimeout = 20_000;

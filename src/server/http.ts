@@ -34,14 +34,34 @@ export function toHttpError(e: unknown): HttpError {
   return new HttpError(500, 'E_INTERNAL', 'internal error (see the server log)');
 }
 
+/** Bytes of a refused body the server will still read (and discard) so the client sees the 413, not a reset. */
+const DRAIN_CAP = 256 << 20;
+
+/**
+ * Discard the rest of a refused request body, then call `done`. The 413 is sent only once the body is in:
+ * a reply sent while the client is still writing makes Node close the connection, and the client then sees
+ * a broken pipe or a reset instead of the reply. Past DRAIN_CAP bytes the connection is cut.
+ */
+function drain(req: IncomingMessage, alreadyRead: number, done: () => void): void {
+  let n = alreadyRead;
+  req.removeAllListeners('data');
+  req.on('data', (c: Buffer) => {
+    n += c.length;
+    if (n > DRAIN_CAP) req.socket.destroy();
+  });
+  req.once('end', done);
+  req.resume();
+}
+
 /**
  * Read the whole body as UTF-8, refusing more than `limit` bytes with 413. A declared Content-Length over
- * the limit is refused before any byte is read.
+ * the limit is refused before any byte is kept; either way the rest of the body is drained, not buffered.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    return Promise.reject(new HttpError(413, 'E_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
+    const e = new HttpError(413, 'E_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
+    return new Promise((_resolve, reject) => drain(req, 0, () => reject(e)));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -53,8 +73,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       if (size > limit) {
         done = true;
         chunks.length = 0;
-        reject(new HttpError(413, 'E_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`));
-        req.resume(); // drain the rest without keeping it
+        req.removeAllListeners('end');
+        drain(req, size, () => reject(new HttpError(413, 'E_TOO_LARGE', `request body exceeds the limit of ${limit} bytes`)));
         return;
       }
       chunks.push(c);

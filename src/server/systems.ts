@@ -60,6 +60,13 @@ function postingOf(ix: Bm25Index, t: number, d: number): number {
  */
 export function bm25System(name: string, index: Bm25Index, params: Partial<Bm25Params> = {}, description = ''): SearchSystem {
   const s = createBm25Searcher(index, params);
+  // One request asks for search, query terms and up to k explanations of the same query object: analyse once.
+  const analysed = new WeakMap<SystemQuery, QueryTerm[]>();
+  const termsOf = (q: SystemQuery): QueryTerm[] => {
+    let t = analysed.get(q);
+    if (!t) analysed.set(q, (t = bm25Terms(s, q)));
+    return t;
+  };
   let docNumbers: Map<string, number> | undefined; // built on the first explain
   const docNumber = (docid: string): number | undefined => {
     if (!docNumbers) {
@@ -77,20 +84,20 @@ export function bm25System(name: string, index: Bm25Index, params: Partial<Bm25P
       description: description || `BM25 k1=${s.params.k1} b=${s.params.b}, ${index.numDocs} documents, ${index.numTerms} terms`,
     },
     async search(q, k): Promise<Hit[]> {
-      const { docs, scores } = topK(s, bm25Terms(s, q), k);
+      const { docs, scores } = topK(s, termsOf(q), k);
       const hits: Hit[] = new Array(docs.length);
       for (let i = 0; i < docs.length; i++) hits[i] = { docid: docIdOf(index, docs[i]!), score: scores[i]! };
       return hits;
     },
     async queryTerms(q): Promise<WeightedTerm[]> {
-      return bm25Terms(s, q).map((t) => ({ term: termOf(index, t.term), weight: t.weight })).sort((a, b) => b.weight - a.weight);
+      return termsOf(q).map((t) => ({ term: termOf(index, t.term), weight: t.weight })).sort((a, b) => b.weight - a.weight);
     },
     async explain(q, docid): Promise<Explanation | undefined> {
       const d = docNumber(docid);
       if (d === undefined) return undefined;
       const terms: TermContribution[] = [];
       let score = 0;
-      for (const t of bm25Terms(s, q)) {
+      for (const t of termsOf(q)) {
         const p = postingOf(index, t.term, d);
         if (p < 0) continue;
         const tf = index.postingTfs[p]!;
@@ -110,7 +117,7 @@ function indexFile(path: string): string {
   try {
     st = statSync(path);
   } catch {
-    throw new NotFoundError(`no index at ${path}`, { file: path, hint: 'build one with `lion bm25 index` (or `lion index`)' });
+    throw new NotFoundError('no index file or folder here', { file: path, hint: 'build one with `lion bm25 index` (or `lion index`)' });
   }
   if (!st.isDirectory()) return path;
   const files = readdirSync(path).filter((n) => /\.(lbm25|lsi|ldi|idx)$/.test(n));

@@ -182,6 +182,22 @@ describe('bad requests get a 4xx that says what is wrong', () => {
     assert.equal((await getJson('/api/health')).status, 200);
   });
 
+  test('oversized headers get a JSON 431, not a reset', async () => {
+    const u = new URL(base);
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: u.hostname, port: u.port, path: '/api/health', headers: { 'x-big': 'a'.repeat(64 << 10) }, agent: false }, (res) => {
+        let b = '';
+        res.on('data', (c) => (b += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(r.status, 431);
+    assert.equal(JSON.parse(r.body).error.code, 'E_HEADERS_TOO_LARGE');
+    assert.equal((await getJson('/api/health')).status, 200);
+  });
+
   test('wrong method, unknown API route', async () => {
     const r = await raw('DELETE', '/api/search', []);
     assert.equal(r.status, 405);
