@@ -63,6 +63,24 @@ export interface ModelParam {
 
 type Linear = ReturnType<typeof layerLinears>[number];
 
+/** One activation set: its arena, the tokens it is sized for, and the training batch it holds (if any). */
+interface Slot {
+  act: Arena;
+  tokens: number;
+  saved: { batch: TokenBatch; starts: Int32Array; shifted: boolean } | null;
+}
+
+/** Options of `forward`/`backward`. */
+export interface PassOptions {
+  /** Keep what backward needs and apply LoRA dropout (default: the model has something trainable). */
+  train?: boolean;
+  /**
+   * Activation set to use (default "main"). Batches in different slots keep their activations side by side,
+   * so e.g. queries and documents can both be run forward before either is backpropagated.
+   */
+  slot?: string;
+}
+
 export class LlamaModel {
   readonly config: ModelConfig;
   readonly bidirectional: boolean;
@@ -73,16 +91,17 @@ export class LlamaModel {
   readonly weights: Arena;
   private readonly paramNames: string[];
   private readonly trainNames: string[];
-  private act: Arena | null = null;
-  private actTokens = 0;
+  /** Activations per slot (one per batch whose backward is pending), plus shared backward scratch. */
+  private readonly slots = new Map<string, Slot>();
+  private cur: Slot | null = null;
+  private scratch: Arena | null = null;
+  private scratchTokens = 0;
   private cos = new Float32Array(0);
   private sin = new Float32Array(0);
   private ropeRows = 0;
   private readonly invFreq: Float32Array;
   private readonly linears: Linear[];
   private dropRng: Rng;
-  // the batch of the last training forward (backward needs it)
-  private saved: { batch: TokenBatch; starts: Int32Array; shifted: boolean } | null = null;
 
   constructor(config: ModelConfig, opts: ModelOptions = {}) {
     this.config = config;
@@ -203,8 +222,8 @@ export class LlamaModel {
     return s;
   }
 
-  /** (Re)allocates activations for N tokens when the current arena is too small. */
-  private ensureActivations(N: number, T: number): void {
+  /** Grows the RoPE tables to T rows, the slot's activations to N tokens and the scratch (training) to N. */
+  private ensureActivations(slotName: string, N: number, T: number, train: boolean): Slot {
     if (T > this.ropeRows) {
       const D = this.config.headDim;
       this.ropeRows = Math.max(T, 2 * this.ropeRows);
@@ -212,50 +231,68 @@ export class LlamaModel {
       this.sin = new Float32Array(this.ropeRows * D);
       ropeTables(this.cos, this.sin, this.invFreq, this.ropeRows);
     }
-    if (N <= this.actTokens) return;
     const { hiddenSize: C, numHeads: H, numKvHeads: KVH, headDim: D, intermediateSize: F } = this.config;
-    const train = this.trainable !== 'none';
-    const dropout = train && this.lora !== null && this.lora.dropout > 0;
-    const specs: ArenaSpec[] = [];
-    const kept = train ? this.config.numLayers : 1;
-    for (let l = 0; l < kept; l++) specs.push(...this.layerSpecs(`L${l}.`, N, dropout));
-    specs.push({ name: 'xf', shape: [N, C] }, { name: 'hidden', shape: [N, C] }, { name: 'rstdf', shape: [N] });
-    if (train) {
+    const trainable = this.trainable !== 'none';
+    const dropout = trainable && this.lora !== null && this.lora.dropout > 0;
+    let slot = this.slots.get(slotName);
+    if (!slot || N > slot.tokens) {
+      const specs: ArenaSpec[] = [];
+      const kept = trainable ? this.config.numLayers : 1;
+      for (let l = 0; l < kept; l++) specs.push(...this.layerSpecs(`L${l}.`, N, dropout));
+      specs.push({ name: 'xf', shape: [N, C] }, { name: 'hidden', shape: [N, C] }, { name: 'rstdf', shape: [N] });
+      this.slots.delete(slotName); // let the old arena go before allocating the new one
+      slot = { act: new Arena(specs), tokens: N, saved: null };
+      this.slots.set(slotName, slot);
+    }
+    if (train && N > this.scratchTokens) {
       const maxIn = Math.max(C, H * D, F);
-      specs.push(
+      const specs: ArenaSpec[] = [
         { name: 'd.x', shape: [N, C] }, { name: 'd.h', shape: [N, C] }, { name: 'd.att', shape: [N, H * D] },
         { name: 'd.q', shape: [N, H * D] }, { name: 'd.k', shape: [N, KVH * D] }, { name: 'd.v', shape: [N, KVH * D] },
         { name: 'd.gate', shape: [N, F] }, { name: 'd.up', shape: [N, F] }, { name: 'd.a', shape: [N, F] },
-      );
+      ];
       if (this.lora) specs.push({ name: 'd.u', shape: [N, this.lora.r] });
       if (dropout) specs.push({ name: 's.xd', shape: [N, maxIn] }, { name: 'd.xd', shape: [N, maxIn] });
+      this.scratch = null;
+      this.scratch = new Arena(specs);
+      this.scratchTokens = N;
     }
-    this.act = null; // let the old arena go before allocating the new one
-    this.act = new Arena(specs);
-    this.actTokens = N;
+    return slot;
   }
 
-  /** Activation `name` for the current batch of N tokens (row-major, first N rows of the slot). */
+  /**
+   * Tensor `name` for the current batch of N tokens (its first N rows): backward scratch (`d.*`, `s.*`)
+   * from the shared scratch arena, everything else from the current slot.
+   */
   private A(name: string, N: number): Float32Array {
-    const a = this.act!;
+    const shared = name.startsWith('d.') || name.startsWith('s.');
+    const a = shared ? this.scratch! : this.cur!.act;
     const shape = a.shape(name);
-    const per = shape.length > 1 ? shape.slice(1).reduce((x, y) => x * y, 1) : shape[0]! / this.actTokens;
+    const per = shape.length > 1 ? shape.slice(1).reduce((x, y) => x * y, 1) : shape[0]! / (shared ? this.scratchTokens : this.cur!.tokens);
     return a.prefix(name, N * per);
+  }
+
+  /** Frees the activations of every slot (they are reallocated by the next forward). */
+  releaseActivations(): void {
+    this.slots.clear();
+    this.cur = null;
+    this.scratch = null;
+    this.scratchTokens = 0;
   }
 
   // ------------------------------------------------------------------------------------------ forward
   /**
-   * Runs the trunk and returns the final hidden states (B, T, C) (a view into the activation arena, valid
-   * until the next forward). `train` (default: the model has something trainable) keeps what backward needs
-   * and applies LoRA dropout.
+   * Runs the trunk and returns the final hidden states (B, T, C) (a view into the slot's activations, valid
+   * until the next forward in the same slot). `train` (default: the model has something trainable) keeps
+   * what backward needs and applies LoRA dropout.
    */
-  forward(batch: TokenBatch, opts: { train?: boolean } = {}): Float32Array {
+  forward(batch: TokenBatch, opts: PassOptions = {}): Float32Array {
     const { B, T, ids, mask } = batch;
     const c = this.config;
     const N = B * T;
     if (ids.length !== N || mask.length !== N) throw new ShapeError(`token batch: ids and mask must hold B·T = ${N} values`, { field: 'ids' });
     const train = (opts.train ?? this.trainable !== 'none') && this.trainable !== 'none';
-    this.ensureActivations(N, T);
+    this.cur = this.ensureActivations(opts.slot ?? 'main', N, T, train);
     const starts = realStarts(mask, B, T);
     const shifted = starts.some((s) => s !== 0);
     for (let i = 0; i < N; i++) {
@@ -290,7 +327,7 @@ export class LlamaModel {
     }
     const hidden = this.A('hidden', N);
     k.rmsnormForward(hidden, this.A('rstdf', N), this.A('xf', N), this.param('model.norm.weight'), N, C, c.rmsNormEps);
-    this.saved = train ? { batch, starts, shifted } : null;
+    this.cur.saved = train ? { batch, starts, shifted } : null;
     return hidden;
   }
 
@@ -330,10 +367,13 @@ export class LlamaModel {
   /**
    * Backpropagates dHidden (B, T, C) (gradient of the loss w.r.t. the hidden states `forward` returned)
    * into the gradients of the trainable tensors (accumulated). Rows of padded positions should be zero.
+   * `slot` names the forward being backpropagated (default "main"); its activations stay valid.
    */
-  backward(dHidden: Float32Array): void {
-    const s = this.saved;
-    if (!s) throw new UsageError('backward needs a training forward first (forward(batch, {train: true}))');
+  backward(dHidden: Float32Array, opts: { slot?: string } = {}): void {
+    const slot = this.slots.get(opts.slot ?? 'main');
+    const s = slot?.saved;
+    if (!slot || !s) throw new UsageError(`backward needs a training forward first (forward(batch, {train: true}) in slot "${opts.slot ?? 'main'}")`);
+    this.cur = slot;
     const { B, T, ids, mask } = s.batch;
     const c = this.config;
     const N = B * T;

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { peftKey } from '../../src/io/peft.js';
+import { ref } from '../../src/kernels/index.js';
 import { loadModel } from '../../src/model/checkpoint.js';
 import { assertClose, backends, goldenBatch, lmLoss, loadGolden, realRows } from './golden.js';
 
@@ -87,3 +88,32 @@ for (const be of backends()) {
     });
   }
 }
+
+test('activation slots: two batches forward, then both backward, equal one batch at a time', () => {
+  const g = loadGolden('qwen2');
+  const right = goldenBatch(g), left = goldenBatch(g, 'left');
+  const open = () => loadModel(g.dir, { kernels: ref, adapter: join(g.dir, 'adapter') });
+  const seq = open();
+  seq.zeroGrad();
+  lmLoss(seq, right.batch, right.labels, true);
+  lmLoss(seq, left.batch, left.labels, true);
+  const m = open();
+  m.zeroGrad();
+  const N = right.batch.B * right.batch.T, C = 64;
+  const hq = Float32Array.from(m.forward(right.batch, { train: true, slot: 'q' }));
+  const hd = m.forward(left.batch, { train: true, slot: 'd' });
+  assertClose(realRows(hd, left.batch.mask, C), realRows(hq, right.batch.mask, C), 1e-5, 'same sequences, other padding');
+  // the same loss gradient as lmLoss, per slot, backpropagated in reverse order
+  for (const [slot, b, h] of [['d', left, hd], ['q', right, hq]] as const) {
+    const logits = new Float32Array(N * 1000), losses = new Float32Array(N), lse = new Float32Array(N);
+    m.lmHeadForward(logits, h, N);
+    const count = ref.crossEntropyForward(losses, lse, logits, b.labels, N, 1000, -100);
+    const dlogits = new Float32Array(N * 1000), dh = new Float32Array(N * C);
+    ref.crossEntropyBackward(dlogits, logits, lse, b.labels, 1 / count, N, 1000, -100);
+    m.lmHeadBackward(dh, dlogits, h, N);
+    m.backward(dh, { slot });
+  }
+  const want = seq.trainableParams();
+  m.trainableParams().forEach((p, i) => assertClose(p.grad, want[i]!.grad, 1e-5, p.name));
+  assert.throws(() => m.backward(new Float32Array(N * C), { slot: 'nope' }), /slot "nope"/);
+});
