@@ -8,12 +8,18 @@
  * records i, i+N, i+2N, … as the reference's DistributedSampler, without its padding duplicates) and writes
  * sparse JSONL, a sparse binary shard or a dense binary shard through src/io/vectors.ts.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
-import { docText } from '../io/corpus.js';
+import { docText, readCorpus, readQueries } from '../io/corpus.js';
+import type { Kernels } from '../kernels/types.js';
+import { loadModel } from '../model/checkpoint.js';
+import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import { DenseShardWriter, SparseShardWriter, sparseToObject } from '../io/vectors.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { SparseVec, TextRecord } from '../types.js';
-import { openAtomic } from '../util/atomic.js';
+import { openAtomic, writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { lengthBatches, tokenBatch, type EncoderTokenizer } from './batch.js';
 import { denseForward } from './dense.js';
@@ -138,5 +144,52 @@ export async function encodeToFile(
     } catch (e) { await w.abort(); throw e; }
   }
   progress.finish();
+  return n;
+}
+
+/** Options of `encodeCollection` (what `lion encode` runs). */
+export interface EncodeCollectionOptions {
+  paradigm: Paradigm;
+  /** Base model directory, or a PEFT adapter directory whose base is found through its config. */
+  model: string;
+  /** A PEFT adapter (Lion-SP / Lion-DS or one `lion train` wrote), merged into the base. */
+  adapter?: string;
+  /** A corpus (BEIR corpus.jsonl or `pid\ttext`) or, with `queries`, a queries file. */
+  input: string;
+  queries?: boolean;
+  out: string;
+  format?: VectorFormat;
+  maxLength?: number;
+  maxBatch?: number;
+  maxTokens?: number;
+  topK?: number;
+  shard?: { index: number; count: number };
+  kernels?: Kernels;
+}
+
+/**
+ * Load the encoder and its tokenizer, encode a corpus or a query set, write the vectors; the resolved options
+ * go to `<out>.json`. Returns the number of texts encoded.
+ * @example await encodeCollection({ paradigm: 'sparse', model: 'Llama-3.2-1B', adapter: 'Lion-SP-1B', input: 'corpus.jsonl', out: 'docs.jsonl' });
+ */
+export async function encodeCollection(o: EncodeCollectionOptions): Promise<number> {
+  const d = DEFAULTS.encode;
+  const model = loadModel(o.model, { adapter: o.adapter, merge: Boolean(o.adapter), withHead: o.paradigm === 'sparse', trainable: 'none', kernels: o.kernels });
+  const tokDir = o.adapter && existsSync(join(o.adapter, 'tokenizer.json')) ? o.adapter : o.model;
+  const tok = loadTokenizer(tokDir);
+  const opts = {
+    paradigm: o.paradigm,
+    maxLength: o.maxLength ?? (o.queries ? d.queryMaxLength : d.docMaxLength),
+    maxBatch: o.maxBatch ?? d.maxBatch,
+    maxTokens: o.maxTokens ?? d.maxTokens,
+    topK: o.topK ?? d.topK,
+    format: o.format,
+    shard: o.shard,
+    label: `encode ${o.queries ? 'queries' : 'corpus'}`,
+  };
+  const records = o.queries ? readQueries(o.input) : readCorpus(o.input);
+  const n = await encodeToFile(model, tok, records, o.out, opts);
+  const { kernels: _k, ...recorded } = o;
+  await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ ...recorded, ...opts, texts: n }, null, 2)}\n`);
   return n;
 }

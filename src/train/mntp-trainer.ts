@@ -23,7 +23,7 @@ import { loadModel, saveAdapter, saveModel } from '../model/checkpoint.js';
 import { LlamaModel, type TokenBatch } from '../model/llama.js';
 import { LORA_TARGETS } from '../model/lora.js';
 import type { ModelConfig } from '../model/registry.js';
-import type { LionTokenizer } from '../tokenizer/tokenizer.js';
+import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
 import { initWeights } from './init.js';
 import { runLoop, type LoopSummary, type StepResult } from './loop.js';
 import { crossEntropy, maskBlock, mntpTargets, packBlocks, type MaskOptions } from './mntp.js';
@@ -40,11 +40,12 @@ export interface MntpOptions extends Partial<MntpDefaults> {
   model?: string;
   /** Train a new model of this config from scratch (every weight trainable, seeded init). */
   scratch?: ModelConfig;
-  /** Full fine-tuning of `model` instead of LoRA. */
+  /** Full fine-tuning of `model` instead of LoRA (a model trained from scratch always trains every weight). */
   full?: boolean;
   corpus: string;
   output: string;
-  tokenizer: LionTokenizer;
+  /** Default: the tokenizer.json of `model` (required with `scratch`). */
+  tokenizer?: LionTokenizer;
   /** Directory whose tokenizer files are copied next to the result (default: `model`, or the tokenizer's). */
   tokenizerDir?: string;
   /** Passes over the blocks; when given, the run has ⌊epochs · blocks / batchSize⌋ steps instead of maxSteps. */
@@ -135,8 +136,8 @@ function mntpStep(model: LlamaModel, blocks: Int32Array[], batchIdx: number[], e
 export async function trainMntp(o: MntpOptions): Promise<LoopSummary & { output: string; blocks: number }> {
   const d = { ...DEFAULTS.mntp, ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k in DEFAULTS.mntp)) } as MntpDefaults;
   if (!o.model === !o.scratch) throw new UsageError('MNTP needs exactly one of a base model (--model) or a config to train from scratch (--config)');
-  if (o.scratch && o.full === false) throw new UsageError('a model trained from scratch trains every weight');
-  const tok = o.tokenizer;
+  if (!o.tokenizer && !o.model) throw new UsageError('training from scratch needs a tokenizer (--tokenizer DIR)');
+  const tok = o.tokenizer ?? loadTokenizer(o.model!);
   if (tok.maskId === null) throw new UsageError('the tokenizer has no mask token (<|mask|> or a single-token "_")', { file: tok.file });
   if (!existsSync(o.corpus)) throw new UsageError(`corpus not found: ${o.corpus}`, { file: o.corpus });
   if (!Number.isInteger(d.batchSize) || d.batchSize < 1) throw new UsageError(`batch size must be a positive integer, got ${d.batchSize}`);

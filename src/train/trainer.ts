@@ -29,6 +29,7 @@ import type { Kernels } from '../kernels/types.js';
 import { loadModel, saveAdapter, saveModel } from '../model/checkpoint.js';
 import { LlamaModel } from '../model/llama.js';
 import { LORA_TARGETS, type LoraConfig } from '../model/lora.js';
+import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import {
   loadPassages, loadTrainingSet, microBatch, microBatchesPerEpoch, negativesFor, referencedIds, type BatchPlan, type TrainBatch,
 } from './batching.js';
@@ -53,7 +54,8 @@ export interface RetrievalTrainOptions extends Partial<TrainDefaults> {
   trainFile: string;
   corpus: string;
   output: string;
-  tokenizer: EncoderTokenizer;
+  /** Default: the tokenizer.json of `model`. */
+  tokenizer?: EncoderTokenizer;
   /** Optimiser steps; default ⌊epochs · micro-batches per epoch / gradAccum⌋. */
   maxSteps?: number;
   /** Continue from the output directory's last checkpoint when there is one (default true). */
@@ -68,7 +70,7 @@ export interface TrainSummary extends LoopSummary {
   output: string;
 }
 
-type Resolved = Omit<RetrievalTrainOptions, keyof TrainDefaults> & TrainDefaults;
+type Resolved = Omit<RetrievalTrainOptions, keyof TrainDefaults | 'tokenizer'> & TrainDefaults & { tokenizer: EncoderTokenizer };
 
 function resolveOptions(o: RetrievalTrainOptions): Resolved {
   const r = { ...DEFAULTS.train, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as Resolved;
@@ -81,6 +83,7 @@ function resolveOptions(o: RetrievalTrainOptions): Resolved {
   for (const [what, p] of [['model', r.model], ['training file', r.trainFile], ['corpus', r.corpus]] as const) {
     if (!existsSync(p)) throw new UsageError(`${what} not found: ${p}`, { file: p });
   }
+  r.tokenizer ??= loadTokenizer(r.model);
   return r;
 }
 

@@ -3,22 +3,28 @@
  */
 import type { Command } from '../command.js';
 import { bm25IndexCommand, bm25SearchCommand } from './bm25.js';
+import { encodeCommand } from './encode.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { fuseCommand } from './fuse.js';
 import { indexCommand } from './index-build.js';
+import { mntpCommand } from './mntp.js';
 import { quickstartCommand } from './quickstart.js';
 import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
+import { trainCommand } from './train.js';
 
 export const commands: Command[] = [
   bm25IndexCommand,
   bm25SearchCommand,
+  encodeCommand,
   evalCommand,
   exportCommand,
   fuseCommand,
   indexCommand,
+  mntpCommand,
   quickstartCommand,
   searchCommand,
   serveCommand,
+  trainCommand,
 ];

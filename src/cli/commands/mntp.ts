@@ -1,0 +1,61 @@
+/**
+ * `lion mntp`: masked next-token prediction (src/train/mntp-trainer.ts), adapting a base model with LoRA (the
+ * paper's recipe, DEFAULTS.mntp) or full fine-tuning, or training a small model from scratch from a config.json
+ * and a tokenizer directory. The resolved configuration is written to `<out>/run_config.json`.
+ */
+import { DEFAULTS } from '../../defaults.js';
+import { UsageError } from '../../errors.js';
+import { normaliseConfig } from '../../model/registry.js';
+import { readHfConfig } from '../../io/hfconfig.js';
+import { loadTokenizer } from '../../tokenizer/tokenizer.js';
+import { trainMntp } from '../../train/mntp-trainer.js';
+import { parseArgs, type OptTable } from '../args.js';
+import type { Command } from '../command.js';
+
+const d = DEFAULTS.mntp;
+const t = DEFAULTS.train;
+const options = {
+  model: { kind: 'string', help: 'base model directory to adapt (Hugging Face layout)' },
+  config: { kind: 'string', help: 'config.json of a new model to train from scratch (with --tokenizer)' },
+  tokenizer: { kind: 'string', help: 'directory with tokenizer.json (default: --model)' },
+  full: { kind: 'boolean', help: 'full fine-tuning of --model instead of LoRA' },
+  corpus: { kind: 'string', required: true, help: 'passages (TSV pid\\ttext or BEIR corpus.jsonl)' },
+  out: { kind: 'string', required: true, help: 'output directory' },
+  'block-length': { kind: 'int', default: d.blockLength, help: 'tokens per packed block' },
+  'batch-size': { kind: 'int', default: d.batchSize, help: 'blocks per step' },
+  'max-steps': { kind: 'int', default: d.maxSteps, help: 'optimiser steps' },
+  epochs: { kind: 'number', help: 'passes over the blocks (overrides --max-steps)' },
+  'max-passages': { kind: 'int', help: 'read at most this many passages' },
+  lr: { kind: 'number', default: d.lr, help: 'peak learning rate' },
+  'warmup-ratio': { kind: 'number', default: d.warmupRatio, help: 'fraction of steps of linear warm-up' },
+  probability: { kind: 'number', default: d.probability, help: 'fraction of tokens masked' },
+  'lora-r': { kind: 'int', default: t.loraR, help: 'LoRA rank' },
+  'lora-alpha': { kind: 'number', default: t.loraAlpha, help: 'LoRA alpha' },
+  'lora-dropout': { kind: 'number', default: t.loraDropout, help: 'LoRA dropout' },
+  seed: { kind: 'int', default: d.seed, help: 'seed of initialisation, order, masking and dropout' },
+  'log-every': { kind: 'int', default: d.logEvery, help: 'steps per train_log.jsonl line' },
+  'save-every': { kind: 'int', default: d.saveEvery, help: 'steps per checkpoint' },
+  'no-resume': { kind: 'boolean', help: 'start over even if the output directory has a checkpoint' },
+} satisfies OptTable;
+
+export const mntpCommand: Command = {
+  name: 'mntp',
+  summary: 'masked next-token prediction: adapt a decoder to bidirectional attention, or train one from scratch',
+  usage: 'lion mntp --model Llama-3.2-1B --corpus raw.train.tsv --out mntp   |   lion mntp --config tiny.json --tokenizer tok/ --corpus text.tsv --out tiny',
+  options,
+  async run(argv) {
+    const o = parseArgs(argv, options, 'mntp');
+    if (o._.length) throw new UsageError(`mntp: unexpected argument '${o._[0]}'`);
+    if (!o.model === !o.config) throw new UsageError('mntp: pass exactly one of --model (adapt) or --config (from scratch)');
+    if (o.config && !o.tokenizer) throw new UsageError('mntp: --config (from scratch) needs --tokenizer');
+    const sum = await trainMntp({
+      model: o.model, scratch: o.config ? normaliseConfig(readHfConfig(o.config)) : undefined, full: o.full,
+      tokenizer: o.tokenizer ? loadTokenizer(o.tokenizer) : undefined, tokenizerDir: o.tokenizer, corpus: o.corpus, output: o.out,
+      blockLength: o['block-length'], batchSize: o['batch-size'], maxSteps: o['max-steps'], epochs: o.epochs, maxPassages: o['max-passages'],
+      lr: o.lr, warmupRatio: o['warmup-ratio'], probability: o.probability, loraR: o['lora-r'], loraAlpha: o['lora-alpha'],
+      loraDropout: o['lora-dropout'], seed: o.seed, logEvery: o['log-every'], saveEvery: o['save-every'], resume: !o['no-resume'],
+    });
+    process.stderr.write(`mntp: ${sum.blocks} blocks, ${sum.steps} steps, loss ${sum.firstLoss.toFixed(4)} -> ${sum.lastLoss.toFixed(4)} -> ${sum.output}\n`);
+    return 0;
+  },
+};
