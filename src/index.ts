@@ -62,7 +62,7 @@ export type { LoraConfig, LoraTarget } from './model/lora.js';
 export { normaliseConfig, loadModelConfig, parameterSpecs, SUPPORTED_MODEL_TYPES } from './model/registry.js';
 export type { ModelConfig } from './model/registry.js';
 export { loadModel, loadAdapterModel, resolveAdapterBase, saveModel, saveAdapter } from './model/checkpoint.js';
-export type { LoadOptions } from './model/checkpoint.js';
+export type { LoadOptions, SaveOptions } from './model/checkpoint.js';
 export { loadTokenizer, llama3Tokenizer } from './tokenizer/tokenizer.js';
 export type { LionTokenizer } from './tokenizer/tokenizer.js';
 export { infoNCE, marginMSE, clKd, flops, meanNonZeros, retrievalLoss, ownContextRow, tsGemm, gemmFromKernels } from './train/losses.js';

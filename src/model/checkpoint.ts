@@ -140,10 +140,46 @@ export function loadAdapterModel(adapterDir: string, opts: LoadOptions & { base?
   return loadModel(resolveAdapterBase(adapterDir, base), { merge: true, ...rest, adapter: adapterDir });
 }
 
-/** Writes `config.json` and `model.safetensors` (base weights; F32 or BF16) atomically into `dir`. */
-export async function saveModel(model: LlamaModel, dir: string, dtype: 'F32' | 'BF16' = 'F32'): Promise<void> {
-  const base = model.parameters().filter((p) => !p.name.includes('.lora_'));
-  await writeSafetensors(join(dir, 'model.safetensors'), base.map((p) => ({ name: p.name, shape: p.shape, data: p.value, dtype })));
+/** How `saveModel` writes the base weights. */
+export interface SaveOptions {
+  /** Stored dtype (default F32). */
+  dtype?: 'F32' | 'BF16';
+  /**
+   * Largest shard in bytes (default: one file). Larger models are cut, in parameter order, into
+   * `model-0000i-of-0000n.safetensors` plus `model.safetensors.index.json`, as Hugging Face shards them.
+   */
+  maxShardBytes?: number;
+}
+
+/** Writes `config.json` and the base weights (one file or shards + index) atomically into `dir`. */
+export async function saveModel(model: LlamaModel, dir: string, opts: SaveOptions | 'F32' | 'BF16' = {}): Promise<void> {
+  const o: SaveOptions = typeof opts === 'string' ? { dtype: opts } : opts;
+  const dtype = o.dtype ?? 'F32';
+  const bytes = dtype === 'F32' ? 4 : 2;
+  const base = model.parameters().filter((p) => !p.name.includes('.lora_')).map((p) => ({ name: p.name, shape: p.shape, data: p.value, dtype }));
+  const total = base.reduce((a, t) => a + t.data.length * bytes, 0);
+  const max = o.maxShardBytes ?? Infinity;
+  if (total <= max) {
+    await writeSafetensors(join(dir, 'model.safetensors'), base);
+  } else {
+    const shards: (typeof base)[] = [[]];
+    let size = 0;
+    for (const t of base) {
+      const b = t.data.length * bytes;
+      if (size > 0 && size + b > max) { shards.push([]); size = 0; }
+      shards[shards.length - 1]!.push(t);
+      size += b;
+    }
+    const pad = (i: number) => String(i).padStart(5, '0');
+    const weightMap: Record<string, string> = {};
+    for (let i = 0; i < shards.length; i++) {
+      const file = `model-${pad(i + 1)}-of-${pad(shards.length)}.safetensors`;
+      await writeSafetensors(join(dir, file), shards[i]!);
+      for (const t of shards[i]!) weightMap[t.name] = file;
+    }
+    await writeFileAtomic(join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2) + '\n');
+  }
   await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(toHfConfig(model.config), null, 2) + '\n');
 }
 

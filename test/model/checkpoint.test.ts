@@ -70,7 +70,7 @@ test('dense release layout: headless base without the model. prefix, dense adapt
   assertClose(realRows(m2.forward(batch), batch.mask, C), g.tensor('bi_lora.hidden'), 1e-5, 'hidden (explicit base)');
 });
 
-test('save and reload: base weights (F32 and BF16) and the adapter in both layouts', async () => {
+test('save and reload: base weights (F32, BF16, sharded) and the adapter in both layouts', async () => {
   const g = loadGolden('llama');
   const { batch } = goldenBatch(g);
   const m = loadModel(g.dir, { kernels: ref, adapter: join(g.dir, 'adapter') });
@@ -78,10 +78,14 @@ test('save and reload: base weights (F32 and BF16) and the adapter in both layou
   const root = tempDir();
   await saveModel(m, join(root, 'f32'));
   await saveModel(m, join(root, 'bf16'), 'BF16'); // the golden weights are bf16-exact: nothing is lost
+  await saveModel(m, join(root, 'shards'), { dtype: 'BF16', maxShardBytes: 100_000 });
+  const shards = openCheckpoint(join(root, 'shards')).files;
+  assert.equal(shards.length, 3, '128 kB embedding, then layers in ≤ 100 kB shards');
+  assert.ok(shards[2]!.endsWith('model-00003-of-00003.safetensors'));
   for (const layout of ['sparse', 'dense'] as const) {
     const ad = join(root, `adapter-${layout}`);
     await saveAdapter(m, ad, { layout, baseModel: join(root, 'f32') });
-    for (const b of ['f32', 'bf16']) {
+    for (const b of ['f32', 'bf16', 'shards']) {
       const back = loadModel(join(root, b), { kernels: ref, adapter: ad });
       assertClose(realRows(back.forward(batch, { train: false }), batch.mask, C), want, 1e-6, `${b} + ${layout}`);
     }
