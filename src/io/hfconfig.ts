@@ -27,7 +27,7 @@ export function readHfConfig(path: string): HfConfig {
   return { file, raw: raw as Record<string, unknown> };
 }
 
-/** A required integer field (> 0 unless `allowZero`). */
+/** A required (or defaulted) non-negative integer field. */
 export function intField(cfg: HfConfig, key: string, fallback?: number): number {
   const v = cfg.raw[key] ?? fallback;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
