@@ -117,3 +117,23 @@ test('activation slots: two batches forward, then both backward, equal one batch
   m.trainableParams().forEach((p, i) => assertClose(p.grad, want[i]!.grad, 1e-5, p.name));
   assert.throws(() => m.backward(new Float32Array(N * C), { slot: 'nope' }), /slot "nope"/);
 });
+
+test('edge batches: a fully padded row, one-token rows, ids outside the vocabulary, a gap in the mask', () => {
+  const g = loadGolden('llama');
+  const m = loadModel(g.dir, { kernels: ref, adapter: join(g.dir, 'adapter') });
+  const { batch } = goldenBatch(g);
+  const want = realRows(Float32Array.from(m.forward(batch)), batch.mask, 64);
+  // append a row of padding: the other rows do not change, and backward runs
+  const T = batch.T, B = batch.B + 1;
+  const ids = new Int32Array(B * T), mask = new Uint8Array(B * T);
+  ids.set(batch.ids); mask.set(batch.mask);
+  const h = m.forward({ ids, mask, B, T }, { train: true });
+  assertClose(realRows(h, mask, 64), want, 1e-6, 'with an empty row');
+  m.zeroGrad();
+  m.backward(new Float32Array(B * T * 64).fill(1e-3));
+  assert.ok(m.trainableParams().every((p) => p.grad.every(Number.isFinite)));
+  const one = m.forward({ ids: Int32Array.from([1, 5]), mask: Uint8Array.from([1, 1]), B: 2, T: 1 });
+  assert.ok(one.every(Number.isFinite));
+  assert.throws(() => m.forward({ ids: Int32Array.from([1, 1000]), mask: Uint8Array.from([1, 1]), B: 1, T: 2 }), /outside the vocabulary/);
+  assert.throws(() => m.forward({ ids: Int32Array.from([1, 2, 3]), mask: Uint8Array.from([1, 0, 1]), B: 1, T: 3 }), /contiguous/);
+});
