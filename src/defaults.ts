@@ -46,8 +46,8 @@ export const DEFAULTS = {
     maxEvalBodyBytes: 64 << 20,
     timeoutMs: 10_000,
     shutdownGraceMs: 10_000,
-    /** Reciprocal rank fusion constant (Cormack et al., 2009). */
-    rrfC: 60,
+    /** Worker threads per query encoder (each holds a copy of the model). */
+    encoderWorkers: 1,
     metricsWindow: 10_000,
     /** Evaluation view: measure shown first, randomisation trials and seed. */
     measure: 'ndcg_cut.10',

@@ -112,9 +112,9 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
     const fused = results.length >= 2
       ? {
           method: 'rrf',
-          c: d.rrfC,
+          c: DEFAULTS.fusion.rrfK,
           systems: results.map((x) => x.system),
-          hits: rrf(results.map((x) => x.hits), r.k, d.rrfC).map((h, i) => ({ rank: i + 1, docid: h.docid, score: h.score, ranks: h.ranks, ...docView(h) })),
+          hits: rrf(results.map((x) => x.hits), r.k).map((h, i) => ({ rank: i + 1, docid: h.docid, score: h.score, ranks: h.ranks, ...docView(h) })),
         }
       : null;
     sendJson(res, 200, { form: r.form, k: r.k, took_ms: round(performance.now() - t0), results, fused });

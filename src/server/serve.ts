@@ -14,6 +14,10 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
   corpus?: string[];
   /** BM25 parameters for BM25 indexes (default Lucene/Anserini k1 = 0.9, b = 0.4). */
   bm25?: Partial<Bm25Params>;
+  /** Query encoders by system name (model or PEFT adapter directory), for text queries to sparse/dense systems. */
+  models?: Record<string, string>;
+  /** Worker threads per query encoder. */
+  encoderWorkers?: number;
 }
 
 /**
@@ -24,8 +28,13 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
  */
 export async function serve(opts: ServeOptions): Promise<LionServer> {
   if (opts.indexes.length === 0) throw new UsageError('give at least one --index', { field: 'index' });
-  const systems = await openSystems(opts.indexes, opts.bm25);
-  const docs = opts.corpus && opts.corpus.length ? await loadDocStore(opts.corpus) : undefined;
-  const { indexes: _i, corpus: _c, bm25: _b, ...rest } = opts;
-  return createLionServer({ ...rest, systems, docs });
+  const systems = await openSystems(opts.indexes, { bm25: opts.bm25, models: opts.models, encoderWorkers: opts.encoderWorkers, encodeTimeoutMs: opts.timeoutMs });
+  try {
+    const docs = opts.corpus && opts.corpus.length ? await loadDocStore(opts.corpus) : undefined;
+    const { indexes: _i, corpus: _c, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
+    return await createLionServer({ ...rest, systems, docs });
+  } catch (e) {
+    for (const s of systems) await s.close?.(); // encoder workers would keep the process alive
+    throw e;
+  }
 }

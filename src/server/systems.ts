@@ -11,7 +11,7 @@
  * and the text "wing" are the same query.
  */
 import { open } from 'node:fs/promises';
-import { statSync, readdirSync } from 'node:fs';
+import { existsSync, statSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UsageError, NotFoundError, ArtifactError } from '../errors.js';
 import { BM25_MAGIC, readBm25Index } from '../bm25/format.js';
@@ -19,6 +19,13 @@ import { docIdOf, termIdOf, termOf, type Bm25Index } from '../bm25/build.js';
 import { createBm25Searcher, queryTerms as bm25QueryTerms, topK, type Bm25Searcher, type QueryTerm } from '../bm25/search.js';
 import { bm25Idf, bm25TermScore, type Bm25Params } from '../bm25/similarity.js';
 import { collect, readCorpus } from '../io/corpus.js';
+import { DEFAULTS } from '../defaults.js';
+import { INDEX_MAGIC, loadInvertedIndex } from '../index/inverted/format.js';
+import { VEC_MAGIC, loadVectorIndex } from '../index/vector/flat.js';
+import { resolveAdapterBase } from '../model/checkpoint.js';
+import { loadTokenizer } from '../tokenizer/tokenizer.js';
+import { QueryEncoderPool } from './encoder-pool.js';
+import { denseSystem, sparseSystem } from './neural.js';
 import type { Hit } from '../types.js';
 import type { DocStore, Explanation, SearchSystem, SystemQuery, TermContribution, WeightedTerm } from './system.js';
 
@@ -120,7 +127,7 @@ function indexFile(path: string): string {
     throw new NotFoundError('no index file or folder here', { file: path, hint: 'build one with `lion bm25 index` (or `lion index`)' });
   }
   if (!st.isDirectory()) return path;
-  const files = readdirSync(path).filter((n) => /\.(lbm25|lsi|ldi|idx)$/.test(n));
+  const files = readdirSync(path).filter((n) => /\.(lbm25|lidx|lvec)$/.test(n));
   if (files.length !== 1) {
     throw new UsageError(`${path} is a folder with ${files.length} index files; name the file itself`, { field: 'index' });
   }
@@ -138,22 +145,64 @@ async function magicOf(file: string): Promise<string> {
   }
 }
 
+export interface OpenOptions {
+  /** BM25 parameters for BM25 indexes (default Lucene/Anserini k1 = 0.9, b = 0.4). */
+  bm25?: Partial<Bm25Params>;
+  /** Query encoders by system name: a model directory or a PEFT adapter directory. */
+  models?: Record<string, string>;
+  /** Worker threads per query encoder. */
+  encoderWorkers?: number;
+  /** Longest time one query encoding may take. */
+  encodeTimeoutMs?: number;
+}
+
+/** Split `name=path` (a name has no '/'); the default name is the file name without its extension. */
+function splitSpec(spec: string): { explicit?: string; path: string } {
+  const eq = spec.indexOf('=');
+  return eq > 0 && !spec.slice(0, eq).includes('/') ? { explicit: spec.slice(0, eq), path: spec.slice(eq + 1) } : { path: spec };
+}
+
+async function encoderFor(name: string, kind: 'sparse' | 'dense', o: OpenOptions, opened: SearchSystem[]) {
+  const dir = o.models?.[name];
+  if (dir === undefined) return {};
+  const pool = await QueryEncoderPool.start({
+    model: dir, paradigm: kind, maxLength: DEFAULTS.encode.queryMaxLength,
+    workers: o.encoderWorkers ?? DEFAULTS.serve.encoderWorkers, timeoutMs: o.encodeTimeoutMs ?? DEFAULTS.serve.timeoutMs,
+  }).catch(async (e) => {
+    for (const s of opened) await s.close?.();
+    throw e;
+  });
+  let decode: ((id: number) => string) | undefined;
+  try {
+    const isAdapter = existsSync(join(dir, 'adapter_config.json'));
+    const tok = loadTokenizer(isAdapter && !existsSync(join(dir, 'tokenizer.json')) ? resolveAdapterBase(dir) : dir);
+    decode = (id) => tok.decode([id], true);
+  } catch {
+    decode = undefined; // ids are shown instead of tokens
+  }
+  return { encoder: pool, decode };
+}
+
 /**
  * Open the systems named by `specs`, each `path` or `name=path`. The kind is read from the file's magic
- * number; the default name is the file name without its extension.
+ * number (BM25, learned sparse inverted index, dense vector index).
  */
-export async function openSystems(specs: string[], bm25Params: Partial<Bm25Params> = {}): Promise<SearchSystem[]> {
+export async function openSystems(specs: string[], o: OpenOptions = {}): Promise<SearchSystem[]> {
   const out: SearchSystem[] = [];
+  const named = specs.map((spec) => splitSpec(spec).explicit);
+  for (const name of Object.keys(o.models ?? {})) {
+    if (!named.includes(name)) throw new UsageError(`--model ${name}=…: no index is named '${name}' (name it with --index ${name}=PATH)`, { field: 'model' });
+  }
   for (const spec of specs) {
-    const eq = spec.indexOf('=');
-    const explicit = eq > 0 && !spec.slice(0, eq).includes('/') ? spec.slice(0, eq) : undefined;
-    const path = explicit !== undefined ? spec.slice(eq + 1) : spec;
+    const { explicit, path } = splitSpec(spec);
     const file = indexFile(path);
     const name = explicit ?? basename(file, extname(file));
     if (!/^[\w.-]{1,64}$/.test(name)) throw new UsageError(`system name '${name}' must be 1–64 letters, digits, '.', '_' or '-'`, { field: 'index' });
     const magic = await magicOf(file);
-    if (magic === BM25_MAGIC) out.push(bm25System(name, await readBm25Index(file), bm25Params, `BM25 index ${file}`));
-    else throw new ArtifactError(`unknown index format (magic ${JSON.stringify(magic)})`, { file, hint: 'serve indexes built by `lion bm25 index`' });
+    if (magic === BM25_MAGIC) out.push(bm25System(name, await readBm25Index(file), o.bm25, `BM25 index ${file}`));
+    else if (magic === INDEX_MAGIC) out.push(sparseSystem(name, loadInvertedIndex(file), await encoderFor(name, 'sparse', o, out)));
+    else if (magic === VEC_MAGIC) out.push(denseSystem(name, loadVectorIndex(file), await encoderFor(name, 'dense', o, out)));
+    else throw new ArtifactError(`unknown index format (magic ${JSON.stringify(magic)})`, { file, hint: 'serve indexes built by `lion bm25 index` or `lion index`' });
   }
   return out;
 }

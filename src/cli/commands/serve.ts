@@ -12,6 +12,8 @@ const d = DEFAULTS.serve;
 
 const options = {
   index: { kind: 'string', multiple: true, required: true, help: 'index file or folder, as PATH or NAME=PATH (repeat for several systems)' },
+  model: { kind: 'string', multiple: true, help: 'query encoder for a sparse or dense index, as NAME=DIR (model or PEFT adapter folder); text queries are encoded on worker threads' },
+  'encoder-workers': { kind: 'int', default: d.encoderWorkers, help: 'worker threads per query encoder' },
   corpus: { kind: 'string', multiple: true, help: 'corpus whose titles and text the page shows (BEIR folder, corpus.jsonl or TSV)' },
   host: { kind: 'string', default: d.host, help: 'address to listen on (0.0.0.0 exposes the server to the network)' },
   port: { kind: 'int', default: d.port, help: 'TCP port (0 picks a free one)' },
@@ -26,7 +28,7 @@ const options = {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve indexes over HTTP with a search and evaluation web page',
-  usage: 'lion serve --index cran=cran.lbm25 [--index ...] [--corpus test/fixtures/cranfield] [--port 8080] [--host 127.0.0.1]',
+  usage: 'lion serve --index bm25=cran.lbm25 [--index sp=docs.lidx --model sp=MODEL_DIR] [--corpus test/fixtures/cranfield] [--port 8080] [--host 127.0.0.1]',
   options,
   async run(argv) {
     const o = parseArgs(argv, options, 'serve');
@@ -34,6 +36,13 @@ export const serveCommand: Command = {
     if (o.port < 0 || o.port > 65535) throw new UsageError(`--port must be 0..65535, got ${o.port}`, { field: 'port' });
     if (o['max-k'] < 1) throw new UsageError('--max-k must be at least 1', { field: 'max-k' });
     if (o.k < 1 || o.k > o['max-k']) throw new UsageError(`--k must be 1..${o['max-k']}`, { field: 'k' });
+    if (o['encoder-workers'] < 1 || o['encoder-workers'] > 64) throw new UsageError('--encoder-workers must be 1..64', { field: 'encoder-workers' });
+    const models: Record<string, string> = {};
+    for (const m of o.model) {
+      const eq = m.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--model expects NAME=DIR (NAME is an --index name), got '${m}'`, { field: 'model' });
+      models[m.slice(0, eq)] = m.slice(eq + 1);
+    }
     if (o['timeout-ms'] < 1) throw new UsageError('--timeout-ms must be at least 1', { field: 'timeout-ms' });
     const s = await serve({
       indexes: o.index,
@@ -45,6 +54,8 @@ export const serveCommand: Command = {
       timeoutMs: o['timeout-ms'],
       fileRoots: o.files.length ? o.files : undefined,
       bm25: { k1: o.k1, b: o.b },
+      models,
+      encoderWorkers: o['encoder-workers'],
     });
     process.stderr.write(`lion serve: ${s.url}/ (${o.index.length} index${o.index.length === 1 ? '' : 'es'}); Ctrl-C stops\n`);
     await new Promise<void>((resolve) => {

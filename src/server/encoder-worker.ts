@@ -1,0 +1,49 @@
+/**
+ * Worker-thread side of the query encoder pool (encoder-pool.ts): loads one encoder (a Hugging Face model
+ * directory, or a PEFT adapter merged into its base) and its tokenizer, then encodes query texts one message
+ * at a time, so the server's event loop never runs a forward pass. Replies carry typed arrays transferred,
+ * not copied.
+ *
+ * Messages in:  {id, text}              out: {id, terms, weights} (sparse) | {id, dense} | {id, error}
+ * On start:     {ready: true, vocab, dim} once the model is loaded, or {fatal: message} if it cannot be.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { encodeTokens, type Paradigm } from '../encoders/encode.js';
+import { loadModel, resolveAdapterBase } from '../model/checkpoint.js';
+import { loadTokenizer } from '../tokenizer/tokenizer.js';
+import type { SparseVec } from '../types.js';
+
+export interface EncoderWorkerData {
+  /** A model directory, or a PEFT adapter directory (has adapter_config.json) whose base it names. */
+  model: string;
+  paradigm: Paradigm;
+  maxLength: number;
+}
+
+const port = parentPort!;
+const data = workerData as EncoderWorkerData;
+
+try {
+  const isAdapter = existsSync(join(data.model, 'adapter_config.json'));
+  const base = isAdapter ? resolveAdapterBase(data.model) : data.model;
+  const model = loadModel(base, { adapter: isAdapter ? data.model : undefined, merge: isAdapter, withHead: data.paradigm === 'sparse', trainable: 'none' });
+  const tok = loadTokenizer(isAdapter && existsSync(join(data.model, 'tokenizer.json')) ? data.model : base);
+  const opts = { paradigm: data.paradigm, maxLength: data.maxLength, maxBatch: 1, maxTokens: data.maxLength };
+  port.on('message', (m: { id: number; text: string }) => {
+    try {
+      const [rep] = encodeTokens(model, [tok.encode(m.text).slice(0, data.maxLength)], tok.padId, opts);
+      if (rep instanceof Float32Array) port.postMessage({ id: m.id, dense: rep }, [rep.buffer as ArrayBuffer]);
+      else {
+        const v = rep as SparseVec;
+        port.postMessage({ id: m.id, terms: v.terms, weights: v.weights }, [v.terms.buffer as ArrayBuffer, v.weights.buffer as ArrayBuffer]);
+      }
+    } catch (e) {
+      port.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });
+    }
+  });
+  port.postMessage({ ready: true, vocab: model.config.vocabSize, dim: model.config.hiddenSize });
+} catch (e) {
+  port.postMessage({ fatal: e instanceof Error ? `${(e as { code?: string }).code ?? ''} ${e.message}`.trim() : String(e) });
+}

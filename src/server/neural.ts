@@ -1,0 +1,152 @@
+/**
+ * Learned sparse and dense indexes (src/index/) as server systems.
+ *
+ * Sparse: a query is a `SparseVec` over the model vocabulary — given directly as `{tokenId: weight}`, or
+ * encoded from text on a worker thread (encoder-pool.ts) when the system has a model. The score is the exact
+ * dot product `Σ_t q_t · d_t` the index computes (float32, ascending term order), so a hit's explanation is
+ * the list of matched tokens with `queryWeight = q_t`, `docWeight = d_t` (the stored impact × scale) and
+ * `contribution = q_t · d_t`, read from the index's forward arrays. Token ids are shown as tokens when a
+ * tokenizer is known.
+ *
+ * Dense: a query is a vector of the index dimension — given, or encoded from text; exact inner product.
+ */
+import { UsageError } from '../errors.js';
+import { searchSparse } from '../index/inverted/search.js';
+import type { InvertedIndex } from '../index/inverted/format.js';
+import { searchDense, type VectorIndex } from '../index/vector/flat.js';
+import type { SearchResult } from '../index/topk.js';
+import type { Hit, SparseVec } from '../types.js';
+import type { QueryEncoderPool } from './encoder-pool.js';
+import type { Explanation, SearchSystem, SystemQuery, TermContribution, WeightedTerm } from './system.js';
+
+const f = Math.fround;
+
+export interface NeuralOptions {
+  /** Encodes text queries; without it the system takes vectors only. */
+  encoder?: QueryEncoderPool;
+  /** Token id → display string (a tokenizer's decode); default the id itself. */
+  decode?: (id: number) => string;
+  description?: string;
+}
+
+function hitsOf(r: SearchResult, ids: string[]): Hit[] {
+  const n = r.counts[0]!;
+  const hits: Hit[] = new Array(n);
+  for (let i = 0; i < n; i++) hits[i] = { docid: ids[r.docs[i]!]!, score: r.scores[i]! };
+  return hits;
+}
+
+/** `{ "1042": 0.8, ... }` → ascending SparseVec, checking ids against the vocabulary. */
+export function sparseFromTerms(m: Map<string, number>, vocab: number): SparseVec {
+  const pairs: Array<[number, number]> = [];
+  for (const [k, w] of m) {
+    if (!/^\d+$/.test(k) || Number(k) >= vocab) {
+      throw new UsageError(`sparse term '${k.slice(0, 40)}' must be a token id from 0 to ${vocab - 1} for this index`, { field: 'sparse' });
+    }
+    if (w > 0) pairs.push([Number(k), w]);
+  }
+  pairs.sort((a, b) => a[0] - b[0]);
+  return { terms: Uint32Array.from(pairs, (p) => p[0]), weights: Float32Array.from(pairs, (p) => p[1]) };
+}
+
+/** Per-query cache, so search, query terms and k explanations of one request encode the text once. */
+function memo<T>(fn: (q: SystemQuery) => Promise<T>): (q: SystemQuery) => Promise<T> {
+  const cache = new WeakMap<SystemQuery, Promise<T>>();
+  return (q) => {
+    let p = cache.get(q);
+    if (!p) cache.set(q, (p = fn(q)));
+    return p;
+  };
+}
+
+/**
+ * A learned sparse index as a search system.
+ * @example const sys = sparseSystem('lion-sp', loadInvertedIndex('docs.lidx'), { encoder });
+ */
+export function sparseSystem(name: string, ix: InvertedIndex, opts: NeuralOptions = {}): SearchSystem {
+  const label = opts.decode ?? ((id: number) => String(id));
+  const vec = memo(async (q): Promise<SparseVec> => {
+    if ('sparse' in q) return sparseFromTerms(q.sparse, ix.vocab);
+    if ('text' in q) {
+      if (!opts.encoder) throw new UsageError(`system '${name}' has no query encoder; send a sparse vector or start the server with --model ${name}=DIR`, { field: 'q' });
+      return (await opts.encoder.encode(q.text)) as SparseVec;
+    }
+    throw new UsageError(`system '${name}' is sparse; it cannot take a dense vector`, { field: 'dense' });
+  });
+  let positions: Map<string, number> | undefined;
+  const scale = ix.scale;
+  return {
+    info: {
+      name,
+      kind: 'sparse',
+      docs: ix.numDocs,
+      dim: ix.vocab,
+      accepts: opts.encoder ? ['text', 'sparse'] : ['sparse'],
+      description: opts.description ?? `learned sparse index, ${ix.numDocs} documents, vocabulary ${ix.vocab}, ${ix.dtype}`,
+    },
+    async search(q, k) {
+      return hitsOf(searchSparse(ix, [await vec(q)], { k, threads: 1 }), ix.ids);
+    },
+    async queryTerms(q): Promise<WeightedTerm[]> {
+      const v = await vec(q);
+      return Array.from(v.terms, (t, i) => ({ term: label(t), id: t, weight: v.weights[i]! })).sort((a, b) => b.weight - a.weight);
+    },
+    async explain(q, docid): Promise<Explanation | undefined> {
+      positions ??= new Map(ix.ids.map((id, i) => [id, i]));
+      const d = positions.get(docid);
+      if (d === undefined) return undefined;
+      const v = await vec(q);
+      const terms: TermContribution[] = [];
+      let score = 0;
+      // Merge-join of two ascending term lists: the query's and the document's forward row.
+      let j = ix.fwdOffsets[d]!;
+      const end = ix.fwdOffsets[d + 1]!;
+      for (let i = 0; i < v.terms.length && j < end; i++) {
+        const t = v.terms[i]!;
+        while (j < end && ix.fwdTerms[j]! < t) j++;
+        if (j < end && ix.fwdTerms[j] === t) {
+          const dw = f(ix.fwdWeights[j]! * scale);
+          const c = f(v.weights[i]! * dw);
+          if (c > 0) terms.push({ term: label(t), id: t, weight: v.weights[i]!, queryWeight: v.weights[i]!, docWeight: dw, contribution: c });
+          score = f(score + c);
+        }
+      }
+      terms.sort((a, b) => b.contribution - a.contribution || a.id! - b.id!);
+      return { docid, score, terms };
+    },
+    async close() {
+      await opts.encoder?.close();
+    },
+  };
+}
+
+/**
+ * A dense vector index as a search system (exact inner product).
+ * @example const sys = denseSystem('lion-ds', loadVectorIndex('docs.lvec'), { encoder });
+ */
+export function denseSystem(name: string, ix: VectorIndex, opts: NeuralOptions = {}): SearchSystem {
+  const vec = memo(async (q): Promise<Float32Array> => {
+    if ('dense' in q) return q.dense;
+    if ('text' in q) {
+      if (!opts.encoder) throw new UsageError(`system '${name}' has no query encoder; send a dense vector or start the server with --model ${name}=DIR`, { field: 'q' });
+      return (await opts.encoder.encode(q.text)) as Float32Array;
+    }
+    throw new UsageError(`system '${name}' is dense; it cannot take a sparse vector`, { field: 'sparse' });
+  });
+  return {
+    info: {
+      name,
+      kind: 'dense',
+      docs: ix.rows,
+      dim: ix.dim,
+      accepts: opts.encoder ? ['text', 'dense'] : ['dense'],
+      description: opts.description ?? `dense index, ${ix.rows} documents, dimension ${ix.dim}, ${ix.dtype}`,
+    },
+    async search(q, k) {
+      return hitsOf(searchDense(ix, await vec(q), { k, threads: 1 }), ix.ids);
+    },
+    async close() {
+      await opts.encoder?.close();
+    },
+  };
+}
