@@ -8,6 +8,7 @@ import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { fuseCommand } from './fuse.js';
 import { indexCommand } from './index-build.js';
+import { mineCommand } from './mine.js';
 import { mntpCommand } from './mntp.js';
 import { quickstartCommand } from './quickstart.js';
 import { searchCommand } from './search.js';
@@ -22,6 +23,7 @@ export const commands: Command[] = [
   exportCommand,
   fuseCommand,
   indexCommand,
+  mineCommand,
   mntpCommand,
   quickstartCommand,
   searchCommand,
