@@ -88,3 +88,16 @@ export { sparseForward, sparseBackward, sparseScale, toSparseVec } from './encod
 export { denseForward, denseBackward } from './encoders/dense.js';
 export { encodeRecords, encodeToFile, encodeCollection, encodeTokens, shardOf, parseShard } from './encoders/encode.js';
 export type { Paradigm, EncodeOptions, Encoded, EncodeCollectionOptions, VectorFormat } from './encoders/encode.js';
+export { serve } from './server/serve.js';
+export type { ServeOptions } from './server/serve.js';
+export { createLionServer } from './server/app.js';
+export type { ServerOptions, LionServer } from './server/app.js';
+export { bm25System, openSystems, loadDocStore } from './server/systems.js';
+export type { OpenOptions } from './server/systems.js';
+export { sparseSystem, denseSystem, sparseFromTerms } from './server/neural.js';
+export type { NeuralOptions } from './server/neural.js';
+export { QueryEncoderPool } from './server/encoder-pool.js';
+export type { EncoderPoolOptions } from './server/encoder-pool.js';
+export { pairedTTest, pairedRandomisationTest, studentTwoSidedP } from './server/stats.js';
+export type { TTestResult, RandomisationResult } from './server/stats.js';
+export type { SearchSystem, SystemInfo, SystemKind, SystemQuery, Explanation, TermContribution, WeightedTerm, DocStore } from './server/system.js';
