@@ -23,7 +23,7 @@ import { getKernels, ropeInvFreq, ropeTables, type Kernels } from '../kernels/in
 import { Rng } from '../train/rng.js';
 import { Arena, type ArenaSpec } from './arena.js';
 import {
-  fillDropoutMask, initLoraPair, loraNames, loraScale, loraSpecs, mergePair, mulInto, targetOf, validateLora,
+  addMasked, applyMask, fillDropoutMask, initLoraPair, loraNames, loraScale, loraSpecs, mergePair, targetOf, validateLora,
   type LoraConfig,
 } from './lora.js';
 import { layerLinears, parameterSpecs, type ModelConfig } from './registry.js';
@@ -216,7 +216,8 @@ export class LlamaModel {
       for (const lin of this.linears) {
         if (!this.lora.targets.includes(targetOf(lin.module))) continue;
         s.push({ name: `${pre}${lin.module}.u`, shape: [N, this.lora.r] });
-        if (dropout) s.push({ name: `${pre}${lin.module}.drop`, shape: [N, lin.in] });
+        // keep-mask bytes (N, in), stored in float slots of 4 bytes each
+        if (dropout) s.push({ name: `${pre}${lin.module}.drop`, shape: [N, Math.ceil(lin.in / 4)] });
       }
     }
     return s;
@@ -342,13 +343,19 @@ export class LlamaModel {
     const u = this.A(`${a}${lin.module}.u`, N);
     let xin = x;
     if (train && lora.dropout > 0) {
-      const drop = this.A(`${a}${lin.module}.drop`, N);
+      const drop = this.dropMask(a, lin.module, lin.in, N);
       fillDropoutMask(drop, lora.dropout, this.dropRng);
       xin = this.A('s.xd', N).subarray(0, N * lin.in);
-      mulInto(xin, x, drop, N * lin.in);
+      applyMask(xin, x, drop, 1 / (1 - lora.dropout), N * lin.in);
     }
     this.k.linearForward(u, xin, this.param(n.a), null, N, lin.in, lora.r); // (N, R)
     this.k.gemm(y, u, this.param(n.b), N, lin.out, lora.r, false, true, loraScale(lora), 1); // y += s·u·Bᵀ
+  }
+
+  /** The dropout keep-mask (N·in bytes) of one adapted linear, a byte view of its float slot. */
+  private dropMask(a: string, module: string, inF: number, N: number): Uint8Array {
+    const f = this.A(`${a}${module}.drop`, N);
+    return new Uint8Array(f.buffer, f.byteOffset, N * inF);
   }
 
   /** RoPE on x (B, T, NH, D) in place, positions 0..n−1 over each row's real tokens. */
@@ -433,12 +440,12 @@ export class LlamaModel {
     if (dB) k.gemm(dB, dy, u, lin.out, r, N, true, false, s, 1); // dB (out, R) += s·dyᵀ·u
     k.gemm(du, dy, this.param(n.b), N, r, lin.out, false, false, s, 0); // du (N, R) = s·dy·B
     if (lora.dropout > 0) {
-      const drop = this.A(`${a}${lin.module}.drop`, N);
+      const drop = this.dropMask(a, lin.module, lin.in, N), keep = 1 / (1 - lora.dropout);
       const xd = this.A('s.xd', N).subarray(0, N * lin.in), dxd = this.A('d.xd', N).subarray(0, N * lin.in);
-      mulInto(xd, x, drop, N * lin.in);
+      applyMask(xd, x, drop, keep, N * lin.in);
       dxd.fill(0);
       k.linearBackward(dxd, this.gradOf(n.a), null, du, xd, this.param(n.a), N, lin.in, r);
-      for (let i = 0; i < N * lin.in; i++) dx[i] += dxd[i]! * drop[i]!;
+      addMasked(dx, dxd, drop, keep, N * lin.in);
     } else {
       k.linearBackward(dx, this.gradOf(n.a), null, du, x, this.param(n.a), N, lin.in, r);
     }

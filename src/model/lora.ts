@@ -82,14 +82,27 @@ export function mergePair(k: Kernels, w: Float32Array, a: Float32Array, b: Float
 }
 
 /**
- * Inverted dropout mask: each entry is 0 with probability p, else 1/(1−p). Applied as an elementwise product.
+ * Dropout keep-mask: each byte is 0 with probability p, else 1 (the 1/(1−p) scale is applied by `applyMask`).
+ * Draws from a local xorshift128 stream seeded by `rng` (dropout needs speed, not cryptographic quality:
+ * a training step draws one number per input element of every adapted linear layer).
  */
-export function fillDropoutMask(mask: Float32Array, p: number, rng: Rng): void {
-  const keep = 1 / (1 - p);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.float() < p ? 0 : keep;
+export function fillDropoutMask(mask: Uint8Array, p: number, rng: Rng): void {
+  const thr = Math.floor(p * 4294967296);
+  let a = rng.u32() | 1, b = rng.u32(), c = rng.u32(), d = rng.u32();
+  for (let i = 0; i < mask.length; i++) {
+    const t = a ^ (a << 11);
+    a = b; b = c; c = d;
+    d = (d ^ (d >>> 19)) ^ (t ^ (t >>> 8));
+    mask[i] = (d >>> 0) < thr ? 0 : 1;
+  }
 }
 
-/** out = x ⊙ mask over N elements (dropout glue). */
-export function mulInto(out: Float32Array, x: Float32Array, mask: Float32Array, N: number): void {
-  for (let i = 0; i < N; i++) out[i] = x[i]! * mask[i]!;
+/** out = x ⊙ mask · scale over N elements (dropout glue; mask bytes are 0 or 1). */
+export function applyMask(out: Float32Array, x: Float32Array, mask: Uint8Array, scale: number, N: number): void {
+  for (let i = 0; i < N; i++) out[i] = mask[i] ? x[i]! * scale : 0;
+}
+
+/** dx += dxd ⊙ mask · scale over N elements (the backward of `applyMask`). */
+export function addMasked(dx: Float32Array, dxd: Float32Array, mask: Uint8Array, scale: number, N: number): void {
+  for (let i = 0; i < N; i++) if (mask[i]) dx[i] += dxd[i]! * scale;
 }

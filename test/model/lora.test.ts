@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ref } from '../../src/kernels/index.js';
 import { LlamaModel } from '../../src/model/llama.js';
-import { LORA_TARGETS } from '../../src/model/lora.js';
+import { LORA_TARGETS, applyMask, fillDropoutMask } from '../../src/model/lora.js';
+import { Rng } from '../../src/train/rng.js';
 import { loadModelConfig } from '../../src/model/registry.js';
 import { loadModel } from '../../src/model/checkpoint.js';
 import { join } from 'node:path';
@@ -74,4 +75,17 @@ test('a fresh adapter starts as the base model (B = 0) and LoRA training moves o
   assert.ok(m.trainableParams().every((p) => p.name.includes('.lora_')));
   m.parameters().filter((p) => !p.name.includes('lora_')).forEach((p, i) => assert.deepEqual(p.value, before[i], p.name));
   assert.ok(m.param('model.layers.1.mlp.down_proj.lora_B.weight').some((x) => x !== 0), 'B moved');
+});
+
+test('dropout masks drop a fraction p and scale the kept inputs by 1/(1-p)', () => {
+  const mask = new Uint8Array(200_000);
+  fillDropoutMask(mask, 0.05, new Rng(9));
+  const dropped = mask.reduce((a, x) => a + (x ? 0 : 1), 0) / mask.length;
+  assert.ok(Math.abs(dropped - 0.05) < 0.003, `dropped ${dropped}`);
+  const again = new Uint8Array(mask.length);
+  fillDropoutMask(again, 0.05, new Rng(9));
+  assert.deepEqual(again, mask, 'a function of the generator state');
+  const out = new Float32Array(4);
+  applyMask(out, Float32Array.from([1, 2, 3, 4]), Uint8Array.from([1, 0, 1, 0]), 2, 4);
+  assert.deepEqual([...out], [2, 0, 6, 0]);
 });
