@@ -101,3 +101,26 @@ export type { EncoderPoolOptions } from './server/encoder-pool.js';
 export { pairedTTest, pairedRandomisationTest, studentTwoSidedP } from './server/stats.js';
 export type { TTestResult, RandomisationResult } from './server/stats.js';
 export type { SearchSystem, SystemInfo, SystemKind, SystemQuery, Explanation, TermContribution, WeightedTerm, DocStore } from './server/system.js';
+export {
+  SparseShardWriter, DenseShardWriter, readSparseVectors, readSparseJsonl, readSparseShard, writeSparseJsonl,
+  readDenseShard, readDenseShards, writeDenseShard, sparseFromObject, sparseToObject,
+} from './io/vectors.js';
+export type { SparseRecord, SparseReadOptions } from './io/vectors.js';
+export { buildSparseIndex, buildInvertedIndexFromRecords, writeInvertedIndex } from './index/inverted/build.js';
+export type { BuildSparseOptions } from './index/inverted/build.js';
+export { loadInvertedIndex } from './index/inverted/format.js';
+export type { InvertedIndex, WeightDtype } from './index/inverted/format.js';
+export { searchSparse, packQueries } from './index/inverted/search.js';
+export type { SparseSearchOptions } from './index/inverted/search.js';
+export { buildDenseIndex, loadVectorIndex, writeVectorIndex, vectorIndexFromMatrix, searchDense } from './index/vector/flat.js';
+export type { VectorIndex, DenseDtype } from './index/vector/flat.js';
+export { buildHnsw, loadHnsw, saveHnsw, searchHnsw } from './index/vector/hnsw.js';
+export type { HnswOptions } from './index/vector/hnsw.js';
+export { buildIndex, searchIndex, searchToRunFile, mergeResults, indexKind, shardPaths } from './index/search.js';
+export type { BuildIndexOptions, SearchIndexOptions, IndexKind } from './index/search.js';
+export { toRun } from './index/topk.js';
+export type { SearchResult } from './index/topk.js';
+export { fuseRuns } from './index/fusion.js';
+export type { FusionOptions, FusionMethod, FusionNorm } from './index/fusion.js';
+export { exportIndex, readCiff, openSearchMapping, qdrantCollection } from './index/export.js';
+export type { ExportFormat, ExportOptions, Ciff } from './index/export.js';
