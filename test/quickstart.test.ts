@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { bm25QuickstartSystem, formatQuickstart, runQuickstart, shippedCranfield, type QuickstartSystem } from '../src/quickstart.js';
 import { LionError } from '../src/errors.js';
 import { tempDir } from './helpers.js';
+import { main } from '../src/cli/main.js';
 
 test('BM25 on Cranfield gives sane scores and a table with one row per system', async () => {
   const stages: string[] = [];
@@ -44,4 +45,21 @@ test('more systems add rows; a system that retrieves nothing relevant scores zer
 test('a folder that is not a BEIR collection is a clear error', async () => {
   await assert.rejects(runQuickstart({ collection: { name: 'x', dir: join(tempDir(), 'none') } }), (e: unknown) => e instanceof LionError && e.code === 'E_NOT_FOUND' && /corpus\.jsonl/.test(e.message));
   assert.match(shippedCranfield().dir, /test[\\/]fixtures[\\/]cranfield$/);
+});
+
+test('`lion quickstart --json` prints the result; a bad --k is a usage error', async () => {
+  const log = console.log;
+  const write = process.stderr.write;
+  const out: string[] = [];
+  console.log = (s: unknown) => { out.push(String(s)); };
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    assert.equal(await main(['quickstart', '--json']), 0);
+    assert.equal(await main(['quickstart', '--k', '10']), 2);
+  } finally {
+    console.log = log;
+    process.stderr.write = write;
+  }
+  const r = JSON.parse(out.join('\n'));
+  assert.equal(r.rows[0].ndcg10.toFixed(4), '0.3654');
 });

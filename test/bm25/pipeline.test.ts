@@ -49,3 +49,18 @@ test('the CLI runs both commands, and reports bad input as a coded error', async
   assert.equal(run.get('1')!.length, 5);
   assert.equal(JSON.parse(await fsp.readFile(`${out}.json`, 'utf8')).k1, 1.2);
 });
+
+test('MS MARCO-style TSV corpus and topics work the same way', async () => {
+  const dir = tempDir();
+  const corpus = join(dir, 'collection.tsv');
+  const topics = join(dir, 'topics.tsv');
+  await fsp.writeFile(corpus, '0\tThe cat sat on the mat.\r\n1\tDogs chase cats.\n2\tNothing here\n');
+  await fsp.writeFile(topics, '101\tcats\n102\tmats and dogs\n');
+  const ix = join(dir, 'c.lbm25');
+  assert.equal((await indexCorpusFile(corpus, ix, { progress: false })).numDocs, 3);
+  const out = join(dir, 'run.trec');
+  await searchIndexFile(ix, topics, out, { k: 10, progress: false });
+  const run = await readRun(out);
+  assert.deepEqual(run.get('101')!.map((h) => h.docid).sort(), ['0', '1']);
+  assert.deepEqual(run.get('102')!.map((h) => h.docid).sort(), ['0', '1']);
+});
