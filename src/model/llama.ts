@@ -413,20 +413,24 @@ export class LlamaModel {
         this.A(a + 'v', N), mask, B, T, H, KVH, D, !this.bidirectional, scale);
       this.rope(dq, B, T, H, s.starts, s.shifted, true);
       this.rope(dk, B, T, KVH, s.starts, s.shifted, true);
+      // below layer 0's input norm only the embedding and that norm's weight learn: skip dh when both are frozen
+      const wantDh = l > 0 || this.gradOf('model.embed_tokens.weight') !== null || this.gradOf(p + 'input_layernorm.weight') !== null;
+      const h1 = this.A(a + 'h1', N), dh1 = wantDh ? dh : null;
       dh.fill(0);
-      const h1 = this.A(a + 'h1', N);
-      this.linearBackward(l, 0, a, h1, dq, dh, N);
-      this.linearBackward(l, 1, a, h1, dk, dh, N);
-      this.linearBackward(l, 2, a, h1, dv, dh, N);
-      k.rmsnormBackward(dx, this.gradOf(p + 'input_layernorm.weight'), dh, this.A(a + 'x', N),
-        this.param(p + 'input_layernorm.weight'), this.A(a + 'rstd1', N), N, C);
+      this.linearBackward(l, 0, a, h1, dq, dh1, N);
+      this.linearBackward(l, 1, a, h1, dk, dh1, N);
+      this.linearBackward(l, 2, a, h1, dv, dh1, N);
+      if (wantDh) {
+        k.rmsnormBackward(dx, this.gradOf(p + 'input_layernorm.weight'), dh, this.A(a + 'x', N),
+          this.param(p + 'input_layernorm.weight'), this.A(a + 'rstd1', N), N, C);
+      }
     }
     const dE = this.gradOf('model.embed_tokens.weight');
     if (dE) k.embeddingBackward(dE, dx, ids, N, C);
   }
 
-  /** dx (N, in) += dy·W (+ LoRA path); dW, db, dA, dB accumulated when trainable. */
-  private linearBackward(l: number, li: number, a: string, x: Float32Array, dy: Float32Array, dx: Float32Array, N: number): void {
+  /** dx (N, in) += dy·W (+ LoRA path; dx null skips it); dW, db, dA, dB accumulated when trainable. */
+  private linearBackward(l: number, li: number, a: string, x: Float32Array, dy: Float32Array, dx: Float32Array | null, N: number): void {
     const lin = this.linears[li]!;
     const p = `model.layers.${l}.${lin.module}`;
     const k = this.k;
@@ -443,9 +447,9 @@ export class LlamaModel {
       const drop = this.dropMask(a, lin.module, lin.in, N), keep = 1 / (1 - lora.dropout);
       const xd = this.A('s.xd', N).subarray(0, N * lin.in), dxd = this.A('d.xd', N).subarray(0, N * lin.in);
       applyMask(xd, x, drop, keep, N * lin.in);
-      dxd.fill(0);
-      k.linearBackward(dxd, this.gradOf(n.a), null, du, xd, this.param(n.a), N, lin.in, r);
-      addMasked(dx, dxd, drop, keep, N * lin.in);
+      if (dx) dxd.fill(0);
+      k.linearBackward(dx ? dxd : null, this.gradOf(n.a), null, du, xd, this.param(n.a), N, lin.in, r);
+      if (dx) addMasked(dx, dxd, drop, keep, N * lin.in);
     } else {
       k.linearBackward(dx, this.gradOf(n.a), null, du, x, this.param(n.a), N, lin.in, r);
     }
