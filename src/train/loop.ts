@@ -6,6 +6,7 @@
  * Log (`train_log.jsonl`): one JSON line every `logEvery` steps (and at the last step) with the mean of each
  * statistic over those steps, `step`, `lr`, the gradient norm before clipping, items (queries or blocks) and
  * tokens per second. A resumed run first drops log lines after its checkpoint, so the file reads as one run.
+ * Parameters outside the model (`form.extra`, e.g. a score head) are clipped, stepped and checkpointed with it.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,9 +73,10 @@ export async function runLoop(o: LoopOptions): Promise<LoopSummary> {
   const kept = keptLog(logPath, start);
   writeFileSync(logPath, kept.length ? `${kept.join('\n')}\n` : '');
 
-  const params = model.trainableParams();
-  const adam: AdamWState = { step: start, m: new Map(), v: new Map() };
-  for (const p of params) { const mv = model.moments(p.name); adam.m.set(p.name, mv.m); adam.v.set(p.name, mv.v); }
+  const extra = o.form.extra;
+  const params = [...model.trainableParams(), ...(extra?.params ?? [])];
+  const adam: AdamWState = { step: start, m: new Map(extra?.m), v: new Map(extra?.v) };
+  for (const p of model.trainableParams()) { const mv = model.moments(p.name); adam.m.set(p.name, mv.m); adam.v.set(p.name, mv.v); }
   const progress = new Progress(o.label, o.totalSteps, 'steps');
   progress.tick(start);
   let firstLoss = NaN, lastLoss = NaN;
@@ -82,6 +84,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopSummary> {
   let t0 = Date.now(), items = 0, tokens = 0;
   for (let step = start; step < o.totalSteps; step++) {
     model.zeroGrad();
+    for (const p of extra?.params ?? []) p.grad.fill(0);
     const r = o.step(step);
     items += r.items;
     tokens += r.tokens;

@@ -21,6 +21,7 @@ import { loadAdapterInto, saveAdapter, saveModel } from '../model/checkpoint.js'
 import type { LlamaModel } from '../model/llama.js';
 import type { AdapterLayout } from '../io/peft.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import type { Param } from './optimizer.js';
 import { Rng } from './rng.js';
 
 /** Saved with every checkpoint; `config` is the run's resolved configuration. */
@@ -42,6 +43,8 @@ export function dropoutRngOf(model: LlamaModel): Rng | undefined {
 export interface WeightsForm {
   /** LoRA: save only the adapter, in this key layout, naming this base. Absent: save the full model. */
   adapter?: { layout: AdapterLayout; baseModel: string };
+  /** Trained tensors outside the model (the reranker's score head), saved with their AdamW moments. */
+  extra?: { params: Param[]; m: Map<string, Float32Array>; v: Map<string, Float32Array> };
 }
 
 /** Write checkpoint `step` and publish it; returns its directory. */
@@ -56,6 +59,11 @@ export async function saveCheckpoint(out: string, model: LlamaModel, state: Trai
     const shape = [p.value.length];
     return [{ name: `m:${p.name}`, shape, data: m }, { name: `v:${p.name}`, shape, data: v }];
   });
+  for (const p of form.extra?.params ?? []) {
+    const shape = [p.value.length];
+    moments.push({ name: `extra:${p.name}`, shape, data: p.value }, { name: `m:${p.name}`, shape, data: form.extra!.m.get(p.name)! },
+      { name: `v:${p.name}`, shape, data: form.extra!.v.get(p.name)! });
+  }
   await writeSafetensors(join(dir, 'optimizer.safetensors'), moments);
   const rng = dropoutRngOf(model);
   const full: TrainerState = { ...state, ...(rng ? { dropoutRng: rng.state() } : {}) };
@@ -99,6 +107,13 @@ export function loadCheckpoint(dir: string, model: LlamaModel, form: WeightsForm
     if (!im || !iv) throw new ArtifactError(`optimizer state lacks the moments of ${p.name}`, { file: join(dir, 'optimizer.safetensors'), field: p.name });
     readTensorInto(im, m);
     readTensorInto(iv, v);
+  }
+  for (const p of form.extra?.params ?? []) {
+    for (const [key, dst] of [[`extra:${p.name}`, p.value], [`m:${p.name}`, form.extra!.m.get(p.name)!], [`v:${p.name}`, form.extra!.v.get(p.name)!]] as const) {
+      const info = opt.tensors.get(key);
+      if (!info) throw new ArtifactError(`checkpoint lacks ${key}`, { file: join(dir, 'optimizer.safetensors'), field: key });
+      readTensorInto(info, dst);
+    }
   }
   const rng = dropoutRngOf(model);
   if (rng && state.dropoutRng) rng.setState(state.dropoutRng);

@@ -70,7 +70,7 @@ export interface TrainSummary extends LoopSummary {
   output: string;
 }
 
-type Resolved = Omit<RetrievalTrainOptions, keyof TrainDefaults | 'tokenizer'> & TrainDefaults & { tokenizer: EncoderTokenizer };
+export type Resolved = Omit<RetrievalTrainOptions, keyof TrainDefaults | 'tokenizer'> & TrainDefaults & { tokenizer: EncoderTokenizer };
 
 function resolveOptions(o: RetrievalTrainOptions): Resolved {
   const r = { ...DEFAULTS.train, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as Resolved;
@@ -88,7 +88,7 @@ function resolveOptions(o: RetrievalTrainOptions): Resolved {
 }
 
 /** Build the model to train: base (+ adapter to continue | + fresh LoRA | all weights trainable). */
-function buildModel(r: Resolved): LlamaModel {
+export function buildModel(r: Resolved): LlamaModel {
   const withHead = r.paradigm === 'sparse';
   const common = { withHead, kernels: r.kernels, seed: r.seed, bidirectional: true };
   if (r.full) return loadModel(r.model, { ...common, trainable: 'all' });
@@ -102,7 +102,7 @@ function buildModel(r: Resolved): LlamaModel {
 }
 
 /** Everything loaded and checked before the first step. */
-interface Prepared {
+export interface Prepared {
   r: Resolved;
   examples: TrainingExample[];
   plan: BatchPlan;

@@ -11,6 +11,7 @@ import { indexCommand } from './index-build.js';
 import { mineCommand } from './mine.js';
 import { mntpCommand } from './mntp.js';
 import { quickstartCommand } from './quickstart.js';
+import { rerankScoreCommand, rerankTrainCommand } from './rerank.js';
 import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
@@ -26,6 +27,8 @@ export const commands: Command[] = [
   mineCommand,
   mntpCommand,
   quickstartCommand,
+  rerankScoreCommand,
+  rerankTrainCommand,
   searchCommand,
   serveCommand,
   trainCommand,
