@@ -5,6 +5,8 @@
 // Packing pads with zeros, so microkernels always compute full tiles and only the stored corner varies.
 // Packing buffers are per-thread scratch slots 0 (A) and 1 (B), allocated once at their largest size.
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -62,11 +64,23 @@ struct Plan {
 
 const Plan& plan() {
   static const Plan p = [] {
+    Plan q;
     switch (cpu_level()) {
-      case Cpu::Avx512: return Plan{micro_avx512(), 256, 14 * 24, 32 * 64};
-      case Cpu::Avx2: return Plan{micro_avx2(), 256, 6 * 24, 16 * 128};
-      default: return Plan{micro_portable(), 256, 4 * 32, 16 * 64};
+      case Cpu::Avx512: q = Plan{micro_avx512(), 1024, 14 * 8, 32 * 32}; break;
+      case Cpu::Avx2: q = Plan{micro_avx2(), 256, 6 * 24, 16 * 128}; break;
+      default: q = Plan{micro_portable(), 256, 4 * 32, 16 * 64}; break;
     }
+    // LION_GEMM_BLOCKS=KC,MC,NC overrides the cache blocking (for tuning on other CPUs); MC and NC are
+    // rounded up to whole micro-tiles.
+    if (const char* e = std::getenv("LION_GEMM_BLOCKS")) {
+      long kc = 0, mc = 0, nc = 0;
+      if (std::sscanf(e, "%ld,%ld,%ld", &kc, &mc, &nc) == 3 && kc > 0 && mc > 0 && nc > 0) {
+        q.KC = kc;
+        q.MC = (mc + q.mk.MR - 1) / q.mk.MR * q.mk.MR;
+        q.NC = (nc + q.mk.NR - 1) / q.mk.NR * q.mk.NR;
+      }
+    }
+    return q;
   }();
   return p;
 }
@@ -76,12 +90,16 @@ void pack_a(const Gemm& g, long i0, long mc, long p0, long kc, int MR, float* ds
   for (long ir = 0; ir < mc; ir += MR, dst += kc * MR) {
     const int mr = static_cast<int>(std::min<long>(MR, mc - ir));
     if (!g.ta) {
-      for (int i = 0; i < mr; i++) {
-        const float* src = g.A + (i0 + ir + i) * g.lda + p0;
-        for (long k = 0; k < kc; k++) dst[k * MR + i] = g.alpha * src[k];
+      // A transpose, in k chunks of 64 so the destination chunk stays in L1 (as in pack_b).
+      for (long k0 = 0; k0 < kc; k0 += 64) {
+        const long k1 = std::min(kc, k0 + 64);
+        for (int i = 0; i < mr; i++) {
+          const float* src = g.A + (i0 + ir + i) * g.lda + p0;
+          for (long k = k0; k < k1; k++) dst[k * MR + i] = g.alpha * src[k];
+        }
+        for (int i = mr; i < MR; i++)
+          for (long k = k0; k < k1; k++) dst[k * MR + i] = 0.f;
       }
-      for (int i = mr; i < MR; i++)
-        for (long k = 0; k < kc; k++) dst[k * MR + i] = 0.f;
     } else {
       for (long k = 0; k < kc; k++) {
         const float* src = g.A + (p0 + k) * g.lda + i0 + ir;
@@ -95,19 +113,34 @@ void pack_a(const Gemm& g, long i0, long mc, long p0, long kc, int MR, float* ds
 
 // op(B)[p0 .. p0+kc, j0 .. j0+nc] into ceil(nc/NR) panels of kc x NR.
 void pack_b(const Gemm& g, long p0, long kc, long j0, long nc, int NR, float* dst) {
-  for (long jr = 0; jr < nc; jr += NR, dst += kc * NR) {
-    const int nr = static_cast<int>(std::min<long>(NR, nc - jr));
-    if (!g.tb) {
-      for (long k = 0; k < kc; k++) {
-        const float* src = g.B + (p0 + k) * g.ldb + j0 + jr;
-        float* d = dst + k * NR;
-        for (int j = 0; j < nr; j++) d[j] = src[j];
+  if (!g.tb) {
+    // Row k of the block is contiguous in B: stream it once, dealing NR-wide pieces to the panels.
+    for (long k = 0; k < kc; k++) {
+      const float* src = g.B + (p0 + k) * g.ldb + j0;
+      if (k + 4 < kc) {  // each row starts on a fresh page, where the hardware prefetcher starts cold
+        const char* ahead = reinterpret_cast<const char*>(src + 4 * g.ldb);
+        for (long off = 0; off < nc * 4; off += 64) __builtin_prefetch(ahead + off, 0, 3);
+      }
+      for (long jr = 0; jr < nc; jr += NR) {
+        const int nr = static_cast<int>(std::min<long>(NR, nc - jr));
+        float* d = dst + (jr / NR) * kc * NR + k * NR;
+        for (int j = 0; j < nr; j++) d[j] = src[jr + j];
         for (int j = nr; j < NR; j++) d[j] = 0.f;
       }
-    } else {
-      for (int j = 0; j < nr; j++) {
-        const float* src = g.B + (j0 + jr + j) * g.ldb + p0;
-        for (long k = 0; k < kc; k++) dst[k * NR + j] = src[k];
+    }
+    return;
+  }
+  for (long jr = 0; jr < nc; jr += NR, dst += kc * NR) {
+    const int nr = static_cast<int>(std::min<long>(NR, nc - jr));
+    {
+      // A transpose: walk k in chunks of 64 so the destination chunk (64 x NR floats) stays in L1 while
+      // the nr source rows fill it column by column.
+      for (long k0 = 0; k0 < kc; k0 += 64) {
+        const long k1 = std::min(kc, k0 + 64);
+        for (int j = 0; j < nr; j++) {
+          const float* src = g.B + (j0 + jr + j) * g.ldb + p0;
+          for (long k = k0; k < k1; k++) dst[k * NR + j] = src[k];
+        }
       }
       for (int j = nr; j < NR; j++)
         for (long k = 0; k < kc; k++) dst[k * NR + j] = 0.f;
@@ -162,28 +195,35 @@ void gemm(const Gemm& g) {
   const double flops = 2.0 * g.M * g.N * g.K;
   if (nt == 1 || flops < 2e6) { gemm_serial(g, current_tid()); return; }
   const Plan& p = plan();
-  // Split the larger of M and N into one contiguous part per thread: each thread packs its own operands,
-  // and the redundant packing (the other operand) is the smaller one.
+  // Split the larger of M and N into a few contiguous chunks per thread: each chunk packs its own operands,
+  // and the redundant packing (the other operand, once per chunk) is the smaller one. Threads take chunks
+  // from a shared counter, so a thread that the OS descheduled (a busy neighbour on a shared core) simply
+  // does fewer chunks instead of holding everyone up.
   const bool by_rows = g.M >= g.N;
+  const long extent = by_rows ? g.M : g.N;
   const long unit = by_rows ? p.mk.MR : p.mk.NR;
-  const long units = ((by_rows ? g.M : g.N) + unit - 1) / unit;
-  parallel([&](int tid, int n) {
-    long lo, hi;
-    split_range(units, tid, n, lo, hi);
-    lo *= unit;
-    hi = std::min(hi * unit, by_rows ? g.M : g.N);
-    if (lo >= hi) return;
-    Gemm s = g;
-    if (by_rows) {
-      s.M = hi - lo;
-      s.A = g.ta ? g.A + lo : g.A + lo * g.lda;
-      s.C = g.C + lo * g.ldc;
-    } else {
-      s.N = hi - lo;
-      s.B = g.tb ? g.B + lo * g.ldb : g.B + lo;
-      s.C = g.C + lo;
+  const long units = (extent + unit - 1) / unit;
+  const long chunks = std::min<long>(units, 3L * nt);
+  std::atomic<long> next{0};
+  parallel([&](int tid, int) {
+    for (long ch = next.fetch_add(1); ch < chunks; ch = next.fetch_add(1)) {
+      long lo, hi;
+      split_range(units, static_cast<int>(ch), static_cast<int>(chunks), lo, hi);
+      lo *= unit;
+      hi = std::min(hi * unit, extent);
+      if (lo >= hi) continue;
+      Gemm s = g;
+      if (by_rows) {
+        s.M = hi - lo;
+        s.A = g.ta ? g.A + lo : g.A + lo * g.lda;
+        s.C = g.C + lo * g.ldc;
+      } else {
+        s.N = hi - lo;
+        s.B = g.tb ? g.B + lo * g.ldb : g.B + lo;
+        s.C = g.C + lo;
+      }
+      gemm_serial(s, tid);
     }
-    gemm_serial(s, tid);
   });
 }
 

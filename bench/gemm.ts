@@ -1,0 +1,140 @@
+/**
+ * GEMM benchmark: Lion's native fp32 GEMM against OpenBLAS (numpy on /usr/bin/python3), in one command.
+ *
+ * Shapes (M, K, N) from issue 3: (4096,256,1024), (4096,1024,256), (2048,512,32000), (512,512,512),
+ * (128,2048,8192); layouts "nn" (C = A·B, B stored (K, N)) and "nt" (C = A·Bᵀ, B stored (N, K): a Linear
+ * layer's forward). Each runs on 1 thread and on all cores. Our side runs in a child process per thread count
+ * (LION_THREADS is read once per process); the anchor runs scripts/bench_gemm_openblas.py with
+ * OPENBLAS_NUM_THREADS set to the same count and OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from that
+ * subprocess's environment only. If the host's numpy is not linked to OpenBLAS, a copy unpacked by
+ * scripts/bench_gemm_openblas.sh into bench/work/openblas is put first on the anchor's LD_LIBRARY_PATH.
+ * Rounds alternate ours and the anchor (BENCH_ROUNDS, default 3) so a noisy neighbour hits both; figures
+ * are medians over all timed runs. Targets: ≥ 0.9× OpenBLAS on 1 thread; ≥ 1.8× speed-up on 2 threads.
+ *
+ * Run: npm run bench:gemm          (writes bench/results/gemm.json)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadNative } from '../src/kernels/native.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SHAPES: [number, number, number][] = [[4096, 256, 1024], [4096, 1024, 256], [2048, 512, 32000], [512, 512, 512], [128, 2048, 8192]];
+const LAYOUTS = ['nn', 'nt'] as const;
+const REPS = Number(process.env.BENCH_REPS ?? 7);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PYTHON = process.env.LION_BENCH_PYTHON ?? '/usr/bin/python3';
+
+interface Sample { M: number; K: number; N: number; layout: string; seconds: number[] }
+
+/** Child mode: time our GEMM on every shape with this process's LION_THREADS. */
+function worker(): void {
+  const k = loadNative();
+  const out: Sample[] = [];
+  let seed = 1;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  for (const [M, K, N] of SHAPES) {
+    const a = Float32Array.from({ length: M * K }, rnd);
+    const b = Float32Array.from({ length: K * N }, rnd);
+    const c = new Float32Array(M * N);
+    for (const layout of LAYOUTS) {
+      const tb = layout === 'nt';
+      k.gemm(c, a, b, M, N, K, false, tb, 1, 0); // warm-up: first touch of c and of the packing buffers
+      const seconds: number[] = [];
+      for (let r = 0; r < REPS; r++) {
+        const t = process.hrtime.bigint();
+        k.gemm(c, a, b, M, N, K, false, tb, 1, 0);
+        seconds.push(Number(process.hrtime.bigint() - t) / 1e9);
+      }
+      out.push({ M, K, N, layout, seconds });
+    }
+  }
+  process.stdout.write(JSON.stringify({ threads: k.threads, cpu: (k as unknown as { cpuLevel: string }).cpuLevel, results: out }));
+}
+
+function runOurs(threads: number): { cpu: string; results: Sample[] } {
+  const p = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--worker'], {
+    env: { ...process.env, LION_THREADS: String(threads), LION_BACKEND: 'native' }, encoding: 'utf8', maxBuffer: 1 << 26,
+  });
+  if (p.status !== 0) throw new Error(`bench worker failed: ${p.stderr}`);
+  return JSON.parse(p.stdout) as { cpu: string; results: Sample[] };
+}
+
+function openblasDir(): string | undefined {
+  const local = join(repoRoot, 'bench/work/openblas/root/usr/lib/x86_64-linux-gnu/openblas-pthread');
+  return process.env.LION_OPENBLAS_LIB ?? (existsSync(join(local, 'libblas.so.3')) ? local : undefined);
+}
+
+function runAnchor(threads: number): { blas: string[]; results: Sample[] } | { error: string } {
+  if (!existsSync(PYTHON)) return { error: `${PYTHON} not found` };
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const lib = openblasDir();
+  if (lib) env.LD_LIBRARY_PATH = [lib, env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  const p = spawnSync(PYTHON, [join(repoRoot, 'scripts/bench_gemm_openblas.py'), '--threads', String(threads),
+    '--reps', String(REPS), '--shapes', JSON.stringify(SHAPES)], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (p.status !== 0) return { error: p.stderr.trim().split('\n').slice(-1)[0] ?? 'anchor failed' };
+  return JSON.parse(p.stdout) as { blas: string[]; results: Sample[] };
+}
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const key = (s: { M: number; K: number; N: number; layout: string }, t: number): string => `${s.M}x${s.K}x${s.N}/${s.layout}/${t}`;
+
+function main(): void {
+  const all = availableParallelism();
+  const counts = all > 1 ? [1, all] : [1];
+  const ours = new Map<string, number[]>(), anchor = new Map<string, number[]>();
+  let cpu = '', blas: string[] = [], anchorError: string | undefined;
+  const add = (m: Map<string, number[]>, s: Sample, t: number): void => { m.set(key(s, t), [...(m.get(key(s, t)) ?? []), ...s.seconds]); };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of counts) {
+      const o = runOurs(t);
+      cpu = o.cpu;
+      for (const s of o.results) add(ours, s, t);
+      const a = runAnchor(t);
+      if ('error' in a) anchorError = a.error;
+      else { blas = a.blas; for (const s of a.results) add(anchor, s, t); }
+    }
+    process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
+  }
+  const rows = [];
+  for (const [M, K, N] of SHAPES) for (const layout of LAYOUTS) for (const t of counts) {
+    const flop = 2 * M * K * N;
+    const k = key({ M, K, N, layout }, t);
+    const lion = flop / median(ours.get(k)!) / 1e9;
+    const ob = anchor.has(k) ? flop / median(anchor.get(k)!) / 1e9 : null;
+    const lion1 = flop / median(ours.get(key({ M, K, N, layout }, 1))!) / 1e9;
+    const ob1 = anchor.has(key({ M, K, N, layout }, 1)) ? flop / median(anchor.get(key({ M, K, N, layout }, 1))!) / 1e9 : null;
+    rows.push({
+      M, K, N, layout, threads: t,
+      lionGflops: +lion.toFixed(1), openblasGflops: ob === null ? null : +ob.toFixed(1),
+      ratio: ob === null ? null : +(lion / ob).toFixed(3),
+      lionSpeedup: t === 1 ? 1 : +(lion / lion1).toFixed(2),
+      openblasSpeedup: ob === null || ob1 === null ? null : t === 1 ? 1 : +(ob / ob1).toFixed(2),
+    });
+  }
+  const result = {
+    benchmark: 'gemm', command: 'npm run bench:gemm', date: new Date().toISOString(),
+    host: { cpu: cpus()[0]?.model ?? 'unknown', cores: all, loadavg: loadavg(), lionCpuLevel: cpu },
+    anchor: anchorError ? { error: anchorError } : { what: 'numpy matmul (float32) via OpenBLAS', python: PYTHON, blas },
+    runs: { rounds: ROUNDS, repsPerRound: REPS, statistic: 'median' },
+    targets: { ratio1Thread: 0.9, speedup2Threads: 1.8 },
+    results: rows,
+  };
+  mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
+  writeFileSync(join(repoRoot, 'bench/results/gemm.json'), JSON.stringify(result, null, 2) + '\n');
+  console.log(`GEMM fp32, GFLOP/s (median of ${ROUNDS}×${REPS}); Lion ${cpu} vs ${anchorError ? `no anchor (${anchorError})` : blas.join(', ')}`);
+  console.log('   M     K      N  layout thr    lion  openblas  ratio  lion-speedup');
+  for (const r of rows) {
+    console.log(`${String(r.M).padStart(5)} ${String(r.K).padStart(5)} ${String(r.N).padStart(6)}  ${r.layout.padEnd(6)} ${String(r.threads).padStart(3)}` +
+      ` ${r.lionGflops.toFixed(1).padStart(7)} ${r.openblasGflops === null ? '      -' : r.openblasGflops.toFixed(1).padStart(9)}` +
+      ` ${r.ratio === null ? '    -' : r.ratio.toFixed(2).padStart(6)}  ${r.lionSpeedup.toFixed(2).padStart(6)}`);
+  }
+  console.log('wrote bench/results/gemm.json');
+}
+
+if (process.argv.includes('--worker')) worker();
+else main();
