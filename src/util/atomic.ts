@@ -47,8 +47,13 @@ export async function openAtomic(path: string): Promise<AtomicStream> {
   let done = false;
   const write = (chunk: string | Uint8Array) =>
     new Promise<void>((res, rej) => {
-      if (stream.write(chunk)) res();
-      else { stream.once('drain', res); stream.once('error', rej); }
+      if (stream.write(chunk)) return res();
+      // Wait for drain or error, and remove whichever listener did not fire so that
+      // millions of writes do not pile up listeners on the stream.
+      const onDrain = () => { stream.off('error', onError); res(); };
+      const onError = (e: Error) => { stream.off('drain', onDrain); rej(e); };
+      stream.once('drain', onDrain);
+      stream.once('error', onError);
     });
   const close = () => new Promise<void>((res, rej) => { stream.end((err?: Error | null) => (err ? rej(err) : res())); });
   return {

@@ -29,3 +29,14 @@ test('a failed atomic write keeps the previous version and removes the temp file
   assert.deepEqual(readdirSync(d), ['idx.bin']);
   assert.ok(existsSync(p));
 });
+
+test('many backpressured writes through an atomic stream do not accumulate listeners', async () => {
+  const d = tempDir();
+  const p = join(d, 'big.bin');
+  const chunk = new Uint8Array(1 << 16);
+  await withAtomicWrite(p, async (out) => {
+    for (let i = 0; i < 200; i++) await out.write(chunk);
+    assert.ok(out.stream.listenerCount('error') <= 2, `error listeners: ${out.stream.listenerCount('error')}`);
+  });
+  assert.equal(readFileSync(p).length, 200 * chunk.length);
+});
