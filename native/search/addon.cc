@@ -151,6 +151,39 @@ Napi::Value SparseBlockMax(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// sparseImpact(numDocs, termOffsets, docIds, weights, scale, fwdOffsets, fwdTerms, fwdWeights, impOffsets, impDocs,
+//              termMax, cut, lambda, qOffsets, qTerms, qWeights, k, outDocs, outScores, outCounts, outVisited, threads)
+Napi::Value SparseImpact(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 22) { fail(env, "sparseImpact takes 22 arguments"); return env.Undefined(); }
+  lion::SparseIndexView ix;
+  if (!indexView(info, ix)) return env.Undefined();
+  lion::BlockView bv{};
+  lion::ImpactView iv{};
+  Arr fOff, fTerms, fW, iOff, iDocs, tMax;
+  if (!arr(env, info[5], "fwdOffsets", fOff, napi_uint32_array) || !arr(env, info[6], "fwdTerms", fTerms, napi_uint32_array) ||
+      !arr(env, info[7], "fwdWeights", fW) || !arr(env, info[8], "impOffsets", iOff, napi_uint32_array) ||
+      !arr(env, info[9], "impDocs", iDocs, napi_uint32_array) || !arr(env, info[10], "termMax", tMax, napi_float32_array))
+    return env.Undefined();
+  bv.fwdOff = static_cast<uint32_t*>(fOff.p);
+  bv.fwdTerms = static_cast<uint32_t*>(fTerms.p);
+  bv.fwdW = fW.p;
+  if (fOff.n != size_t(ix.numDocs) + 1 || bv.fwdOff[ix.numDocs] != fTerms.n || fW.n != fTerms.n || weightType(fW.type) != ix.wtype)
+    { fail(env, "forward index arrays do not match the postings"); return env.Undefined(); }
+  iv.off = static_cast<uint32_t*>(iOff.p);
+  iv.docs = static_cast<uint32_t*>(iDocs.p);
+  iv.termMax = static_cast<float*>(tMax.p);
+  if (iOff.n != size_t(ix.vocab) + 1 || iv.off[ix.vocab] != iDocs.n || tMax.n != ix.vocab)
+    { fail(env, "impact lists do not match the vocabulary"); return env.Undefined(); }
+  const uint32_t cut = u32(info[11]), lambda = u32(info[12]);
+  if (cut < 1 || lambda < 1) { fail(env, "cut and lambda must be >= 1"); return env.Undefined(); }
+  lion::QueryBatch qb;
+  lion::Outputs o;
+  if (!queriesAndOutputs(info, 13, ix.vocab, qb, o)) return env.Undefined();
+  lion::sparseImpact(ix, bv, iv, qb, cut, lambda, o, threadsArg(info[21]));
+  return env.Undefined();
+}
+
 // denseSearch(n, dim, data (f32 | Uint16 bf16 | Int8), rowScale (f32, N for int8 else empty), queries (Q*D f32),
 //             k, outDocs, outScores, outCounts, threads)
 Napi::Value DenseSearch(const Napi::CallbackInfo& info) {
@@ -185,6 +218,7 @@ Napi::Value DenseSearch(const Napi::CallbackInfo& info) {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sparseExact", Napi::Function::New(env, SparseExact));
   exports.Set("sparseBlockMax", Napi::Function::New(env, SparseBlockMax));
+  exports.Set("sparseImpact", Napi::Function::New(env, SparseImpact));
   exports.Set("denseSearch", Napi::Function::New(env, DenseSearch));
   exports.Set("version", Napi::Number::New(env, 1));
   return exports;

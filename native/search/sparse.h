@@ -13,6 +13,12 @@
 // next bound times alpha cannot beat the k-th best score. alpha = 1 is safe (the exact top-k); alpha < 1
 // trades accuracy for speed. Forward scoring adds the same float32 products in the same term order as the
 // exact loop (terms absent from the query add +0), so a scored document gets the same score bits.
+//
+// Impact (in the spirit of Seismic's static pruning, Bruch et al. SIGIR 2024, without its clustering): each
+// term keeps the positions of its highest-weight postings, weight descending. A query takes its `cut` terms
+// with the largest q_t * max weight, gathers the first `lambda` positions of each list as candidates, and
+// scores each candidate once, exactly, through the forward index. Approximate; cut = all terms and lambda >=
+// every list length (with lists built untruncated) is exact.
 #pragma once
 #include <cmath>
 #include "common.h"
@@ -182,6 +188,77 @@ void sparseBlockMax(const SparseIndexView& ix, const BlockView& bv, const QueryB
       if (ix.wtype == 0) bmpOne<float>(ix, bv, qb, q, alpha, s, o);
       else if (ix.wtype == 1) bmpOne<uint8_t>(ix, bv, qb, q, alpha, s, o);
       else bmpOne<uint16_t>(ix, bv, qb, q, alpha, s, o);
+    }
+  });
+}
+
+struct ImpactView {
+  const uint32_t* off;   // (V + 1)
+  const uint32_t* docs;  // (I) per term, positions by weight descending
+  const float* termMax;  // (V) largest weight of each term
+};
+
+template <class W>
+static float forwardScore(const BlockView& bv, const float* qd, uint32_t d, double& vis) {
+  const W* fw = static_cast<const W*>(bv.fwdW);
+  float acc = 0.0f;
+  const uint32_t p0 = bv.fwdOff[d], p1 = bv.fwdOff[d + 1];
+  for (uint32_t p = p0; p < p1; p++) acc += qd[bv.fwdTerms[p]] * static_cast<float>(fw[p]);
+  vis += p1 - p0;
+  return acc;
+}
+
+struct ImpactScratch {
+  std::vector<float> qdense;
+  std::vector<uint32_t> mark;  // (N) query stamp of the last query that scored the document
+  std::vector<std::pair<float, uint32_t>> order;
+  uint32_t stamp = 0;
+};
+
+template <class W>
+static void impactOne(const SparseIndexView& ix, const BlockView& bv, const ImpactView& iv, const QueryBatch& qb, uint32_t q,
+                      uint32_t cut, uint32_t lambda, ImpactScratch& s, const Outputs& o) {
+  float* qd = s.qdense.data();
+  double vis = 0;
+  const uint32_t q0 = qb.off[q], q1 = qb.off[q + 1];
+  s.order.clear();
+  for (uint32_t i = q0; i < q1; i++) {
+    const uint32_t t = qb.terms[i];
+    qd[t] = qb.weights[i] * ix.scale;
+    s.order.push_back({qb.weights[i] * iv.termMax[t], t});
+  }
+  std::stable_sort(s.order.begin(), s.order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (++s.stamp == 0) { std::fill(s.mark.begin(), s.mark.end(), 0u); s.stamp = 1; }
+  TopK heap(o.scores + size_t(q) * o.k, o.docs + size_t(q) * o.k, o.k);
+  const uint32_t nt = std::min<uint32_t>(cut, uint32_t(s.order.size()));
+  for (uint32_t j = 0; j < nt; j++) {
+    const uint32_t t = s.order[j].second;
+    const uint32_t a = iv.off[t], b = std::min(iv.off[t + 1], a + lambda);
+    vis += b - a;
+    for (uint32_t p = a; p < b; p++) {
+      const uint32_t d = iv.docs[p];
+      if (s.mark[d] == s.stamp) continue;
+      s.mark[d] = s.stamp;
+      const float sc = forwardScore<W>(bv, qd, d, vis);
+      if (sc > 0.0f) heap.push(sc, int32_t(d));
+    }
+  }
+  for (uint32_t i = q0; i < q1; i++) qd[qb.terms[i]] = 0.0f;
+  heap.sortBest();
+  o.counts[q] = heap.n;
+  if (o.visited) o.visited[q] = vis;
+}
+
+void sparseImpact(const SparseIndexView& ix, const BlockView& bv, const ImpactView& iv, const QueryBatch& qb, uint32_t cut,
+                  uint32_t lambda, const Outputs& o, int threads) {
+  parallel(threads, [&](int t) {
+    ImpactScratch s;
+    s.qdense.assign(ix.vocab, 0.0f);
+    s.mark.assign(ix.numDocs, 0u);
+    for (uint32_t q = t; q < qb.n; q += threads) {
+      if (ix.wtype == 0) impactOne<float>(ix, bv, iv, qb, q, cut, lambda, s, o);
+      else if (ix.wtype == 1) impactOne<uint8_t>(ix, bv, iv, qb, q, cut, lambda, s, o);
+      else impactOne<uint16_t>(ix, bv, iv, qb, q, cut, lambda, s, o);
     }
   });
 }

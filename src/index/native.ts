@@ -25,6 +25,10 @@ export interface SearchAddon {
     bmScale: number, fwdOffsets: U32, fwdTerms: U32, fwdWeights: WeightArray, alpha: number,
     qOffsets: U32, qTerms: U32, qWeights: F32, k: number,
     outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array, threads: number): void;
+  sparseImpact(numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,
+    fwdOffsets: U32, fwdTerms: U32, fwdWeights: WeightArray, impOffsets: U32, impDocs: U32, termMax: F32,
+    cut: number, lambda: number, qOffsets: U32, qTerms: U32, qWeights: F32, k: number,
+    outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array, threads: number): void;
   denseSearch(n: number, dim: number, data: Float32Array | Uint16Array | Int8Array, rowScale: F32, queries: F32,
     k: number, outDocs: Int32Array, outScores: F32, outCounts: U32, threads: number): void;
 }
@@ -42,7 +46,7 @@ export function searchAddon(): SearchAddon | null {
       const p = join(d, 'build', 'Release', 'lion_search.node');
       if (existsSync(p)) {
         const a = createRequire(import.meta.url)(p) as Partial<SearchAddon>;
-        if (typeof a.sparseExact === 'function' && typeof a.sparseBlockMax === 'function' && typeof a.denseSearch === 'function') {
+        if (typeof a.sparseExact === 'function' && typeof a.sparseBlockMax === 'function' && typeof a.sparseImpact === 'function' && typeof a.denseSearch === 'function') {
           cached = a as SearchAddon;
         }
       }

@@ -109,9 +109,11 @@ export function mergeResults(acc: SearchResult | undefined, next: SearchResult, 
 /** Options of `searchIndex`. */
 export interface SearchIndexOptions {
   k?: number;
-  /** Sparse: exact | blockmax. Dense: exact | hnsw. */
-  mode?: 'exact' | 'blockmax' | 'hnsw';
+  /** Sparse: exact | blockmax | impact. Dense: exact | hnsw. */
+  mode?: 'exact' | 'blockmax' | 'impact' | 'hnsw';
   alpha?: number;
+  cut?: number;
+  lambda?: number;
   threads?: number;
 }
 
@@ -146,11 +148,11 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
     const q = await readSparseQueries(queriesPath);
     qids = q.qids;
     const mode = opts.mode ?? DEFAULTS.sparseSearch.mode;
-    if (mode === 'hnsw') throw new UsageError('hnsw is a dense search mode; sparse modes are exact and blockmax', { field: 'mode' });
+    if (mode === 'hnsw') throw new UsageError('hnsw is a dense search mode; sparse modes are exact, blockmax and impact', { field: 'mode' });
     for (const p of paths) {
       const ix = loadInvertedIndex(p);
       const qb = packQueries(q.vecs, ix.vocab, q.qids, queriesPath);
-      const r = searchSparse(ix, qb, { k, mode, alpha: opts.alpha, threads: opts.threads });
+      const r = searchSparse(ix, qb, { k, mode, alpha: opts.alpha, cut: opts.cut, lambda: opts.lambda, threads: opts.threads });
       merged = mergeResults(merged, r, offset);
       offset += ix.numDocs;
       for (const id of ix.ids) ids.push(id);
@@ -159,7 +161,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
     const q = readDenseShards([queriesPath]);
     qids = q.ids;
     const mode = opts.mode ?? 'exact';
-    if (mode === 'blockmax') throw new UsageError('blockmax is a sparse search mode; dense modes are exact and hnsw', { field: 'mode' });
+    if (mode === 'blockmax' || mode === 'impact') throw new UsageError(`${mode} is a sparse search mode; dense modes are exact and hnsw`, { field: 'mode' });
     for (const p of paths) {
       const ix = loadVectorIndex(p);
       if (ix.dim !== q.dim) throw new ShapeError(`queries have dimension ${q.dim} but the index ${p} has ${ix.dim}`, { file: queriesPath, field: 'dim' });

@@ -20,6 +20,7 @@ const options = {
   dtype: { kind: 'string', help: `weights: sparse f32|u8|u16 (default ${DEFAULTS.sparseIndex.dtype}); dense f32|bf16|i8 (default ${DEFAULTS.denseIndex.dtype})` },
   vocab: { kind: 'int', help: 'sparse: vocabulary size (term ids must be below it; default: largest id + 1)' },
   'block-shift': { kind: 'int', default: DEFAULTS.sparseIndex.blockShift, help: 'sparse: log2 of documents per block-max block' },
+  'impact-max': { kind: 'int', default: DEFAULTS.sparseIndex.impactMax, help: 'sparse: longest impact-ordered list kept per term (bounds --lambda of impact search)' },
   hnsw: { kind: 'boolean', help: 'dense: also build an HNSW graph (usearch) as <out>.usearch' },
 } satisfies OptTable;
 
@@ -42,6 +43,7 @@ export const indexCommand: Command = {
       denseDtype: kind === 'dense' ? (o.dtype as DenseDtype | undefined) : undefined,
       vocabSize: o.vocab as number | undefined,
       blockShift: o['block-shift'],
+      impactMax: o['impact-max'],
       hnsw: o.hnsw,
     });
     await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ command: 'index', sources, options: { ...o, _: undefined }, summary }, null, 2)}\n`);

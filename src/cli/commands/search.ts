@@ -15,8 +15,10 @@ const options = {
   queries: { kind: 'string', required: true, help: 'query vectors: sparse JSONL / .lsv, or a dense .f32 shard' },
   out: { kind: 'string', required: true, help: 'TREC run file to write' },
   k: { kind: 'int', default: DEFAULTS.search.k, help: 'hits per query' },
-  mode: { kind: 'string', help: 'sparse: exact | blockmax (default exact); dense: exact | hnsw (default exact)' },
+  mode: { kind: 'string', help: 'sparse: exact | blockmax | impact (default exact); dense: exact | hnsw (default exact)' },
   alpha: { kind: 'number', default: DEFAULTS.sparseSearch.alpha, help: 'blockmax: score a block while alpha x bound > k-th score (1 = safe)' },
+  cut: { kind: 'int', default: DEFAULTS.sparseSearch.cut, help: 'impact: query terms (heaviest first) that generate candidates' },
+  lambda: { kind: 'int', default: DEFAULTS.sparseSearch.lambda, help: 'impact: candidates per term, from its highest-weight postings' },
   threads: { kind: 'int', help: 'threads (default LION_THREADS or all cores)' },
   tag: { kind: 'string', default: 'lion', help: 'run tag (6th column)' },
 } satisfies OptTable;
@@ -24,16 +26,16 @@ const options = {
 export const searchCommand: Command = {
   name: 'search',
   summary: 'search a sparse or dense index with query vectors and write a TREC run',
-  usage: 'lion search --index docs.lidx --queries queries.jsonl --k 1000 --out run.trec [--mode blockmax --alpha 0.9]',
+  usage: 'lion search --index docs.lidx --queries queries.jsonl --k 1000 --out run.trec [--mode impact --cut 10 --lambda 200 | --mode blockmax --alpha 0.9]',
   options,
   async run(argv) {
     const o = parseArgs(argv, options, 'search');
     if (o._.length) throw new UsageError(`search: unexpected argument '${o._[0]}'`);
     if (o.k < 1) throw new UsageError(`--k must be at least 1, got ${o.k}`, { field: 'k' });
-    const mode = o.mode as 'exact' | 'blockmax' | 'hnsw' | undefined;
-    if (mode !== undefined && !['exact', 'blockmax', 'hnsw'].includes(mode)) throw new UsageError(`--mode must be exact, blockmax or hnsw, got '${o.mode}'`, { field: 'mode' });
+    const mode = o.mode as 'exact' | 'blockmax' | 'impact' | 'hnsw' | undefined;
+    if (mode !== undefined && !['exact', 'blockmax', 'impact', 'hnsw'].includes(mode)) throw new UsageError(`--mode must be exact, blockmax, impact or hnsw, got '${o.mode}'`, { field: 'mode' });
     const threads = o.threads as number | undefined;
-    const stats = await searchToRunFile(o.index, o.queries, o.out, { k: o.k, mode, alpha: o.alpha, threads, tag: o.tag });
+    const stats = await searchToRunFile(o.index, o.queries, o.out, { k: o.k, mode, alpha: o.alpha, cut: o.cut, lambda: o.lambda, threads, tag: o.tag });
     await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ command: 'search', options: { ...o, _: undefined }, stats }, null, 2)}\n`);
     process.stderr.write(`search: ${stats.queries} queries over ${stats.documents} documents (${stats.shards} shard(s)) in ${stats.seconds!.toFixed(3)} s -> ${o.out}\n`);
     return 0;

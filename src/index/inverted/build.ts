@@ -21,6 +21,8 @@ export interface BuildSparseOptions {
   vocabSize?: number;
   /** log2 of documents per block-max block (BMP uses 8..64 documents per block). */
   blockShift?: number;
+  /** Longest impact-ordered list kept per term (the most `impact` search can use). */
+  impactMax?: number;
   /** Free-form provenance stored in the index (sources, model, ...). */
   meta?: Record<string, unknown>;
 }
@@ -120,10 +122,11 @@ export function invert(fwdOffsets: Uint32Array, fwdTerms: Uint32Array, fwdW: Flo
     numDocs: N, vocab: V, numPostings: P, dtype, scale, termOffsets, docIds, weights,
     fwdOffsets, fwdTerms, fwdWeights: fwdCodes, blockShift: shift, numBlocks: Math.ceil(N / 2 ** shift), bmScale: 1,
     bmOffsets: new Uint32Array(V + 1), bmBlocks: new Uint32Array(0), bmMax: new Uint8Array(0),
-    denseRow: new Int32Array(V).fill(-1), denseMax: new Uint8Array(0), ids,
+    denseRow: new Int32Array(V).fill(-1), denseMax: new Uint8Array(0), impOffsets: new Uint32Array(V + 1), impDocs: new Uint32Array(0), termMax: new Float32Array(V), ids,
     meta: { ...(opts.meta ?? {}), dtype, blockShift: shift, builtBy: 'lion', createdAt: new Date().toISOString() },
   };
   blockMax(ix);
+  impactLists(ix, opts.impactMax ?? DEFAULTS.sparseIndex.impactMax);
   return ix;
 }
 
@@ -176,6 +179,40 @@ function blockMax(ix: InvertedIndex): void {
     flush();
   }
   Object.assign(ix, { bmScale, bmOffsets, bmBlocks, bmMax, denseRow, denseMax });
+}
+
+/**
+ * Impact-ordered lists: per term, the positions of its `max` highest-weight postings, weight descending, ties
+ * by position. Long lists are cut with a 1024-bucket histogram of w / maxw (O(postings)), then the few
+ * candidates at or above the threshold bucket are sorted.
+ */
+function impactLists(ix: InvertedIndex, max: number): void {
+  const { vocab: V, termOffsets, docIds, weights } = ix;
+  const impOffsets = new Uint32Array(V + 1);
+  for (let t = 0; t < V; t++) impOffsets[t + 1] = impOffsets[t]! + Math.min(max, termOffsets[t + 1]! - termOffsets[t]!);
+  const impDocs = new Uint32Array(impOffsets[V]!);
+  const termMax = new Float32Array(V);
+  const hist = new Uint32Array(1024);
+  for (let t = 0; t < V; t++) {
+    const a = termOffsets[t]!, b = termOffsets[t + 1]!;
+    let from = 0;
+    let wmax = 0;
+    for (let p = a; p < b; p++) if (weights[p]! > wmax) wmax = weights[p]!;
+    termMax[t] = Math.fround(wmax * ix.scale);
+    const bucket = (w: number) => Math.min(1023, Math.floor((w / wmax) * 1024));
+    if (b - a > max && wmax > 0) {
+      hist.fill(0);
+      for (let p = a; p < b; p++) hist[bucket(weights[p]!)]! += 1;
+      let c = 0;
+      for (from = 1023; from > 0 && c + hist[from]! < max; from--) c += hist[from]!;
+    }
+    const cand: number[] = [];
+    for (let p = a; p < b; p++) if (b - a <= max || bucket(weights[p]!) >= from) cand.push(p);
+    cand.sort((x, y) => (weights[y]! - weights[x]!) || (docIds[x]! - docIds[y]!));
+    const o = impOffsets[t]!;
+    for (let i = 0; i < impOffsets[t + 1]! - o; i++) impDocs[o + i] = docIds[cand[i]!]!;
+  }
+  Object.assign(ix, { impOffsets, impDocs, termMax });
 }
 
 /** Writes an index atomically (temporary file, fsync, rename); on failure nothing is left at `path`. */

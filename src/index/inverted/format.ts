@@ -7,10 +7,13 @@
  *   32 f32 scale (impact -> weight; 1 for f32)           36 u32 blockShift (documents per block = 2^shift)
  *   40 u32 numBlocks (NB)      44 u32 denseRows (R)      48 f64 blockEntries (E)
  *   56 f32 bmScale (block bound = code * bmScale)        60 u32 section count (13)
- *   64 section table: 13 x (f64 offset, f64 bytes), sections 64-byte aligned, in this order:
+ *   64 section table: 16 x (f64 offset, f64 bytes), sections 64-byte aligned, in this order:
  *     termOffsets u32 (V+1) | docIds u32 (P) | weights W (P) | fwdOffsets u32 (N+1) | fwdTerms u32 (P)
  *     | fwdWeights W (P) | bmOffsets u32 (V+1) | bmBlocks u32 (E) | bmMax u8 (E) | denseRow i32 (V)
- *     | denseMax u8 (R, NB) | doc ids UTF-8 "\n"-terminated (N) | build metadata JSON
+ *     | denseMax u8 (R, NB) | impOffsets u32 (V+1) | impDocs u32 (I) | termMax f32 (V) | doc ids UTF-8 "\n"-terminated (N)
+ *     | build metadata JSON
+ * impDocs holds, per term, the positions of its highest-weight postings (at most `impactMax`), by weight
+ * descending, ties by position: the impact-ordered lists of `impact` search.
  * Postings of each term are sorted by document position (load order); the forward arrays hold each
  * document's terms ascending. Loading reads each section into one typed array (no per-posting objects)
  * and checks every invariant the native loop relies on, once.
@@ -22,7 +25,7 @@ import type { WeightArray } from '../native.js';
 export const INDEX_MAGIC = 'LIONINV\0';
 export const INDEX_VERSION = 1;
 export const HEADER_BYTES = 512;
-const SECTIONS = 13;
+const SECTIONS = 16;
 
 /** How postings weights are stored. */
 export type WeightDtype = 'f32' | 'u8' | 'u16';
@@ -53,6 +56,10 @@ export interface InvertedIndex {
   bmMax: Uint8Array; // (E)
   denseRow: Int32Array; // (V) row of denseMax, or -1
   denseMax: Uint8Array; // (R, NB)
+  /** Impact-ordered lists (for `impact` search). */
+  impOffsets: Uint32Array; // (V + 1)
+  impDocs: Uint32Array; // (I)
+  termMax: Float32Array; // (V) largest (dequantised) weight per term
   ids: string[]; // (N) external document ids, by position
   meta: Record<string, unknown>;
 }
@@ -72,7 +79,7 @@ export function encodeIndex(ix: InvertedIndex): { header: Buffer; sections: Uint
   const sections: Uint8Array[] = [
     bytesOf(ix.termOffsets), bytesOf(ix.docIds), bytesOf(ix.weights), bytesOf(ix.fwdOffsets), bytesOf(ix.fwdTerms),
     bytesOf(ix.fwdWeights), bytesOf(ix.bmOffsets), bytesOf(ix.bmBlocks), bytesOf(ix.bmMax), bytesOf(ix.denseRow),
-    bytesOf(ix.denseMax), idsBytes, metaBytes,
+    bytesOf(ix.denseMax), bytesOf(ix.impOffsets), bytesOf(ix.impDocs), bytesOf(ix.termMax), idsBytes, metaBytes,
   ];
   const h = Buffer.alloc(HEADER_BYTES);
   h.write(INDEX_MAGIC, 0, 'latin1');
@@ -148,13 +155,17 @@ export function loadInvertedIndex(path: string): InvertedIndex {
       termOffsets: u32(0), docIds: u32(1), weights: wts(2), fwdOffsets: u32(3), fwdTerms: u32(4), fwdWeights: wts(5),
       bmOffsets: u32(6), bmBlocks: u32(7), bmMax: read(8), denseRow: new Int32Array(read(9).buffer), denseMax: read(10),
       blockShift: shift, numBlocks: NB, bmScale: h.readFloatLE(56),
-      ids: [], meta: {},
+      impOffsets: new Uint32Array(0), impDocs: new Uint32Array(0), termMax: new Float32Array(0), ids: [], meta: {},
     };
-    const ids = Buffer.from(read(11)).toString('utf8').split('\n');
+    ix.impOffsets = u32(11);
+    ix.impDocs = u32(12);
+    ix.termMax = new Float32Array(read(13).buffer);
+    if (ix.termMax.length !== V) fail(path, `termMax holds ${ix.termMax.length} entries for ${V} terms`);
+    const ids = Buffer.from(read(14)).toString('utf8').split('\n');
     ids.pop();
     if (ids.length !== N) fail(path, `index lists ${ids.length} document ids for ${N} documents`);
     ix.ids = ids;
-    try { ix.meta = JSON.parse(Buffer.from(read(12)).toString('utf8')) as Record<string, unknown>; } catch { fail(path, 'index metadata is not JSON'); }
+    try { ix.meta = JSON.parse(Buffer.from(read(15)).toString('utf8')) as Record<string, unknown>; } catch { fail(path, 'index metadata is not JSON'); }
     checkInvariants(ix, path);
     return ix;
   } finally {
@@ -172,6 +183,8 @@ export function checkInvariants(ix: InvertedIndex, path = '<memory>'): void {
   mono(ix.termOffsets, ix.numPostings, 'termOffsets');
   mono(ix.fwdOffsets, ix.numPostings, 'fwdOffsets');
   mono(ix.bmOffsets, ix.bmBlocks.length, 'bmOffsets');
+  mono(ix.impOffsets, ix.impDocs.length, 'impOffsets');
+  for (let i = 0; i < ix.impDocs.length; i++) if (ix.impDocs[i]! >= N) fail(path, `impact list entry ${i} points past the ${N} documents`);
   const d = ix.docIds;
   for (let t = 0; t < V; t++) {
     let prev = -1;

@@ -1,8 +1,9 @@
 /**
- * Sparse search over an InvertedIndex: `exact` (score-at-a-time over every posting of the query terms) and
+ * Sparse search over an InvertedIndex: `exact` (score-at-a-time over every posting of the query terms),
  * `blockmax` (BMP-style block upper bounds with early termination; alpha = 1 is safe, alpha < 1 faster and
- * approximate). The native loops (native/search/sparse.h) run batches over all cores; the functions
- * `exactRef` and `blockMaxRef` below are their TypeScript twins: the same float32 operations in the same
+ * approximate) and `impact` (candidates from the `lambda` highest-weight postings of the `cut` heaviest query
+ * terms, each scored exactly through the forward index; approximate, tunable, in the spirit of Seismic). The native loops (native/search/sparse.h) run batches over all cores; the functions
+ * `exactRef`, `blockMaxRef` and `impactRef` below are their TypeScript twins: the same float32 operations in the same
  * order (Math.fround where C++ rounds to float), used as the fallback and compared in tests.
  * Scores are dot products with float32 accumulation in ascending term order; only documents with a
  * positive score are returned (as the paper's threshold 0, spec §6.1).
@@ -18,10 +19,14 @@ import type { InvertedIndex } from './format.js';
 export interface SparseSearchOptions {
   /** Hits per query. */
   k?: number;
-  /** `exact` (all postings) or `blockmax` (block upper bounds, early termination). */
-  mode?: 'exact' | 'blockmax';
+  /** `exact` (all postings), `blockmax` (block upper bounds, early termination) or `impact` (impact-ordered candidates). */
+  mode?: 'exact' | 'blockmax' | 'impact';
   /** blockmax only: a block is scored while alpha x its bound > the k-th best score; 1 = safe (exact top-k). */
   alpha?: number;
+  /** impact only: how many query terms (those with the largest q_t x max weight) generate candidates. */
+  cut?: number;
+  /** impact only: candidates taken from the top of each chosen term's impact-ordered list. */
+  lambda?: number;
   /** Threads for the batch (native backend); default LION_THREADS or all cores. */
   threads?: number;
   /** Force the TypeScript twin even when the addon is built. */
@@ -136,6 +141,38 @@ export function blockMaxRef(ix: InvertedIndex, qb: QueryBatch, q: number, alphaI
   out.visited[q] = vis;
 }
 
+/** TypeScript twin of the native impact loop for query q. */
+export function impactRef(ix: InvertedIndex, qb: QueryBatch, q: number, cut: number, lambda: number, out: SearchResult): void {
+  const f = Math.fround;
+  const qd = new Map<number, number>();
+  const order: Array<[number, number]> = [];
+  for (let i = qb.off[q]!; i < qb.off[q + 1]!; i++) {
+    const t = qb.terms[i]!;
+    qd.set(t, f(qb.weights[i]! * f(ix.scale)));
+    order.push([f(qb.weights[i]! * ix.termMax[t]!), t]);
+  }
+  order.sort((a, b) => b[0] - a[0]); // stable: equal keys keep ascending term order, as std::stable_sort
+  const seen = new Set<number>();
+  const heap = new TopK(out.k);
+  let vis = 0;
+  for (const [, t] of order.slice(0, cut)) {
+    const a = ix.impOffsets[t]!, b = Math.min(ix.impOffsets[t + 1]!, a + lambda);
+    vis += b - a;
+    for (let p = a; p < b; p++) {
+      const d = ix.impDocs[p]!;
+      if (seen.has(d)) continue;
+      seen.add(d);
+      let acc = 0;
+      const p0 = ix.fwdOffsets[d]!, p1 = ix.fwdOffsets[d + 1]!;
+      for (let x = p0; x < p1; x++) acc = f(acc + f((qd.get(ix.fwdTerms[x]!) ?? 0) * ix.fwdWeights[x]!));
+      vis += p1 - p0;
+      if (acc > 0) heap.push(acc, d);
+    }
+  }
+  heap.emit(out, q);
+  out.visited[q] = vis;
+}
+
 /**
  * Searches a batch of sparse queries. Returns packed (Q, k) results: document positions (map them with
  * `ix.ids`), float32 scores best first (ties by position), hit counts and postings visited per query.
@@ -150,7 +187,10 @@ export function searchSparse(ix: InvertedIndex, queries: SparseVec[] | QueryBatc
   const mode = opts.mode ?? DEFAULTS.sparseSearch.mode;
   const alpha = opts.alpha ?? (mode === 'blockmax' ? DEFAULTS.sparseSearch.alpha : 1);
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`, { field: 'k' });
-  if (mode !== 'exact' && mode !== 'blockmax') throw new UsageError(`search mode must be exact or blockmax, got '${mode}'`, { field: 'mode' });
+  if (mode !== 'exact' && mode !== 'blockmax' && mode !== 'impact') throw new UsageError(`sparse search mode must be exact, blockmax or impact, got '${mode}'`, { field: 'mode' });
+  const cut = opts.cut ?? DEFAULTS.sparseSearch.cut;
+  const lambda = opts.lambda ?? DEFAULTS.sparseSearch.lambda;
+  if (!Number.isInteger(cut) || cut < 1 || !Number.isInteger(lambda) || lambda < 1) throw new UsageError(`cut and lambda must be positive integers, got ${cut} and ${lambda}`, { field: 'cut' });
   if (!(alpha > 0 && alpha <= 1)) throw new UsageError(`alpha must be in (0, 1], got ${alpha}`, { field: 'alpha' });
   const qb = Array.isArray(queries) ? packQueries(queries, ix.vocab) : queries;
   const nq = qb.off.length - 1;
@@ -158,7 +198,10 @@ export function searchSparse(ix: InvertedIndex, queries: SparseVec[] | QueryBatc
   const addon = opts.backend === 'ref' ? null : searchAddon();
   const threads = opts.threads ?? defaultThreads();
   if (addon) {
-    if (mode === 'exact') {
+    if (mode === 'impact') {
+      addon.sparseImpact(ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale, ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights,
+        ix.impOffsets, ix.impDocs, ix.termMax, cut, lambda, qb.off, qb.terms, qb.weights, k, out.docs, out.scores, out.counts, out.visited, threads);
+    } else if (mode === 'exact') {
       addon.sparseExact(ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale, qb.off, qb.terms, qb.weights, k,
         out.docs, out.scores, out.counts, out.visited, threads);
     } else {
@@ -171,6 +214,7 @@ export function searchSparse(ix: InvertedIndex, queries: SparseVec[] | QueryBatc
   const acc = new Float32Array(ix.numDocs);
   for (let q = 0; q < nq; q++) {
     if (mode === 'exact') exactRef(ix, qb, q, out, acc);
+    else if (mode === 'impact') impactRef(ix, qb, q, cut, lambda, out);
     else blockMaxRef(ix, qb, q, alpha, out);
   }
   return out;

@@ -85,3 +85,31 @@ test('queries are checked against the index vocabulary', async () => {
   assert.throws(() => searchSparse(ix, [{ terms: Uint32Array.of(2), weights: Float32Array.of(NaN) }]), /finite/);
   assert.throws(() => searchSparse(ix, [{ terms: Uint32Array.of(4, 2), weights: Float32Array.of(1, 1) }]), /ascending/);
 });
+
+test('impact search: untruncated lists with every query term equal exact search; native equals its twin', async () => {
+  const ix = await buildInvertedIndexFromRecords(docs, { vocabSize: V, impactMax: docs.length });
+  for (const backend of searchAddon() ? (['ref', 'native'] as const) : (['ref'] as const)) {
+    const exact = searchSparse(ix, queries, { k: 25, mode: 'exact', backend });
+    const imp = searchSparse(ix, queries, { k: 25, mode: 'impact', cut: 1000, lambda: docs.length, backend });
+    assert.deepEqual(imp.docs, exact.docs, backend);
+    assert.deepEqual(imp.scores, exact.scores, backend);
+    assert.deepEqual(imp.counts, exact.counts, backend);
+  }
+  const small = await buildInvertedIndexFromRecords(docs, { vocabSize: V, impactMax: 16 });
+  for (let t = 0; t < V; t++) {
+    const a = small.impOffsets[t]!, b = small.impOffsets[t + 1]!;
+    const df = small.termOffsets[t + 1]! - small.termOffsets[t]!;
+    assert.equal(b - a, Math.min(16, df));
+    const w = new Map<number, number>();
+    for (let p = small.termOffsets[t]!; p < small.termOffsets[t + 1]!; p++) w.set(small.docIds[p]!, small.weights[p]!);
+    const all = [...w.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, 16).map((x) => x[0]);
+    assert.deepEqual(Array.from(small.impDocs.subarray(a, b)), all, `term ${t}`);
+  }
+  if (searchAddon()) {
+    for (const [cut, lambda] of [[2, 3], [5, 8], [3, 16]]) {
+      const nat = searchSparse(small, queries, { k: 10, mode: 'impact', cut, lambda });
+      const ref = searchSparse(small, queries, { k: 10, mode: 'impact', cut, lambda, backend: 'ref' });
+      assert.deepEqual(nat, ref, `cut ${cut} lambda ${lambda}`);
+    }
+  }
+});
