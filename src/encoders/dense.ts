@@ -12,17 +12,20 @@ export interface DenseForward {
   norms: Float32Array; // (B, T)
   hidden: Float32Array; // (B, T, C) view into the model's activations, valid until the next forward
   batch: TokenBatch;
+  /** The model's activation slot the forward pass used (backward must use the same). */
+  slot: string;
 }
 
-/** Trunk + masked mean of normalised states. `train` keeps what backward needs. */
-export function denseForward(model: LlamaModel, batch: TokenBatch, train = false): DenseForward {
+/** Trunk + masked mean of normalised states. `train` keeps what backward needs; batches in different `slot`s can
+ * all be run forward before their backward passes. */
+export function denseForward(model: LlamaModel, batch: TokenBatch, train = false, slot = 'main'): DenseForward {
   const C = model.config.hiddenSize;
   const { B, T } = batch;
-  const hidden = model.forward(batch, { train });
+  const hidden = model.forward(batch, { train, slot });
   const rep = new Float32Array(B * C);
   const norms = new Float32Array(B * T);
   model.k.meanPoolForward(rep, norms, hidden, batch.mask, B, T, C);
-  return { rep, norms, hidden, batch };
+  return { rep, norms, hidden, batch, slot };
 }
 
 /** Backpropagate ∂loss/∂rep (B, C) through the pooling and the trunk (gradients accumulate). */
@@ -32,5 +35,5 @@ export function denseBackward(model: LlamaModel, f: DenseForward, drep: Float32A
   if (drep.length !== B * C) throw new ShapeError(`dense backward: drep holds ${drep.length} values, expected B·C = ${B * C}`);
   const dh = new Float32Array(B * T * C);
   model.k.meanPoolBackward(dh, drep, f.hidden, f.norms, f.batch.mask, B, T, C);
-  model.backward(dh);
+  model.backward(dh, { slot: f.slot });
 }

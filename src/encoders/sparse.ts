@@ -22,17 +22,20 @@ export interface SparseForward {
   argmax: Int32Array; // (B, V)
   hidden: Float32Array; // (B, T, C) view into the model's activations, valid until the next forward
   batch: TokenBatch;
+  /** The model's activation slot the forward pass used (backward must use the same). */
+  slot: string;
 }
 
-/** Trunk + sparse head. `train` keeps what backward needs. */
-export function sparseForward(model: LlamaModel, batch: TokenBatch, train = false): SparseForward {
+/** Trunk + sparse head. `train` keeps what backward needs; batches in different `slot`s can
+ * all be run forward before their backward passes. */
+export function sparseForward(model: LlamaModel, batch: TokenBatch, train = false, slot = 'main'): SparseForward {
   const { hiddenSize: C, vocabSize: V } = model.config;
   const { B, T } = batch;
-  const hidden = model.forward(batch, { train });
+  const hidden = model.forward(batch, { train, slot });
   const rep = new Float32Array(B * V);
   const argmax = new Int32Array(B * V);
   model.k.sparseHeadForward(rep, argmax, hidden, model.param(model.headName()), batch.mask, B, T, C, V, sparseScale(C));
-  return { rep, argmax, hidden, batch };
+  return { rep, argmax, hidden, batch, slot };
 }
 
 /** Backpropagate ∂loss/∂rep (B, V) through the head and the trunk (gradients accumulate). */
@@ -44,7 +47,7 @@ export function sparseBackward(model: LlamaModel, f: SparseForward, drep: Float3
   const dw = model.trainableParams().find((p) => p.name === head)?.grad ?? null;
   const dh = new Float32Array(B * T * C);
   model.k.sparseHeadBackward(dh, dw, drep, f.rep, f.argmax, f.hidden, model.param(head), B, T, C, V, sparseScale(C));
-  model.backward(dh);
+  model.backward(dh, { slot: f.slot });
 }
 
 /** Row `b` of a (B, V) rep as a SparseVec; `topK` > 0 keeps only the k largest weights. */

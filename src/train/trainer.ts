@@ -2,9 +2,9 @@
  * Retrieval fine-tuning (spec §3–§4): sparse or dense, CL / KD / CL+KD, LoRA on a frozen base (continuing an
  * existing adapter such as the MNTP one, or a fresh r16/α32/p0.05 adapter) or full fine-tuning.
  *
- * One optimiser step = `gradAccum` micro-batches. A micro-batch encodes its B queries and B·(1+n) contexts in
- * ONE padded batch through the trunk (rows [queries, positives, negatives]), so one forward and one backward
- * serve both sides; the loss gradient w.r.t. the reps (weighted 1/A) goes back through the head and the trunk.
+ * One optimiser step = `gradAccum` micro-batches. A micro-batch runs its B queries and its B·(1+n) contexts
+ * (rows [positives, negatives]) through the trunk as two padded batches in two activation slots, computes the
+ * loss and its gradient w.r.t. both sets of reps (weighted 1/A), and backpropagates each through head and trunk.
  * Then: clip the global gradient norm to 1.0, AdamW at the scheduled learning rate (linear warm-up 4 %, linear
  * decay), FLOPS weights ramped by optimiser step (schedule.ts documents the difference from the reference).
  *
@@ -136,28 +136,29 @@ export async function prepareRetrievalTraining(o: RetrievalTrainOptions): Promis
 function microStep(model: LlamaModel, p: Prepared, batch: TrainBatch, weight: number, lq: number, ld: number): RetrievalLossTerms & { nnzQ: number; nnzD: number; tokens: number } {
   const { r } = p;
   const B = batch.queries.length, n = p.plan.n, Nc = batch.contextIds.length;
-  const seqs = [...batch.queries.map(p.tokens), ...batch.contextIds.map((id) => p.passages.get(id)!)];
-  const tb = tokenBatch(seqs, r.tokenizer.padId, Math.max(r.queryMaxLength, r.docMaxLength));
   const sparse = r.paradigm === 'sparse';
-  const f: SparseForward | DenseForward = sparse ? sparseForward(model, tb, true) : denseForward(model, tb, true);
+  // Queries and contexts run as two batches in two activation slots, each padded to its own longest row.
+  const qb = tokenBatch(batch.queries.map(p.tokens), r.tokenizer.padId, r.queryMaxLength);
+  const cb = tokenBatch(batch.contextIds.map((id) => p.passages.get(id)!), r.tokenizer.padId, r.docMaxLength);
+  const run = (tb: typeof qb, slot: string): SparseForward | DenseForward => (sparse ? sparseForward(model, tb, true, slot) : denseForward(model, tb, true, slot));
+  const fq = run(qb, 'queries'), fc = run(cb, 'contexts');
   const dim = sparse ? model.config.vocabSize : model.config.hiddenSize;
-  const drep = new Float32Array((B + Nc) * dim); // (B + Nc, dim)
-  const q = f.rep.subarray(0, B * dim), c = f.rep.subarray(B * dim);
-  const grads = { dq: drep.subarray(0, B * dim), dc: drep.subarray(B * dim) };
+  const grads = { dq: new Float32Array(B * dim), dc: new Float32Array(Nc * dim) }; // (B, dim), (Nc, dim)
   const t = batch.teacher;
   const teacher = r.objective === 'kd' && t
     ? { margin: Float64Array.from({ length: B }, (_, b) => t[2 * b]! - t[2 * b + 1]!) }
     : { scores: t };
-  const terms = retrievalLoss(r.objective, { q, c, B, n, dim, scale: sparse ? 1 : 1 / r.tau }, teacher, grads, {
+  const terms = retrievalLoss(r.objective, { q: fq.rep, c: fc.rep, B, n, dim, scale: sparse ? 1 : 1 / r.tau }, teacher, grads, {
     lambdaQ: sparse ? lq : 0, lambdaD: sparse ? ld : 0, weight, gemm: gemmFromKernels(model.k),
   });
-  if (sparse) sparseBackward(model, f as SparseForward, drep);
-  else denseBackward(model, f as DenseForward, drep);
+  if (sparse) { sparseBackward(model, fc as SparseForward, grads.dc); sparseBackward(model, fq as SparseForward, grads.dq); }
+  else { denseBackward(model, fc as DenseForward, grads.dc); denseBackward(model, fq as DenseForward, grads.dq); }
+  const real = (m: Uint8Array) => m.reduce((s, x) => s + x, 0);
   return {
     ...terms,
-    nnzQ: sparse ? meanNonZeros(q, B, dim) : 0,
-    nnzD: sparse ? meanNonZeros(c, Nc, dim) : 0,
-    tokens: tb.mask.reduce((s, x) => s + x, 0),
+    nnzQ: sparse ? meanNonZeros(fq.rep, B, dim) : 0,
+    nnzD: sparse ? meanNonZeros(fc.rep, Nc, dim) : 0,
+    tokens: real(qb.mask) + real(cb.mask),
   };
 }
 

@@ -60,7 +60,7 @@ for (const paradigm of ['dense', 'sparse'] as const) {
     const output = tempDir();
     const sum = await trainRetriever({
       paradigm, objective: 'cl', model: s.model, trainFile: s.cl, corpus: s.corpus, output, kernels: ref, batchSize: 8, negatives: 3,
-      maxSteps: 30, lr: 1e-2, warmupRatio: 0.1, logEvery: 10, saveEvery: 30, queryMaxLength: 16, docMaxLength: 24, loraR: 8, loraAlpha: 16,
+      maxSteps: 40, lr: 1e-2, warmupRatio: 0.1, logEvery: 10, saveEvery: 40, queryMaxLength: 16, docMaxLength: 24, loraR: 8, loraAlpha: 16,
       lambdaQ: 0.005, lambdaD: 0.004,
     });
     const log = readFileSync(join(output, 'train_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { rank: number });
