@@ -141,11 +141,11 @@ export async function buildBm25Index(
     sumTotalTermFreq += terms.length;
     if (terms.length > 0) docCount++;
     idBlob.append(utf8.encode(r.id));
-    idOffsets.push(idBlob.length);
     if (idBlob.length > 0xffffffff) throw new UsageError('document ids exceed 4 GiB; split the collection');
+    if (postTerm.length > 0xfffffffe) throw new UsageError('more than 2^32 postings; split the collection');
+    idOffsets.push(idBlob.length);
     if (opts.onProgress && (d + 1) % every === 0) opts.onProgress(d + 1);
   }
-  if (postTerm.length > 0xfffffffe) throw new UsageError('more than 2^32 postings; split the collection');
 
   // Final term numbering: ascending UTF-8 byte order, so lookups can binary-search the blob.
   const provisional = [...vocab.keys()];

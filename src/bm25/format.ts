@@ -30,7 +30,8 @@ export const BM25_MAGIC = 'LIONBM25';
 export const BM25_FORMAT_VERSION = 1;
 const HEADER_BYTES = 64;
 
-const pad8 = (n: number): number => (n + 7) & ~7;
+// Arithmetic, not bit operations: sizes may exceed 2^31.
+const pad8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -41,35 +42,48 @@ function sectionSizes(D: number, V: number, P: number, idBytes: number, termByte
   return [4 * D, 4 * (D + 1), idBytes, 4 * (V + 1), termBytes, 4 * (V + 1), 4 * P, tfBytes * P];
 }
 
-/** FNV-1a over 32-bit little-endian words (the body is a multiple of 8 bytes long). */
+/** FNV-1a over 32-bit little-endian words; `bytes` starts 4-byte aligned and is a multiple of 4 long. */
 function checksumUpdate(h: number, bytes: Uint8Array): number {
-  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
   for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i]!, 0x01000193);
   return h >>> 0;
 }
 
-/** Copy `bytes` into a fresh buffer padded with zeros to a multiple of 8 (keeps views aligned). */
-function padded(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteLength % 8 === 0 && bytes.byteOffset % 4 === 0) return bytes;
-  const out = new Uint8Array(pad8(bytes.byteLength));
-  out.set(bytes);
-  return out;
+/** A section as written: its bytes (4-byte aligned, copied only if they are not) and the zero padding after them. */
+interface Section {
+  bytes: Uint8Array;
+  pad: Uint8Array;
+}
+
+function section(a: ArrayBufferView): Section {
+  let bytes = bytesOf(a);
+  if (bytes.byteOffset % 4 !== 0) bytes = bytes.slice();
+  return { bytes, pad: new Uint8Array(pad8(bytes.byteLength) - bytes.byteLength) };
+}
+
+/** Checksum of a section followed by its padding, without copying the section. */
+function checksumSection(h: number, s: Section): number {
+  const full = Math.floor(s.bytes.byteLength / 4) * 4;
+  h = checksumUpdate(h, s.bytes.subarray(0, full));
+  const tail = new Uint8Array(s.bytes.byteLength - full + s.pad.byteLength); // a multiple of 4
+  tail.set(s.bytes.subarray(full));
+  return checksumUpdate(h, tail);
 }
 
 /**
- * Write `index` to `path` atomically (a crash leaves any earlier file intact).
+ * Write `index` to `path` atomically (a crash leaves any earlier file intact). Sections are streamed from the
+ * index's own arrays, so writing needs no second copy of the postings.
  *
  * @example await writeBm25Index('scifact.lbm25', await buildBm25Index(readCorpus('corpus.jsonl')));
  */
 export async function writeBm25Index(path: string, index: Bm25Index): Promise<void> {
-  const meta = padded(new TextEncoder().encode(JSON.stringify(index.meta)));
-  const metaBytes = new TextEncoder().encode(JSON.stringify(index.meta)).byteLength;
+  const metaJson = new TextEncoder().encode(JSON.stringify(index.meta));
   const sections = [
-    index.docLen, index.docIdOffsets, index.docIdBlob, index.termOffsets, index.termBlob,
+    metaJson, index.docLen, index.docIdOffsets, index.docIdBlob, index.termOffsets, index.termBlob,
     index.postingOffsets, index.postingDocs, index.postingTfs,
-  ].map((a) => padded(bytesOf(a)));
-  let sum = checksumUpdate(0x811c9dc5, meta);
-  for (const s of sections) sum = checksumUpdate(sum, s);
+  ].map(section);
+  let sum = 0x811c9dc5;
+  for (const s of sections) sum = checksumSection(sum, s);
 
   const header = new ArrayBuffer(HEADER_BYTES);
   const dv = new DataView(header);
@@ -81,20 +95,42 @@ export async function writeBm25Index(path: string, index: Bm25Index): Promise<vo
   dv.setUint32(24, index.postingDocs.length, true);
   dv.setUint32(28, index.docCount, true);
   dv.setFloat64(32, index.sumTotalTermFreq, true);
-  dv.setUint32(40, metaBytes, true);
+  dv.setUint32(40, metaJson.byteLength, true);
   dv.setUint32(44, index.docIdBlob.byteLength, true);
   dv.setUint32(48, index.termBlob.byteLength, true);
   dv.setUint32(52, sum, true);
 
   await withAtomicWrite(path, async (out) => {
     await out.write(new Uint8Array(header));
-    await out.write(meta);
-    for (const s of sections) await out.write(s);
+    for (const s of sections) {
+      await out.write(s.bytes);
+      if (s.pad.byteLength) await out.write(s.pad);
+    }
   });
 }
 
 function fail(path: string, what: string): never {
   throw new ArtifactError(`${what}`, { file: path, hint: 'rebuild it with `lion bm25 index --corpus ... --out ...`' });
+}
+
+/**
+ * Read a whole file into a fresh, 8-byte-aligned buffer (typed-array views need aligned offsets), in chunks,
+ * since fs.readFile stops at 2 GiB.
+ */
+async function readWhole(path: string): Promise<Buffer> {
+  const fh = await fsp.open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = Buffer.from(new ArrayBuffer(size));
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await fh.read(buf, at, Math.min(size - at, 1 << 30), at);
+      if (bytesRead === 0) throw new Error(`file shrank while reading (${at} of ${size} bytes)`);
+      at += bytesRead;
+    }
+    return buf;
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
@@ -104,15 +140,9 @@ function fail(path: string, what: string): never {
 export async function readBm25Index(path: string): Promise<Bm25Index> {
   let buf: Buffer;
   try {
-    buf = await fsp.readFile(path);
+    buf = await readWhole(path);
   } catch (e) {
     throw new NotFoundError(`cannot read BM25 index: ${(e as Error).message}`, { file: path, hint: 'build one with `lion bm25 index`' });
-  }
-  // Typed-array views need aligned offsets; copy in the rare case the buffer is not.
-  if (buf.byteOffset % 8 !== 0) {
-    const copy = new Uint8Array(buf.byteLength);
-    copy.set(buf);
-    buf = Buffer.from(copy.buffer);
   }
   if (buf.byteLength < HEADER_BYTES || buf.toString('latin1', 0, 8) !== BM25_MAGIC) {
     fail(path, `not a Lion BM25 index (expected the magic '${BM25_MAGIC}' at byte 0)`);
