@@ -18,27 +18,34 @@ inline bool visible(const uint8_t* mrow, long t, long u, bool causal) {
   return (mrow == nullptr || mrow[u] != 0) && (!causal || u <= t);
 }
 
-// P[t, :] = exp(S[t, :] − lse_t) over visible keys, 0 elsewhere (S already scaled). Forward computes lse.
-LION_CLONES void probs_row(float* p, const float* s, const uint8_t* mrow, long t, long T, bool causal, float* lse,
+// In place, S[t, :] → P[t, :] = exp(S[t, :] − lse_t) over visible keys, 0 elsewhere (S already scaled).
+// The forward also computes lse_t. Hidden keys become -inf first, so every loop below is a plain vector loop.
+LION_CLONES void probs_row(float* s, const uint8_t* mrow, long t, long T, bool causal, float* lse,
                            bool compute_lse) {
   const long end = causal ? t + 1 : T;
-  float mx = -INFINITY;
-  for (long u = 0; u < end; u++)
-    if (mrow == nullptr || mrow[u]) mx = std::max(mx, s[u]);
+  if (mrow) {
+#pragma omp simd
+    for (long u = 0; u < T; u++) s[u] = (u < end && mrow[u]) ? s[u] : -INFINITY;
+  } else {
+#pragma omp simd
+    for (long u = 0; u < T; u++) s[u] = u < end ? s[u] : -INFINITY;
+  }
   if (compute_lse) {
+    float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+    for (long u = 0; u < T; u++) mx = std::max(mx, s[u]);
     if (mx == -INFINITY) {
       *lse = -INFINITY;
     } else {
       float z = 0.f;
 #pragma omp simd reduction(+ : z)
-      for (long u = 0; u < end; u++) z += (mrow == nullptr || mrow[u]) ? vexp(s[u] - mx) : 0.f;
+      for (long u = 0; u < T; u++) z += vexp(s[u] - mx);
       *lse = mx + std::log(z);
     }
   }
-  const float l = *lse;
-  if (l == -INFINITY) { std::fill(p, p + T, 0.f); return; }
+  const float l = *lse == -INFINITY ? INFINITY : *lse;  // a row with no visible key becomes all zeros
 #pragma omp simd
-  for (long u = 0; u < T; u++) p[u] = (u < end && (mrow == nullptr || mrow[u])) ? vexp(s[u] - l) : 0.f;
+  for (long u = 0; u < T; u++) s[u] = vexp(s[u] - l);
 }
 
 // dS = P ⊙ (dP − delta)·scale, in place in dp.
@@ -65,7 +72,7 @@ void attention_forward(float* out, float* lse, const float* q, const float* k, c
       const uint8_t* mrow = mask ? mask + b * T : nullptr;
       float* l = lse + (b * H + h) * T;
       gemm_serial(Gemm{T, T, D, qb, qs, false, kb, ks, true, s, T, scale, 0.f}, tid);
-      for (long t = 0; t < T; t++) probs_row(s + t * T, s + t * T, mrow, t, T, causal, l + t, true);
+      for (long t = 0; t < T; t++) probs_row(s + t * T, mrow, t, T, causal, l + t, true);
       gemm_serial(Gemm{T, D, T, s, T, false, vb, ks, false, out + b * T * qs + h * D, qs, 1.f, 0.f}, tid);
     }
   });
@@ -94,7 +101,7 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
         gemm_serial(Gemm{T, T, D, q + qo, qs, false, kb, ks, true, p, T, scale, 0.f}, tid);
         for (long t = 0; t < T; t++) {
           float lt = l[t];
-          probs_row(p + t * T, p + t * T, mrow, t, T, causal, &lt, false);
+          probs_row(p + t * T, mrow, t, T, causal, &lt, false);
         }
         gemm_serial(Gemm{T, T, D, dout + qo, qs, false, vb, ks, true, dp, T, 1.f, 0.f}, tid);
         for (long t = 0; t < T; t++) {

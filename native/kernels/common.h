@@ -44,6 +44,10 @@ struct Gemm {
 };
 void gemm_serial(const Gemm& g, int tid);   // on the calling thread, with thread tid's packing buffers
 void gemm(const Gemm& g);                   // split over the pool
+// Reuse of one packed op(B) across many products (g.B/ldb/tb/K/N describe it; alpha is applied to A):
+size_t packed_b_floats(long K, long N);
+void pack_b_once(const Gemm& g, float* dst);
+void gemm_serial_packed(const Gemm& g, const float* bp, int tid);  // g.B is ignored; bp from pack_b_once
 
 // Microkernels: C[mr x nr] (= or beta·C +) A_panel(kc x MR) · B_panel(kc x NR); full tiles computed, the
 // mr x nr corner stored. `beta_zero` ignores C's old contents.

@@ -157,37 +157,66 @@ void scale_c(const Gemm& g) {
 
 }  // namespace
 
+namespace {
+
+// One KC-deep slice [pc, pc+kc) of C[:, jc .. jc+nc) += alpha·op(A)·(packed B block), over all rows of C.
+void macro(const Gemm& g, const Plan& p, long pc, long kc, long jc, long nc, const float* bblock, float* ap) {
+  const int MR = p.mk.MR, NR = p.mk.NR;
+  const bool first = pc == 0;
+  const bool beta_zero = first && g.beta == 0.f;
+  const float beta = first ? g.beta : 1.f;
+  for (long ic = 0; ic < g.M; ic += p.MC) {
+    const long mc = std::min(p.MC, g.M - ic);
+    pack_a(g, ic, mc, pc, kc, MR, ap);
+    for (long jr = 0; jr < nc; jr += NR) {
+      const int nr = static_cast<int>(std::min<long>(NR, nc - jr));
+      const float* bpanel = bblock + (jr / NR) * kc * NR;
+      for (long ir = 0; ir < mc; ir += MR) {
+        const int mr = static_cast<int>(std::min<long>(MR, mc - ir));
+        p.mk.run(kc, ap + (ir / MR) * kc * MR, bpanel, g.C + (ic + ir) * g.ldc + jc + jr, g.ldc, mr, nr, beta,
+                 beta_zero);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void gemm_serial(const Gemm& g, int tid) {
   if (g.M <= 0 || g.N <= 0) return;
   if (g.K <= 0 || g.alpha == 0.f) { scale_c(g); return; }
   const Plan& p = plan();
-  const int MR = p.mk.MR, NR = p.mk.NR;
-  const long KC = p.KC, MC = p.MC, NC = p.NC;
-  float* ap = scratch(tid, 0, static_cast<size_t>(MC * KC));
-  float* bp = scratch(tid, 1, static_cast<size_t>(KC * NC));
-  for (long jc = 0; jc < g.N; jc += NC) {
-    const long nc = std::min(NC, g.N - jc);
-    for (long pc = 0; pc < g.K; pc += KC) {
-      const long kc = std::min(KC, g.K - pc);
-      pack_b(g, pc, kc, jc, nc, NR, bp);
-      const bool first = pc == 0;
-      const bool beta_zero = first && g.beta == 0.f;
-      const float beta = first ? g.beta : 1.f;
-      for (long ic = 0; ic < g.M; ic += MC) {
-        const long mc = std::min(MC, g.M - ic);
-        pack_a(g, ic, mc, pc, kc, MR, ap);
-        for (long jr = 0; jr < nc; jr += NR) {
-          const int nr = static_cast<int>(std::min<long>(NR, nc - jr));
-          const float* bpanel = bp + (jr / NR) * kc * NR;
-          for (long ir = 0; ir < mc; ir += MR) {
-            const int mr = static_cast<int>(std::min<long>(MR, mc - ir));
-            p.mk.run(kc, ap + (ir / MR) * kc * MR, bpanel, g.C + (ic + ir) * g.ldc + jc + jr, g.ldc, mr, nr, beta,
-                     beta_zero);
-          }
-        }
-      }
+  float* ap = scratch(tid, 0, static_cast<size_t>(p.MC * p.KC));
+  float* bp = scratch(tid, 1, static_cast<size_t>(p.KC * p.NC));
+  for (long jc = 0; jc < g.N; jc += p.NC) {
+    const long nc = std::min(p.NC, g.N - jc);
+    for (long pc = 0; pc < g.K; pc += p.KC) {
+      const long kc = std::min(p.KC, g.K - pc);
+      pack_b(g, pc, kc, jc, nc, p.mk.NR, bp);
+      macro(g, p, pc, kc, jc, nc, bp, ap);
     }
   }
+}
+
+// Packed layout of a whole op(B): KC-deep slices one after another, slice pc at offset pc·Npad.
+size_t packed_b_floats(long K, long N) {
+  const long NR = plan().mk.NR;
+  return static_cast<size_t>(K * ((N + NR - 1) / NR * NR));
+}
+
+void pack_b_once(const Gemm& g, float* dst) {
+  const Plan& p = plan();
+  const long npad = (g.N + p.mk.NR - 1) / p.mk.NR * p.mk.NR;
+  for (long pc = 0; pc < g.K; pc += p.KC) pack_b(g, pc, std::min(p.KC, g.K - pc), 0, g.N, p.mk.NR, dst + pc * npad);
+}
+
+void gemm_serial_packed(const Gemm& g, const float* bp, int tid) {
+  if (g.M <= 0 || g.N <= 0) return;
+  if (g.K <= 0 || g.alpha == 0.f) { scale_c(g); return; }
+  const Plan& p = plan();
+  const long npad = (g.N + p.mk.NR - 1) / p.mk.NR * p.mk.NR;
+  float* ap = scratch(tid, 0, static_cast<size_t>(p.MC * p.KC));
+  for (long pc = 0; pc < g.K; pc += p.KC) macro(g, p, pc, std::min(p.KC, g.K - pc), 0, g.N, bp + pc * npad, ap);
 }
 
 void gemm(const Gemm& g) {

@@ -50,12 +50,18 @@ void sparse_head_forward(float* rep, int32_t* argmax, const float* h, const floa
     split_range((V + VT - 1) / VT, tid, nt, lo, hi);
     if (lo >= hi) return;
     float* L = scratch(tid, 2, static_cast<size_t>(T * VT));
-    float* best = scratch(tid, 3, static_cast<size_t>(VT));
+    float* wp = scratch(tid, 3, packed_b_floats(C, VT));
+    float best[VT];
     int32_t at[VT];
     for (long tile = lo; tile < hi; tile++) {
       const long v0 = tile * VT, vt = std::min(VT, V - v0);
+      // The W tile is packed once and multiplied by every sequence's (T, C) states.
+      const Gemm wt{T, vt, C, nullptr, C, false, w + v0 * C, C, true, L, vt, scale, 0.f};
+      pack_b_once(wt, wp);
       for (long b = 0; b < B; b++) {
-        gemm_serial(Gemm{T, vt, C, h + b * T * C, C, false, w + v0 * C, C, true, L, vt, scale, 0.f}, tid);
+        Gemm g = wt;
+        g.A = h + b * T * C;
+        gemm_serial_packed(g, wp, tid);
         tile_max(best, at, L, mask ? mask + b * T : nullptr, T, vt);
         for (long j = 0; j < vt; j++) {
           argmax[b * V + v0 + j] = at[j];
@@ -68,28 +74,33 @@ void sparse_head_forward(float* rep, int32_t* argmax, const float* h, const floa
 
 void sparse_head_backward(float* dh, float* dw, const float* drep, const float* rep, const int32_t* argmax,
                           const float* h, const float* w, long B, long T, long C, long V, float scale) {
-  parallel([&](int tid, int nt) {
+  // Blocked over vocabulary chunks of VB rows so the W (or dw) chunk stays in L2 while every sequence visits
+  // it; without blocking each sequence would stream all of W (V·C floats) from memory.
+  const long VB = std::max<long>(16, (256L * 1024) / (4 * std::max<long>(C, 1)));
+  parallel([&](int tid, int nt) {  // dh: sequences split across threads
     long lo, hi;
     split_range(B, tid, nt, lo, hi);
-    for (long b = lo; b < hi; b++)
-      for (long v = 0; v < V; v++) {
-        const float r = rep[b * V + v];
-        const int32_t t = argmax[b * V + v];
-        if (!(r > 0.f) || t < 0) continue;
-        axpy_row(dh + (b * T + t) * C, w + v * C, drep[b * V + v] * scale * std::exp(-r), C);
-      }
+    for (long v0 = 0; v0 < V; v0 += VB)
+      for (long b = lo; b < hi; b++)
+        for (long v = v0; v < std::min(V, v0 + VB); v++) {
+          const float r = rep[b * V + v];
+          const int32_t t = argmax[b * V + v];
+          if (!(r > 0.f) || t < 0) continue;
+          axpy_row(dh + (b * T + t) * C, w + v * C, drep[b * V + v] * scale * std::exp(-r), C);
+        }
   });
   if (!dw) return;
-  parallel([&](int tid, int nt) {
+  parallel([&](int tid, int nt) {  // dw: vocabulary chunks split across threads
     long lo, hi;
-    split_range(V, tid, nt, lo, hi);
-    for (long b = 0; b < B; b++)
-      for (long v = lo; v < hi; v++) {
-        const float r = rep[b * V + v];
-        const int32_t t = argmax[b * V + v];
-        if (!(r > 0.f) || t < 0) continue;
-        axpy_row(dw + v * C, h + (b * T + t) * C, drep[b * V + v] * scale * std::exp(-r), C);
-      }
+    split_range((V + VB - 1) / VB, tid, nt, lo, hi);
+    for (long chunk = lo; chunk < hi; chunk++)
+      for (long b = 0; b < B; b++)
+        for (long v = chunk * VB; v < std::min(V, (chunk + 1) * VB); v++) {
+          const float r = rep[b * V + v];
+          const int32_t t = argmax[b * V + v];
+          if (!(r > 0.f) || t < 0) continue;
+          axpy_row(dw + v * C, h + (b * T + t) * C, drep[b * V + v] * scale * std::exp(-r), C);
+        }
   });
 }
 

@@ -9,11 +9,13 @@
 
 namespace lion {
 
-// exp(x) to about 2 ulp for x in [-87.3, 88.7] (clamped outside): Cody-Waite reduction x = n·ln2 + r,
-// degree-6 polynomial for e^r (Cephes expf coefficients), 2^n assembled in the exponent bits.
-static inline float vexp(float x) {
-  x = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+// exp(x) to about 2 ulp for x in [-87.3, 88.7]: Cody-Waite reduction x = n·ln2 + r, degree-6 polynomial for
+// e^r (Cephes expf coefficients), 2^n assembled in the exponent bits. Below -87.3 (including -inf, how
+// masked scores arrive) it returns 0; above 88.7 it saturates at e^88.7.
+static inline float vexp(float x0) {
+  const float x = x0 < -87.3f ? -87.3f : (x0 > 88.7f ? 88.7f : x0);
+  // Round to nearest by the 1.5·2^23 trick (no call to floor, so the loop stays a vector loop).
+  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -26,7 +28,7 @@ static inline float vexp(float x) {
   const int32_t e = (static_cast<int32_t>(n) + 127) << 23;
   float s;
   std::memcpy(&s, &e, sizeof s);
-  return p * s;
+  return x0 < -87.3f ? 0.f : p * s;
 }
 
 }  // namespace lion
