@@ -86,7 +86,7 @@ export { tokenBatch, lengthBatches } from './encoders/batch.js';
 export type { EncoderTokenizer, BucketOptions } from './encoders/batch.js';
 export { sparseForward, sparseBackward, sparseScale, toSparseVec } from './encoders/sparse.js';
 export { denseForward, denseBackward } from './encoders/dense.js';
-export { encodeRecords, encodeToFile, encodeCollection, encodeTokens, shardOf, parseShard } from './encoders/encode.js';
+export { encodeRecords, encodeToFile, encodeCollection, encodeTokens, shardOf, parseShard, scoreMatrix } from './encoders/encode.js';
 export type { Paradigm, EncodeOptions, Encoded, EncodeCollectionOptions, VectorFormat } from './encoders/encode.js';
 export { serve } from './server/serve.js';
 export type { ServeOptions } from './server/serve.js';

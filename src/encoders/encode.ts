@@ -193,3 +193,28 @@ export async function encodeCollection(o: EncodeCollectionOptions): Promise<numb
   await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ ...recorded, ...opts, texts: n }, null, 2)}\n`);
   return n;
 }
+
+/**
+ * Scores of every query against every passage (Q, P), by sparse or dense dot product, with the same encoder
+ * on both sides — the authors' README example in one call.
+ * @example scoreMatrix(model, tok, ['What is the capital of France?'], ['Paris is the capital of France.'], 'sparse')
+ */
+export function scoreMatrix(
+  model: LlamaModel, tok: EncoderTokenizer, queries: string[], passages: string[], paradigm: Paradigm, maxLength = 192,
+): number[][] {
+  const opts = { paradigm, maxLength, maxBatch: 64, maxTokens: 1 << 20 };
+  const enc = (texts: string[]) => encodeTokens(model, texts.map((t) => tok.encode(t).slice(0, maxLength)), tok.padId, opts);
+  const q = enc(queries), p = enc(passages);
+  const dot = (a: SparseVec | Float32Array, b: SparseVec | Float32Array): number => {
+    if (a instanceof Float32Array && b instanceof Float32Array) return a.reduce((s, x, i) => s + x * b[i]!, 0);
+    const x = a as SparseVec, y = b as SparseVec;
+    let i = 0, j = 0, s = 0;
+    while (i < x.terms.length && j < y.terms.length) {
+      if (x.terms[i] === y.terms[j]) s += x.weights[i++]! * y.weights[j++]!;
+      else if (x.terms[i]! < y.terms[j]!) i++;
+      else j++;
+    }
+    return s;
+  };
+  return q.map((qv) => p.map((pv) => dot(qv, pv)));
+}

@@ -112,3 +112,27 @@ test('encodeRecords yields every record in input order; shards split a stream', 
   assert.deepEqual(s, [1, 4]);
   assert.throws(() => parseShard('3/3'), /0 ≤ i < N/);
 });
+
+test('scoreMatrix scores every query against every passage with one encoder', async () => {
+  const { scoreMatrix, encodeTokens } = await import('../../src/encoders/encode.js');
+  const model = tinyModel();
+  const tok = { padId: 2, encode: (s: string) => [1, ...Array.from(s, (ch) => 3 + (ch.charCodeAt(0) % 50))] };
+  const qs = ['What is the capital of France?', "Who wrote '1984'?"];
+  const ps = ['Paris is the capital of France.', "George Orwell wrote '1984'."];
+  for (const paradigm of ['sparse', 'dense'] as const) {
+    const m = scoreMatrix(model, tok, qs, ps, paradigm);
+    const reps = encodeTokens(model, [...qs, ...ps].map((t) => tok.encode(t)), 2, { paradigm, maxLength: 192, maxBatch: 8, maxTokens: 4096 });
+    for (let i = 0; i < 2; i++) {
+      for (let j = 0; j < 2; j++) {
+        let want = 0;
+        if (paradigm === 'dense') { const a = reps[i] as Float32Array, b = reps[2 + j] as Float32Array; for (let c = 0; c < a.length; c++) want += a[c]! * b[c]!; }
+        else {
+          const a = reps[i] as { terms: Uint32Array; weights: Float32Array }, b = reps[2 + j] as typeof a;
+          const w = new Map<number, number>(); a.terms.forEach((t, k) => w.set(t, a.weights[k]!));
+          b.terms.forEach((t, k) => { want += (w.get(t) ?? 0) * b.weights[k]!; });
+        }
+        assert.ok(Math.abs(m[i]![j]! - want) < 1e-4 * Math.max(1, Math.abs(want)), `${paradigm} [${i},${j}] ${m[i]![j]} vs ${want}`);
+      }
+    }
+  }
+});
