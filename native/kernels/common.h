@@ -54,6 +54,10 @@ void gemm_serial_packed(const Gemm& g, const float* bp, int tid);  // g.B is ign
 struct Micro {
   int MR, NR;
   void (*run)(long kc, const float* a, const float* b, float* c, long ldc, int mr, int nr, float beta, bool beta_zero);
+  // Optional vector packers for full panels of the two transposing layouts (null: generic code):
+  // A row-major → dst[k·MR + i] = alpha·A[i·ld + k];  B transposed → dst[k·NR + j] = B[j·ld + k].
+  void (*pack_an)(const float* src, long ld, long kc, float alpha, float* dst) = nullptr;
+  void (*pack_bt)(const float* src, long ld, long kc, float* dst) = nullptr;
 };
 Micro micro_avx512();
 Micro micro_avx2();

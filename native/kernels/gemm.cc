@@ -86,10 +86,13 @@ const Plan& plan() {
 }
 
 // alpha·op(A)[i0 .. i0+mc, p0 .. p0+kc] into ceil(mc/MR) panels of kc x MR.
-void pack_a(const Gemm& g, long i0, long mc, long p0, long kc, int MR, float* dst) {
+void pack_a(const Gemm& g, const Micro& mk, long i0, long mc, long p0, long kc, float* dst) {
+  const int MR = mk.MR;
   for (long ir = 0; ir < mc; ir += MR, dst += kc * MR) {
     const int mr = static_cast<int>(std::min<long>(MR, mc - ir));
-    if (!g.ta) {
+    if (!g.ta && mr == MR && mk.pack_an) {
+      mk.pack_an(g.A + (i0 + ir) * g.lda + p0, g.lda, kc, g.alpha, dst);
+    } else if (!g.ta) {
       // A transpose, in k chunks of 64 so the destination chunk stays in L1 (as in pack_b).
       for (long k0 = 0; k0 < kc; k0 += 64) {
         const long k1 = std::min(kc, k0 + 64);
@@ -112,7 +115,8 @@ void pack_a(const Gemm& g, long i0, long mc, long p0, long kc, int MR, float* ds
 }
 
 // op(B)[p0 .. p0+kc, j0 .. j0+nc] into ceil(nc/NR) panels of kc x NR.
-void pack_b(const Gemm& g, long p0, long kc, long j0, long nc, int NR, float* dst) {
+void pack_b(const Gemm& g, const Micro& mk, long p0, long kc, long j0, long nc, float* dst) {
+  const int NR = mk.NR;
   if (!g.tb) {
     // Row k of the block is contiguous in B: stream it once, dealing NR-wide pieces to the panels.
     for (long k = 0; k < kc; k++) {
@@ -132,7 +136,9 @@ void pack_b(const Gemm& g, long p0, long kc, long j0, long nc, int NR, float* ds
   }
   for (long jr = 0; jr < nc; jr += NR, dst += kc * NR) {
     const int nr = static_cast<int>(std::min<long>(NR, nc - jr));
-    {
+    if (nr == NR && mk.pack_bt) {
+      mk.pack_bt(g.B + (j0 + jr) * g.ldb + p0, g.ldb, kc, dst);
+    } else {
       // A transpose: walk k in chunks of 64 so the destination chunk (64 x NR floats) stays in L1 while
       // the nr source rows fill it column by column.
       for (long k0 = 0; k0 < kc; k0 += 64) {
@@ -167,7 +173,7 @@ void macro(const Gemm& g, const Plan& p, long pc, long kc, long jc, long nc, con
   const float beta = first ? g.beta : 1.f;
   for (long ic = 0; ic < g.M; ic += p.MC) {
     const long mc = std::min(p.MC, g.M - ic);
-    pack_a(g, ic, mc, pc, kc, MR, ap);
+    pack_a(g, p.mk, ic, mc, pc, kc, ap);
     for (long jr = 0; jr < nc; jr += NR) {
       const int nr = static_cast<int>(std::min<long>(NR, nc - jr));
       const float* bpanel = bblock + (jr / NR) * kc * NR;
@@ -192,7 +198,7 @@ void gemm_serial(const Gemm& g, int tid) {
     const long nc = std::min(p.NC, g.N - jc);
     for (long pc = 0; pc < g.K; pc += p.KC) {
       const long kc = std::min(p.KC, g.K - pc);
-      pack_b(g, pc, kc, jc, nc, p.mk.NR, bp);
+      pack_b(g, p.mk, pc, kc, jc, nc, bp);
       macro(g, p, pc, kc, jc, nc, bp, ap);
     }
   }
@@ -207,7 +213,7 @@ size_t packed_b_floats(long K, long N) {
 void pack_b_once(const Gemm& g, float* dst) {
   const Plan& p = plan();
   const long npad = (g.N + p.mk.NR - 1) / p.mk.NR * p.mk.NR;
-  for (long pc = 0; pc < g.K; pc += p.KC) pack_b(g, pc, std::min(p.KC, g.K - pc), 0, g.N, p.mk.NR, dst + pc * npad);
+  for (long pc = 0; pc < g.K; pc += p.KC) pack_b(g, p.mk, pc, std::min(p.KC, g.K - pc), 0, g.N, dst + pc * npad);
 }
 
 void gemm_serial_packed(const Gemm& g, const float* bp, int tid) {

@@ -66,8 +66,67 @@ void micro_14x32(long kc, const float* a, const float* b, float* c, long ldc, in
   kTiles[mr](kc, a, b, c, ldc, nr, beta, beta_zero);
 }
 
+#define LION_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,fma")))
+
+// In-register transpose of a 16 x 16 block (r[i] = row i in, column i out).
+LION_AVX512 inline void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    u[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int h = 0; h < 16; h += 8)
+    for (int i = 0; i < 4; i++) {
+      t[h + i] = _mm512_shuffle_f32x4(u[h + i], u[h + i + 4], 0x88);
+      t[h + i + 4] = _mm512_shuffle_f32x4(u[h + i], u[h + i + 4], 0xdd);
+    }
+  for (int i = 0; i < 8; i++) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+  }
+}
+
+// A full B panel from a transposed B: dst[k·32 + j] = src[j·ld + k], j < 32, k < kc.
+LION_AVX512 void pack_bt(const float* src, long ld, long kc, float* dst) {
+  long k = 0;
+  for (; k + 16 <= kc; k += 16)
+    for (int jb = 0; jb < 32; jb += 16) {
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + (jb + i) * ld + k);
+      transpose16(r);
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; i++) _mm512_store_ps(dst + (k + i) * NR + jb, r[i]);
+    }
+  for (; k < kc; k++)
+    for (int j = 0; j < NR; j++) dst[k * NR + j] = src[j * ld + k];
+}
+
+// A full A panel from a row-major A: dst[k·14 + i] = alpha·src[i·ld + k], i < 14, k < kc.
+LION_AVX512 void pack_an(const float* src, long ld, long kc, float alpha, float* dst) {
+  const __m512 va = _mm512_set1_ps(alpha);
+  long k = 0;
+  for (; k + 16 <= kc; k += 16) {
+    __m512 r[16];
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) r[i] = _mm512_mul_ps(va, _mm512_loadu_ps(src + i * ld + k));
+    r[14] = r[15] = _mm512_setzero_ps();
+    transpose16(r);
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) _mm512_mask_storeu_ps(dst + (k + i) * MR, 0x3FFF, r[i]);
+  }
+  for (; k < kc; k++)
+    for (int i = 0; i < MR; i++) dst[k * MR + i] = alpha * src[i * ld + k];
+}
+
 }  // namespace
 
-Micro micro_avx512() { return Micro{MR, NR, micro_14x32}; }
+Micro micro_avx512() { return Micro{MR, NR, micro_14x32, pack_an, pack_bt}; }
 
 }  // namespace lion

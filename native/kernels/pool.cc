@@ -105,6 +105,13 @@ void parallel_run(void (*fn)(void*, int, int), void* ctx) {
     fn(ctx, 0, 1);
     return;
   }
+  // One submitter at a time (worker_threads could call in concurrently): a second one runs serially.
+  static std::mutex submit;
+  std::unique_lock<std::mutex> lk(submit, std::try_to_lock);
+  if (!lk.owns_lock()) {
+    fn(ctx, 0, 1);
+    return;
+  }
   p.run(fn, ctx);
 }
 
