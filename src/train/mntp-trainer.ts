@@ -24,6 +24,7 @@ import { LlamaModel, type TokenBatch } from '../model/llama.js';
 import { LORA_TARGETS } from '../model/lora.js';
 import type { ModelConfig } from '../model/registry.js';
 import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
+import { saveBpe, trainBpe } from '../tokenizer/bpe-train.js';
 import { initWeights } from './init.js';
 import { runLoop, type LoopSummary, type StepResult } from './loop.js';
 import { crossEntropy, maskBlock, mntpTargets, packBlocks, type MaskOptions } from './mntp.js';
@@ -48,6 +49,11 @@ export interface MntpOptions extends Partial<MntpDefaults> {
   tokenizer?: LionTokenizer;
   /** Directory whose tokenizer files are copied next to the result (default: `model`, or the tokenizer's). */
   tokenizerDir?: string;
+  /**
+   * From scratch without a tokenizer: train a byte-level BPE of this many ids on the corpus first (written to
+   * the output directory); the model's vocabulary size, BOS and EOS then follow the tokenizer.
+   */
+  bpeVocab?: number;
   /** Passes over the blocks; when given, the run has ⌊epochs · blocks / batchSize⌋ steps instead of maxSteps. */
   epochs?: number;
   /** Read at most this many passages. */
@@ -129,6 +135,20 @@ function mntpStep(model: LlamaModel, blocks: Int32Array[], batchIdx: number[], e
   return { stats: { loss, accuracy: P ? correct / P : 0, predicted: P, epoch }, items: B, tokens: B * T };
 }
 
+/** Train a BPE on the corpus into the output directory and size the new model's vocabulary to it. */
+async function scratchTokenizer(o: MntpOptions, cfg: ModelConfig, vocab: number): Promise<Partial<MntpOptions>> {
+  const texts: string[] = [];
+  for await (const rec of readCorpus(o.corpus)) {
+    if (texts.length >= (o.maxPassages ?? Infinity)) break;
+    texts.push(docText(rec));
+  }
+  const bpe = trainBpe(texts, { vocabSize: vocab });
+  await saveBpe(bpe, o.output);
+  const tokenizer = loadTokenizer(o.output);
+  const size = bpe.vocab.size + 3;
+  return { tokenizer, tokenizerDir: o.output, scratch: { ...cfg, vocabSize: size, bosTokenId: bpe.specialIds.bos, eosTokenId: bpe.specialIds.eos } };
+}
+
 /**
  * Train with MNTP.
  * @example await trainMntp({ model: 'Llama-3.2-1B', corpus: 'collection.tsv', output: 'mntp', tokenizer: loadTokenizer('Llama-3.2-1B') });
@@ -136,7 +156,8 @@ function mntpStep(model: LlamaModel, blocks: Int32Array[], batchIdx: number[], e
 export async function trainMntp(o: MntpOptions): Promise<LoopSummary & { output: string; blocks: number }> {
   const d = { ...DEFAULTS.mntp, ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k in DEFAULTS.mntp)) } as MntpDefaults;
   if (!o.model === !o.scratch) throw new UsageError('MNTP needs exactly one of a base model (--model) or a config to train from scratch (--config)');
-  if (!o.tokenizer && !o.model) throw new UsageError('training from scratch needs a tokenizer (--tokenizer DIR)');
+  if (!o.tokenizer && !o.model && !o.bpeVocab) throw new UsageError('training from scratch needs a tokenizer (--tokenizer DIR or --bpe-vocab N)');
+  if (o.scratch && !o.tokenizer && o.bpeVocab) o = { ...o, ...(await scratchTokenizer(o, o.scratch, o.bpeVocab)) };
   const tok = o.tokenizer ?? loadTokenizer(o.model!);
   if (tok.maskId === null) throw new UsageError('the tokenizer has no mask token (<|mask|> or a single-token "_")', { file: tok.file });
   if (!existsSync(o.corpus)) throw new UsageError(`corpus not found: ${o.corpus}`, { file: o.corpus });
@@ -174,7 +195,7 @@ export async function trainMntp(o: MntpOptions): Promise<LoopSummary & { output:
   else await saveModel(model, o.output);
   const tokDir = o.tokenizerDir ?? o.model ?? dirname(tok.file);
   for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
-    if (existsSync(join(tokDir, f))) copyFileSync(join(tokDir, f), join(o.output, f));
+    if (resolve(tokDir) !== resolve(o.output) && existsSync(join(tokDir, f))) copyFileSync(join(tokDir, f), join(o.output, f));
   }
   return { ...sum, output: o.output, blocks: blocks.length };
 }

@@ -18,6 +18,7 @@ const options = {
   model: { kind: 'string', help: 'base model directory to adapt (Hugging Face layout)' },
   config: { kind: 'string', help: 'config.json of a new model to train from scratch (with --tokenizer)' },
   tokenizer: { kind: 'string', help: 'directory with tokenizer.json (default: --model)' },
+  'bpe-vocab': { kind: 'int', help: 'from scratch: train a byte-level BPE of this many ids on the corpus (instead of --tokenizer)' },
   full: { kind: 'boolean', help: 'full fine-tuning of --model instead of LoRA' },
   corpus: { kind: 'string', required: true, help: 'passages (TSV pid\\ttext or BEIR corpus.jsonl)' },
   out: { kind: 'string', required: true, help: 'output directory' },
@@ -47,10 +48,10 @@ export const mntpCommand: Command = {
     const o = parseArgs(argv, options, 'mntp');
     if (o._.length) throw new UsageError(`mntp: unexpected argument '${o._[0]}'`);
     if (!o.model === !o.config) throw new UsageError('mntp: pass exactly one of --model (adapt) or --config (from scratch)');
-    if (o.config && !o.tokenizer) throw new UsageError('mntp: --config (from scratch) needs --tokenizer');
+    if (o.config && !o.tokenizer === !o['bpe-vocab']) throw new UsageError('mntp: --config (from scratch) needs one of --tokenizer or --bpe-vocab');
     const sum = await trainMntp({
       model: o.model, scratch: o.config ? normaliseConfig(readHfConfig(o.config)) : undefined, full: o.full,
-      tokenizer: o.tokenizer ? loadTokenizer(o.tokenizer) : undefined, tokenizerDir: o.tokenizer, corpus: o.corpus, output: o.out,
+      tokenizer: o.tokenizer ? loadTokenizer(o.tokenizer) : undefined, tokenizerDir: o.tokenizer, bpeVocab: o['bpe-vocab'], corpus: o.corpus, output: o.out,
       blockLength: o['block-length'], batchSize: o['batch-size'], maxSteps: o['max-steps'], epochs: o.epochs, maxPassages: o['max-passages'],
       lr: o.lr, warmupRatio: o['warmup-ratio'], probability: o.probability, loraR: o['lora-r'], loraAlpha: o['lora-alpha'],
       loraDropout: o['lora-dropout'], seed: o.seed, logEvery: o['log-every'], saveEvery: o['save-every'], resume: !o['no-resume'],

@@ -52,6 +52,24 @@ test('lion mntp from scratch, lion train, lion encode (sparse JSONL and dense sh
   assert.equal(m.rows, 225);
 });
 
+test('lion mntp --bpe-vocab trains a tokenizer on the corpus and sizes the new model to it', async () => {
+  const s = await tinySetup();
+  const d = tempDir();
+  const cfg = join(d, 'config.json');
+  writeFileSync(cfg, JSON.stringify({
+    model_type: 'llama', vocab_size: 1, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2,
+    num_key_value_heads: 2, tie_word_embeddings: true,
+  }));
+  const out = join(d, 'm');
+  const r = await lion(['mntp', '--config', cfg, '--bpe-vocab', '300', '--corpus', s.corpus, '--out', out, '--max-passages', '30',
+    '--block-length', '16', '--batch-size', '2', '--max-steps', '2']);
+  assert.equal(r.code, 0, r.err);
+  const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal(saved['vocab_size'], 300);
+  assert.equal(saved['bos_token_id'], 297);
+  assert.ok(existsSync(join(out, 'tokenizer.json')));
+});
+
 test('invalid combinations are usage errors before any work', async () => {
   const s = await tinySetup();
   const out = tempDir();
