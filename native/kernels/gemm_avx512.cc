@@ -7,6 +7,11 @@
 
 #include "common.h"
 
+// GCC 12's AVX-512 headers build "undefined" vectors from themselves (`__m512 __Y = __Y;`), which
+// -Wmaybe-uninitialized reports at every inlined shuffle; the values are never read.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 namespace lion {
 namespace {
 
