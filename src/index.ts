@@ -71,7 +71,7 @@ export { lrAt, warmupSteps, flopsWeight, flopsRampSteps } from './train/schedule
 export { adamwStep, clipGradNorm, gradNorm, initAdamW } from './train/optimizer.js';
 export type { Param, AdamWConfig, AdamWState } from './train/optimizer.js';
 export { Rng } from './train/rng.js';
-export { packBlocks, maskBlock, mntpTargets, crossEntropy, IGNORE } from './train/mntp.js';
+export { packBlocks, BlockPacker, maskBlock, mntpTargets, crossEntropy, IGNORE } from './train/mntp.js';
 export type { MaskOptions, MaskedBlock } from './train/mntp.js';
 export { loadTrainingSet, validateTrainingSet, sampleExample, microBatch, loadPassages } from './train/batching.js';
 export type { TrainBatch, SampledExample, BatchPlan } from './train/batching.js';

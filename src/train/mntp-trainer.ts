@@ -27,7 +27,7 @@ import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
 import { saveBpe, trainBpe } from '../tokenizer/bpe-train.js';
 import { initWeights } from './init.js';
 import { runLoop, type LoopSummary, type StepResult } from './loop.js';
-import { crossEntropy, maskBlock, mntpTargets, packBlocks, type MaskOptions } from './mntp.js';
+import { BlockPacker, crossEntropy, maskBlock, mntpTargets, type MaskOptions } from './mntp.js';
 import { Rng } from './rng.js';
 import type { WeightsForm } from './state.js';
 
@@ -68,17 +68,16 @@ export interface MntpOptions extends Partial<MntpDefaults> {
   onStep?: (step: number, stats: Record<string, number>) => void;
 }
 
-/** Read, tokenise and pack the corpus. */
+/** Read, tokenise and pack the corpus, streaming (only the blocks are kept, 4 bytes per token). */
 export async function mntpBlocks(corpus: string, tok: LionTokenizer, blockLength: number, maxPassages = Infinity): Promise<Int32Array[]> {
   const blocks: Int32Array[] = [];
-  const passages: number[][] = [];
+  const packer = new BlockPacker(blockLength, null);
   let n = 0;
   for await (const rec of readCorpus(corpus)) {
     if (n++ >= maxPassages) break;
     const ids = tok.encode(docText(rec));
-    passages.push(tok.bosId !== null && ids[0] === tok.bosId ? ids : tok.bosId !== null ? [tok.bosId, ...ids] : ids);
+    blocks.push(...packer.push(tok.bosId !== null && ids[0] !== tok.bosId ? [tok.bosId, ...ids] : ids));
   }
-  for (const b of packBlocks(passages, blockLength, null)) blocks.push(b);
   return blocks;
 }
 

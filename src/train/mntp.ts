@@ -21,30 +21,37 @@ import { Rng } from './rng.js';
 /** Label value of positions that are not predicted. */
 export const IGNORE = -100;
 
+/** Streaming packer: push passages, collect full blocks; the partial block at the end is never emitted. */
+export class BlockPacker {
+  private block: Int32Array;
+  private fill = 0;
+
+  /** `bosId` is put before every passage (null: passages already start with it). */
+  constructor(readonly blockLen: number, readonly bosId: number | null) {
+    if (!(blockLen > 1)) throw new UsageError(`MNTP block length must be at least 2, got ${blockLen}`);
+    this.block = new Int32Array(blockLen);
+  }
+
+  /** Append one passage; returns the blocks it completed (usually none or one). */
+  push(ids: ArrayLike<number>): Int32Array[] {
+    const done: Int32Array[] = [];
+    const put = (id: number) => {
+      this.block[this.fill++] = id;
+      if (this.fill === this.blockLen) { done.push(this.block); this.block = new Int32Array(this.blockLen); this.fill = 0; }
+    };
+    if (this.bosId !== null) put(this.bosId);
+    for (let k = 0; k < ids.length; k++) put(ids[k]!);
+    return done;
+  }
+}
+
 /**
  * Pack tokenised passages into blocks of `blockLen`, each passage preceded by `bosId` (null: the passages already
  * start with it, as a tokenizer's `encode` returns them); the last partial block is dropped.
  */
 export function* packBlocks(passages: Iterable<ArrayLike<number>>, blockLen: number, bosId: number | null): Generator<Int32Array> {
-  if (!(blockLen > 1)) throw new UsageError(`MNTP block length must be at least 2, got ${blockLen}`);
-  let block = new Int32Array(blockLen);
-  let fill = 0;
-  const push = (id: number): Int32Array | null => {
-    block[fill++] = id;
-    if (fill < blockLen) return null;
-    const done = block;
-    block = new Int32Array(blockLen);
-    fill = 0;
-    return done;
-  };
-  for (const p of passages) {
-    let done = bosId === null ? null : push(bosId);
-    if (done) yield done;
-    for (let k = 0; k < p.length; k++) {
-      done = push(p[k]!);
-      if (done) yield done;
-    }
-  }
+  const packer = new BlockPacker(blockLen, bosId);
+  for (const p of passages) yield* packer.push(p);
 }
 
 export interface MaskOptions {
