@@ -208,11 +208,34 @@ static float forwardScore(const BlockView& bv, const float* qd, uint32_t d, doub
   return acc;
 }
 
+// Documents already scored for the current query: an open-addressing set sized to the candidate budget
+// (cut * lambda), so a single-query call costs nothing proportional to the collection.
+struct SeenSet {
+  std::vector<uint32_t> slot;
+  uint32_t mask = 0;
+  void reset(size_t want) {
+    size_t cap = 16;
+    while (cap < 2 * want) cap <<= 1;
+    slot.assign(cap, UINT32_MAX);
+    mask = uint32_t(cap - 1);
+  }
+  // Inserts d; false if it was there already.
+  bool insert(uint32_t d) {
+    uint32_t h = (d * 2654435761u) & mask;
+    while (slot[h] != UINT32_MAX) {
+      if (slot[h] == d) return false;
+      h = (h + 1) & mask;
+    }
+    slot[h] = d;
+    return true;
+  }
+};
+
 struct ImpactScratch {
   std::vector<float> qdense;
-  std::vector<uint32_t> mark;  // (N) query stamp of the last query that scored the document
+  SeenSet seen;
+  std::vector<uint32_t> cand;
   std::vector<std::pair<float, uint32_t>> order;
-  uint32_t stamp = 0;
 };
 
 template <class W>
@@ -228,20 +251,34 @@ static void impactOne(const SparseIndexView& ix, const BlockView& bv, const Impa
     s.order.push_back({qb.weights[i] * iv.termMax[t], t});
   }
   std::stable_sort(s.order.begin(), s.order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  if (++s.stamp == 0) { std::fill(s.mark.begin(), s.mark.end(), 0u); s.stamp = 1; }
   TopK heap(o.scores + size_t(q) * o.k, o.docs + size_t(q) * o.k, o.k);
   const uint32_t nt = std::min<uint32_t>(cut, uint32_t(s.order.size()));
+  size_t budget = 0;
+  for (uint32_t j = 0; j < nt; j++) { const uint32_t t = s.order[j].second; budget += std::min(iv.off[t + 1] - iv.off[t], lambda); }
+  s.seen.reset(budget);
+  s.cand.clear();
   for (uint32_t j = 0; j < nt; j++) {
     const uint32_t t = s.order[j].second;
     const uint32_t a = iv.off[t], b = std::min(iv.off[t + 1], a + lambda);
     vis += b - a;
-    for (uint32_t p = a; p < b; p++) {
-      const uint32_t d = iv.docs[p];
-      if (s.mark[d] == s.stamp) continue;
-      s.mark[d] = s.stamp;
-      const float sc = forwardScore<W>(bv, qd, d, vis);
-      if (sc > 0.0f) heap.push(sc, int32_t(d));
+    for (uint32_t p = a; p < b; p++)
+      if (s.seen.insert(iv.docs[p])) s.cand.push_back(iv.docs[p]);
+  }
+  // Score candidates in list order; the forward rows are scattered over memory, so fetch them a few
+  // candidates ahead (offsets 8 ahead, rows 4 ahead).
+  const W* fw = static_cast<const W*>(bv.fwdW);
+  const size_t nc = s.cand.size();
+  for (size_t i = 0; i < nc; i++) {
+    if (i + 8 < nc) __builtin_prefetch(bv.fwdOff + s.cand[i + 8]);
+    if (i + 4 < nc) {
+      const uint32_t p = bv.fwdOff[s.cand[i + 4]];
+      __builtin_prefetch(bv.fwdTerms + p);
+      __builtin_prefetch(bv.fwdTerms + p + 16);
+      __builtin_prefetch(fw + p);
     }
+    const uint32_t d = s.cand[i];
+    const float sc = forwardScore<W>(bv, qd, d, vis);
+    if (sc > 0.0f) heap.push(sc, int32_t(d));
   }
   for (uint32_t i = q0; i < q1; i++) qd[qb.terms[i]] = 0.0f;
   heap.sortBest();
@@ -254,7 +291,6 @@ void sparseImpact(const SparseIndexView& ix, const BlockView& bv, const ImpactVi
   parallel(threads, [&](int t) {
     ImpactScratch s;
     s.qdense.assign(ix.vocab, 0.0f);
-    s.mark.assign(ix.numDocs, 0u);
     for (uint32_t q = t; q < qb.n; q += threads) {
       if (ix.wtype == 0) impactOne<float>(ix, bv, iv, qb, q, cut, lambda, s, o);
       else if (ix.wtype == 1) impactOne<uint8_t>(ix, bv, iv, qb, q, cut, lambda, s, o);
