@@ -86,6 +86,34 @@ export async function loadPassages(corpusPath: string, wanted: ReadonlySet<strin
   return texts;
 }
 
+/**
+ * Tokenise the wanted passages while streaming the corpus, keeping only their token ids (cut to `maxLength`)
+ * in pooled Int32Array chunks: about 4 bytes per token plus the id map, never the corpus text.
+ */
+export async function loadPassageTokens(
+  corpusPath: string, wanted: ReadonlySet<string>, encode: (text: string) => number[], maxLength: number,
+): Promise<Map<string, Int32Array>> {
+  const out = new Map<string, Int32Array>();
+  const CHUNK = 1 << 20;
+  let pool = new Int32Array(CHUNK), used = 0;
+  for await (const rec of readCorpus(corpusPath)) {
+    if (!wanted.has(rec.id) || out.has(rec.id)) continue;
+    const ids = encode(docText(rec)).slice(0, maxLength);
+    if (used + ids.length > pool.length) { pool = new Int32Array(Math.max(CHUNK, ids.length)); used = 0; }
+    const view = pool.subarray(used, used + ids.length);
+    view.set(ids);
+    used += ids.length;
+    out.set(rec.id, view);
+  }
+  if (out.size < wanted.size) {
+    const missing = [...wanted].filter((id) => !out.has(id));
+    throw new UsageError(`${missing.length} passage ids of the training file are not in the corpus (first: ${missing.slice(0, 3).join(', ')})`, {
+      file: corpusPath, hint: 'train with the corpus the training file was made from',
+    });
+  }
+  return out;
+}
+
 /** One sampled training example: a query, its 1 + n passage ids, and the teacher's scores of them. */
 export interface SampledExample {
   query: string;

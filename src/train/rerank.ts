@@ -59,7 +59,7 @@ export async function trainReranker(o: RerankTrainOptions): Promise<LoopSummary 
         const pairs: number[][] = [];
         for (let i = 0; i < B; i++) {
           const q = p.tokens(batch.queries[i]!);
-          for (let j = 0; j < m; j++) pairs.push(pairTokens(q, p.passages.get(batch.contextIds[ownContextRow(B, n, i, j)]!)!, sep, tok.bosId, r.queryMaxLength, r.docMaxLength));
+          for (let j = 0; j < m; j++) pairs.push(pairTokens(q, Array.from(p.passages.get(batch.contextIds[ownContextRow(B, n, i, j)]!)!), sep, tok.bosId, r.queryMaxLength, r.docMaxLength));
         }
         const f = crossForward(model, head, pairs, tok.padId, true);
         const dscores = new Float32Array(B * m); // (B, 1+n): CE with the positive (column 0) as the label

@@ -31,7 +31,7 @@ import { LlamaModel } from '../model/llama.js';
 import { LORA_TARGETS, type LoraConfig } from '../model/lora.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import {
-  loadPassages, loadTrainingSet, microBatch, microBatchesPerEpoch, negativesFor, referencedIds, type BatchPlan, type TrainBatch,
+  loadPassageTokens, loadTrainingSet, microBatch, microBatchesPerEpoch, negativesFor, referencedIds, type BatchPlan, type TrainBatch,
 } from './batching.js';
 import { gemmFromKernels, meanNonZeros, retrievalLoss, type Objective, type RetrievalLossTerms } from './losses.js';
 import { runLoop, type LoopSummary } from './loop.js';
@@ -108,7 +108,7 @@ export interface Prepared {
   plan: BatchPlan;
   totalSteps: number;
   tokens: (text: string) => number[];
-  passages: Map<string, number[]>;
+  passages: Map<string, Int32Array>;
 }
 
 /** Load and validate data (all errors about files, formats and combinations surface here). */
@@ -120,9 +120,7 @@ export async function prepareRetrievalTraining(o: RetrievalTrainOptions): Promis
   const perEpoch = microBatchesPerEpoch(plan);
   const totalSteps = r.maxSteps ?? Math.floor((r.epochs * perEpoch) / r.gradAccum);
   if (!(totalSteps >= 1)) throw new UsageError(`the run has no optimiser steps (${examples.length} examples, batch ${r.batchSize}, accumulation ${r.gradAccum}); lower them or raise --epochs`);
-  const texts = await loadPassages(r.corpus, referencedIds(examples));
-  const passages = new Map<string, number[]>();
-  for (const [id, text] of texts) passages.set(id, r.tokenizer.encode(text).slice(0, r.docMaxLength));
+  const passages = await loadPassageTokens(r.corpus, referencedIds(examples), (t) => r.tokenizer.encode(t), r.docMaxLength);
   const qcache = new Map<string, number[]>();
   const tokens = (q: string) => {
     let t = qcache.get(q);

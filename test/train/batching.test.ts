@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import test from 'node:test';
 import type { TrainingExample } from '../../src/io/training.js';
 import {
-  loadPassages, loadTrainingSet, microBatch, microBatchesPerEpoch, referencedIds, sampleExample, validateTrainingSet,
+  loadPassages, loadPassageTokens, loadTrainingSet, microBatch, microBatchesPerEpoch, referencedIds, sampleExample, validateTrainingSet,
 } from '../../src/train/batching.js';
 import { tempDir } from '../helpers.js';
 
@@ -68,4 +68,8 @@ test('training files and passages load from disk; missing passages are named', a
   assert.deepEqual([...texts.entries()].sort(), [['1', 'one'], ['2', 'two'], ['3', 'three']]);
   await assert.rejects(loadTrainingSet(train, 'kd', 1), /KD needs teacher scores/);
   await assert.rejects(loadPassages(corpus, new Set(['1', '9'])), /not in the corpus \(first: 9\)/);
+  const toks = await loadPassageTokens(corpus, referencedIds(ex), (t) => [0, ...Array.from(t, (c) => c.charCodeAt(0))], 3);
+  assert.deepEqual(Array.from(toks.get('3')!), [0, 116, 104]);
+  assert.equal(toks.size, 3);
+  await assert.rejects(loadPassageTokens(corpus, new Set(['7']), () => [1], 4), /not in the corpus \(first: 7\)/);
 });
