@@ -14,7 +14,7 @@
  *
  * Run: npm run bench:bm25   (LION_SHARED=/path/to/shared to point at the data; BENCH_RUNS=n for more runs)
  */
-import { existsSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, statSync, unlinkSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,11 +124,13 @@ async function accuracy(ds: Dataset) {
   const index = await buildBm25Index(docs);
   const file = join(tmpdir(), `lion-bench-${process.pid}-${ds.name}.lbm25`);
   await writeBm25Index(file, index);
-  const loaded = await readBm25Index(file);
+  let loaded = await readBm25Index(file);
+  const loadSeconds = await timeItAsync(async () => { loaded = await readBm25Index(file); });
   const fileBytes = statSync(file).size;
+  unlinkSync(file);
   const out: Record<string, unknown> = {
     dataset: ds.name, documents: docs.length, queries: queries.length, terms: index.numTerms, postings: index.postingDocs.length,
-    indexFileBytes: fileBytes, beirMode: ds.beir, depth: K, buildSeconds: r3(buildSeconds),
+    indexFileBytes: fileBytes, loadSeconds: r3(loadSeconds), beirMode: ds.beir, depth: K, buildSeconds: r3(buildSeconds),
   };
   for (const exactLengths of [false, true]) {
     const s = createBm25Searcher(loaded, { exactLengths });
