@@ -2,7 +2,8 @@
 """GEMM speed anchor for bench/gemm.ts: fp32 C = A @ B (and A @ B.T) through numpy's BLAS (OpenBLAS).
 
 Usage: python3 scripts/bench_gemm_openblas.py --threads N --reps R --shapes '[[M,K,N], ...]'
-Prints one JSON object: {"blas": <loaded BLAS library>, "results": [{M,K,N,layout,seconds:[...]}]}.
+Prints one JSON object: {"blas": <loaded BLAS library>, "results": [{M,K,N,layout,seconds,cpuSeconds}]}
+(wall-clock and process CPU seconds of each timed call).
 Thread count comes from OPENBLAS_NUM_THREADS, which the caller sets (with OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE unset, so OpenBLAS detects this CPU itself); --threads is only recorded.
 """
@@ -39,12 +40,13 @@ def main():
             bb = b if layout == 'nn' else b.T
             c = np.empty((M, N), dtype=np.float32)
             np.matmul(a, bb, out=c)  # warm-up (first touch of c, BLAS buffers)
-            secs = []
+            secs, cpu = [], []
             for _ in range(args.reps):
-                t = time.perf_counter()
+                t, u = time.perf_counter(), time.process_time()
                 np.matmul(a, bb, out=c)
                 secs.append(time.perf_counter() - t)
-            out.append({'M': M, 'K': K, 'N': N, 'layout': layout, 'seconds': secs})
+                cpu.append(time.process_time() - u)
+            out.append({'M': M, 'K': K, 'N': N, 'layout': layout, 'seconds': secs, 'cpuSeconds': cpu})
     print(json.dumps({'blas': loaded_blas(), 'numpy': np.__version__, 'threads': args.threads, 'results': out}))
 
 
