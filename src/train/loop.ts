@@ -14,6 +14,7 @@ import type { LlamaModel } from '../model/llama.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { adamwStep, clipGradNorm, type AdamWConfig, type AdamWState } from './optimizer.js';
+import { Rng } from './rng.js';
 import { lrAt } from './schedule.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type WeightsForm } from './state.js';
 
@@ -40,6 +41,8 @@ export interface LoopOptions {
   /** The resolved configuration, recorded as run_config.json and in every checkpoint. */
   config: Record<string, unknown>;
   resume: boolean;
+  /** Run seed; LoRA dropout of step t draws from a stream derived from (seed, t), so resuming needs no RNG state. */
+  seed: number;
   label: string;
   /** Accumulate the gradients of 0-based optimiser step `step`; the loop has zeroed them. */
   step(step: number): StepResult;
@@ -52,6 +55,8 @@ export interface LoopSummary {
   lastLoss: number;
   resumedFrom?: number;
 }
+
+const DROPOUT = 0xd0;
 
 function keptLog(path: string, upTo: number): string[] {
   if (!existsSync(path)) return [];
@@ -84,6 +89,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopSummary> {
   let t0 = Date.now(), items = 0, tokens = 0;
   for (let step = start; step < o.totalSteps; step++) {
     model.zeroGrad();
+    model.reseedDropout(Rng.derive(o.seed, DROPOUT, step).u32());
     for (const p of extra?.params ?? []) p.grad.fill(0);
     const r = o.step(step);
     items += r.items;

@@ -181,7 +181,7 @@ export async function trainMntp(o: MntpOptions): Promise<LoopSummary & { output:
   const sum = await runLoop({
     model, output: o.output, totalSteps, lr: d.lr, warmupRatio: d.warmupRatio, maxGradNorm: tr.maxGradNorm,
     adamw: { beta1: tr.beta1, beta2: tr.beta2, eps: tr.eps, weightDecay: 0 },
-    logEvery: d.logEvery, saveEvery: d.saveEvery, form, config, resume: o.resume !== false, label: 'mntp',
+    logEvery: d.logEvery, saveEvery: d.saveEvery, form, config, resume: o.resume !== false, seed: d.seed, label: 'mntp',
     step(step) {
       const epoch = Math.floor(step / perEpoch);
       const order = Rng.derive(d.seed, ORDER, epoch).permutation(blocks.length);

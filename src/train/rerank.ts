@@ -50,7 +50,7 @@ export async function trainReranker(o: RerankTrainOptions): Promise<LoopSummary 
   const sum = await runLoop({
     model, output: r.output, totalSteps, lr: r.lr, warmupRatio: r.warmupRatio, maxGradNorm: r.maxGradNorm,
     adamw: { beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weightDecay },
-    logEvery: r.logEvery, saveEvery: r.saveEvery, form, config, resume: r.resume !== false, label: 'rerank train',
+    logEvery: r.logEvery, saveEvery: r.saveEvery, form, config, resume: r.resume !== false, seed: r.seed, label: 'rerank train',
     step(step) {
       let loss = 0, acc = 0, items = 0, tokens = 0;
       for (let a = 0; a < r.gradAccum; a++) {

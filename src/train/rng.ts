@@ -41,12 +41,6 @@ export class Rng {
 
   static fromState(state: readonly number[]): Rng { return new Rng(Uint32Array.from(state)); }
 
-  /** Continue from a saved state (a resumed run's generators carry on where the killed run stopped). */
-  setState(state: readonly number[]): void {
-    if (state.length !== 4) throw new RangeError(`Rng state has 4 words, got ${state.length}`);
-    this.s.set(state.map((x) => x >>> 0));
-  }
-
   /** Next uint32. */
   u32(): number {
     const s = this.s;

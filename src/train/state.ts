@@ -6,7 +6,7 @@
  *     adapter_config.json + adapter_model.safetensors   (LoRA: a PEFT adapter)  or
  *     config.json + model.safetensors                   (full fine-tuning / from scratch)
  *     optimizer.safetensors       AdamW moments, keys `m:<param>` and `v:<param>` (float32)
- *     trainer_state.json          {step, optimizerStep, dropoutRng, config, ...}
+ *     trainer_state.json          {step, config}
  *   latest.json                   {"checkpoint": "checkpoint-<step>", "step": n}, replaced atomically
  * A checkpoint becomes current only when latest.json (written through src/util/atomic.ts) names it, after all
  * its files are complete; older checkpoints are deleted afterwards. A kill at any moment leaves latest.json
@@ -22,21 +22,12 @@ import type { LlamaModel } from '../model/llama.js';
 import type { AdapterLayout } from '../io/peft.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Param } from './optimizer.js';
-import { Rng } from './rng.js';
 
 /** Saved with every checkpoint; `config` is the run's resolved configuration. */
 export interface TrainerState {
   /** Optimiser steps completed. */
   step: number;
-  /** The LoRA dropout generator's state after `step` steps, when the model has one. */
-  dropoutRng?: number[];
   config: Record<string, unknown>;
-}
-
-/** The model's LoRA dropout generator (so a resumed run draws the same dropout masks). */
-export function dropoutRngOf(model: LlamaModel): Rng | undefined {
-  const r = (model as unknown as { dropRng?: unknown }).dropRng;
-  return r instanceof Rng ? r : undefined;
 }
 
 /** Where the model weights of a checkpoint live and in which form. */
@@ -65,9 +56,7 @@ export async function saveCheckpoint(out: string, model: LlamaModel, state: Trai
       { name: `v:${p.name}`, shape, data: form.extra!.v.get(p.name)! });
   }
   await writeSafetensors(join(dir, 'optimizer.safetensors'), moments);
-  const rng = dropoutRngOf(model);
-  const full: TrainerState = { ...state, ...(rng ? { dropoutRng: rng.state() } : {}) };
-  await writeFileAtomic(join(dir, 'trainer_state.json'), `${JSON.stringify(full, null, 2)}\n`);
+  await writeFileAtomic(join(dir, 'trainer_state.json'), `${JSON.stringify(state, null, 2)}\n`);
   await writeFileAtomic(join(out, 'latest.json'), `${JSON.stringify({ checkpoint: name, step: state.step })}\n`);
   for (const e of await fsp.readdir(out)) {
     if (e.startsWith('checkpoint-') && e !== name) await fsp.rm(join(out, e), { recursive: true, force: true });
@@ -87,7 +76,7 @@ export function latestCheckpoint(out: string): string | undefined {
   return join(out, name);
 }
 
-/** Load weights, AdamW moments and the dropout stream of checkpoint `dir` into `model`; returns its state. */
+/** Load weights and AdamW moments of checkpoint `dir` into `model` (and `form.extra`); returns its state. */
 export function loadCheckpoint(dir: string, model: LlamaModel, form: WeightsForm): TrainerState {
   const state = JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as TrainerState;
   if (form.adapter) {
@@ -115,7 +104,5 @@ export function loadCheckpoint(dir: string, model: LlamaModel, form: WeightsForm
       readTensorInto(info, dst);
     }
   }
-  const rng = dropoutRngOf(model);
-  if (rng && state.dropoutRng) rng.setState(state.dropoutRng);
   return state;
 }

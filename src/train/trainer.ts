@@ -176,7 +176,7 @@ export async function trainRetriever(o: RetrievalTrainOptions): Promise<TrainSum
   const sum = await runLoop({
     model, output: r.output, totalSteps, lr: r.lr, warmupRatio: r.warmupRatio, maxGradNorm: r.maxGradNorm,
     adamw: { beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weightDecay },
-    logEvery: r.logEvery, saveEvery: r.saveEvery, form, config, resume: r.resume !== false,
+    logEvery: r.logEvery, saveEvery: r.saveEvery, form, config, resume: r.resume !== false, seed: r.seed,
     label: `train ${r.paradigm} ${r.objective}`,
     step(step) {
       const lq = flopsWeight(r.lambdaQ, step + 1, ramp), ld = flopsWeight(r.lambdaD, step + 1, ramp);
