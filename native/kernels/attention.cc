@@ -30,18 +30,26 @@ LION_CLONES void probs_row(float* s, const uint8_t* mrow, long t, long T, bool c
 #pragma omp simd
     for (long u = 0; u < T; u++) s[u] = u < end ? s[u] : -INFINITY;
   }
-  if (compute_lse) {
+  if (compute_lse) {  // forward: one exp pass, then normalise
     float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
     for (long u = 0; u < T; u++) mx = std::max(mx, s[u]);
-    if (mx == -INFINITY) {
+    if (mx == -INFINITY) {  // no visible key: the row is all zeros
       *lse = -INFINITY;
-    } else {
-      float z = 0.f;
-#pragma omp simd reduction(+ : z)
-      for (long u = 0; u < T; u++) z += vexp(s[u] - mx);
-      *lse = mx + std::log(z);
+      std::fill(s, s + T, 0.f);
+      return;
     }
+    float z = 0.f;
+#pragma omp simd reduction(+ : z)
+    for (long u = 0; u < T; u++) {
+      s[u] = vexp(s[u] - mx);
+      z += s[u];
+    }
+    *lse = mx + std::log(z);
+    const float inv = 1.f / z;
+#pragma omp simd
+    for (long u = 0; u < T; u++) s[u] *= inv;
+    return;
   }
   const float l = *lse == -INFINITY ? INFINITY : *lse;  // a row with no visible key becomes all zeros
 #pragma omp simd

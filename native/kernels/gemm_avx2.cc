@@ -15,7 +15,7 @@ __attribute__((target("avx2,fma"), noinline)) void micro_6x16(long kc, const flo
 #pragma GCC unroll 6
   for (int i = 0; i < MR; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
   for (long k = 0; k < kc; k++) {
-    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
       const __m256 ai = _mm256_broadcast_ss(a + i);

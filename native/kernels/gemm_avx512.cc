@@ -32,7 +32,7 @@ __attribute__((target("avx512f,avx512vl,avx512dq,fma"), noinline)) void tile(
 #pragma GCC unroll 14
   for (int i = 0; i < R; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
   for (long k = 0; k < kc; k++) {
-    const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
     _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
 #pragma GCC unroll 14
     for (int i = 0; i < R; i++) {
@@ -107,7 +107,7 @@ LION_AVX512 void pack_bt(const float* src, long ld, long kc, float* dst) {
       for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + (jb + i) * ld + k);
       transpose16(r);
 #pragma GCC unroll 16
-      for (int i = 0; i < 16; i++) _mm512_store_ps(dst + (k + i) * NR + jb, r[i]);
+      for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + (k + i) * NR + jb, r[i]);
     }
   for (; k < kc; k++)
     for (int j = 0; j < NR; j++) dst[k * NR + j] = src[j * ld + k];
