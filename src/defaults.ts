@@ -51,6 +51,8 @@ export const DEFAULTS = {
     shutdownGraceMs: 10_000,
     /** Worker threads per query encoder (each holds a copy of the model). */
     encoderWorkers: 1,
+    /** Query terms and per-hit contributions a search reply lists (the rest are counted and summed). */
+    shownTerms: 32,
     metricsWindow: 10_000,
     /** Evaluation view: measure shown first, randomisation trials and seed. */
     measure: 'ndcg_cut.10',

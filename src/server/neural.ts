@@ -64,7 +64,13 @@ function memo<T>(fn: (q: SystemQuery) => Promise<T>): (q: SystemQuery) => Promis
  * @example const sys = sparseSystem('lion-sp', loadInvertedIndex('docs.lidx'), { encoder });
  */
 export function sparseSystem(name: string, ix: InvertedIndex, opts: NeuralOptions = {}): SearchSystem {
-  const label = opts.decode ?? ((id: number) => String(id));
+  // Token strings are decoded once per id: a learned sparse query can have hundreds of terms.
+  const labels = new Map<number, string>();
+  const label = (id: number): string => {
+    let s = labels.get(id);
+    if (s === undefined) labels.set(id, (s = opts.decode ? opts.decode(id) : String(id)));
+    return s;
+  };
   const vec = memo(async (q): Promise<SparseVec> => {
     if ('sparse' in q) return sparseFromTerms(q.sparse, ix.vocab);
     if ('text' in q) {

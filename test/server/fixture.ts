@@ -48,48 +48,52 @@ export interface NeuralFixture {
   docs: number;
 }
 
-let neural: Promise<NeuralFixture> | undefined;
+const neural = new Map<number, Promise<NeuralFixture>>();
 
 /**
  * A tiny random bidirectional Llama with a BPE tokenizer trained on Cranfield, saved in Hugging Face layout,
- * and sparse and dense indexes of the first 150 Cranfield documents encoded with it. Random weights rank
- * badly, but every number the server returns can be checked against the library.
+ * and sparse and dense indexes of the first `n` Cranfield documents encoded with it. Random weights rank
+ * badly, but every number the server returns can be checked against the library (bench/serve.ts also uses
+ * it, for the load test of the sparse and dense paths).
  */
-export function neuralFixture(): Promise<NeuralFixture> {
-  neural ??= (async () => {
-    const { saveModel, loadModel } = await import('../../src/model/checkpoint.js');
-    const { LlamaModel } = await import('../../src/model/llama.js');
-    const { saveBpe, trainBpe } = await import('../../src/tokenizer/bpe-train.js');
-    const { loadTokenizer } = await import('../../src/tokenizer/tokenizer.js');
-    const { initWeights } = await import('../../src/train/init.js');
-    const { tinyConfig } = await import('../encoders/tiny.js');
-    const { encodeRecords } = await import('../../src/encoders/encode.js');
-    const { buildInvertedIndexFromRecords, writeInvertedIndex } = await import('../../src/index/inverted/build.js');
-    const { vectorIndexFromMatrix, writeVectorIndex } = await import('../../src/index/vector/flat.js');
-    const dir = tempDir('lion-serve-neural-');
-    const docs = (await collect(readCorpus(cranfield))).slice(0, 150);
-    const bpe = trainBpe(docs.map((d) => `${d.title ?? ''} ${d.text}`), { vocabSize: 384 });
-    const model = join(dir, 'model');
-    await saveBpe(bpe, model);
-    const m = new LlamaModel(tinyConfig({ vocabSize: 384, hiddenSize: 16, bosTokenId: bpe.specialIds.bos, eosTokenId: bpe.specialIds.eos }), { withHead: true });
-    initWeights(m, 3, 0.3);
-    await saveModel(m, model);
-    const tok = loadTokenizer(model);
-    const opts = { maxLength: 128, maxBatch: 16, maxTokens: 2048 };
-    const sp = loadModel(model, { withHead: true, trainable: 'none' });
-    const sparse = [];
-    for await (const e of encodeRecords(sp, tok, docs, { ...opts, paradigm: 'sparse' })) sparse.push({ id: e.id, vec: e.sparse! });
-    const sparseIndex = join(dir, 'sp.lidx');
-    writeInvertedIndex(await buildInvertedIndexFromRecords(sparse, { vocabSize: 384 }), sparseIndex);
-    const ds = loadModel(model, { withHead: false, trainable: 'none' });
-    const rows: Float32Array[] = [];
-    const ids: string[] = [];
-    for await (const e of encodeRecords(ds, tok, docs, { ...opts, paradigm: 'dense' })) { rows.push(e.dense!); ids.push(e.id); }
-    const data = new Float32Array(rows.length * 16); // (N, C)
-    rows.forEach((r, i) => data.set(r, i * 16));
-    const denseIndex = join(dir, 'ds.lvec');
-    writeVectorIndex(vectorIndexFromMatrix({ data, rows: rows.length, dim: 16, ids }), denseIndex);
-    return { dir, model, sparseIndex, denseIndex, docs: docs.length };
-  })();
-  return neural;
+export function neuralFixture(n = 150): Promise<NeuralFixture> {
+  let p = neural.get(n);
+  if (!p) neural.set(n, (p = build(n)));
+  return p;
+}
+
+async function build(n: number): Promise<NeuralFixture> {
+  const { saveModel, loadModel } = await import('../../src/model/checkpoint.js');
+  const { LlamaModel } = await import('../../src/model/llama.js');
+  const { saveBpe, trainBpe } = await import('../../src/tokenizer/bpe-train.js');
+  const { loadTokenizer } = await import('../../src/tokenizer/tokenizer.js');
+  const { initWeights } = await import('../../src/train/init.js');
+  const { tinyConfig } = await import('../encoders/tiny.js');
+  const { encodeRecords } = await import('../../src/encoders/encode.js');
+  const { buildInvertedIndexFromRecords, writeInvertedIndex } = await import('../../src/index/inverted/build.js');
+  const { vectorIndexFromMatrix, writeVectorIndex } = await import('../../src/index/vector/flat.js');
+  const dir = tempDir('lion-serve-neural-');
+  const docs = (await collect(readCorpus(cranfield))).slice(0, n);
+  const bpe = trainBpe(docs.map((d) => `${d.title ?? ''} ${d.text}`), { vocabSize: 384 });
+  const model = join(dir, 'model');
+  await saveBpe(bpe, model);
+  const m = new LlamaModel(tinyConfig({ vocabSize: 384, hiddenSize: 16, bosTokenId: bpe.specialIds.bos, eosTokenId: bpe.specialIds.eos }), { withHead: true });
+  initWeights(m, 3, 0.3);
+  await saveModel(m, model);
+  const tok = loadTokenizer(model);
+  const opts = { maxLength: 128, maxBatch: 16, maxTokens: 2048 };
+  const sp = loadModel(model, { withHead: true, trainable: 'none' });
+  const sparse = [];
+  for await (const e of encodeRecords(sp, tok, docs, { ...opts, paradigm: 'sparse' })) sparse.push({ id: e.id, vec: e.sparse! });
+  const sparseIndex = join(dir, 'sp.lidx');
+  writeInvertedIndex(await buildInvertedIndexFromRecords(sparse, { vocabSize: 384 }), sparseIndex);
+  const ds = loadModel(model, { withHead: false, trainable: 'none' });
+  const rows: Float32Array[] = [];
+  const ids: string[] = [];
+  for await (const e of encodeRecords(ds, tok, docs, { ...opts, paradigm: 'dense' })) { rows.push(e.dense!); ids.push(e.id); }
+  const data = new Float32Array(rows.length * 16); // (N, C)
+  rows.forEach((r, i) => data.set(r, i * 16));
+  const denseIndex = join(dir, 'ds.lvec');
+  writeVectorIndex(vectorIndexFromMatrix({ data, rows: rows.length, dim: 16, ids }), denseIndex);
+  return { dir, model, sparseIndex, denseIndex, docs: docs.length };
 }

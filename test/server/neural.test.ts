@@ -64,7 +64,10 @@ test('a text query is encoded on a worker and searched exactly as the library do
   const sp = r.body.results[1];
   assert.deepEqual(sp.hits.map((h: any) => [h.docid, h.score]), Array.from({ length: se.counts[0]! }, (_, i) => [six.ids[se.docs[i]!], se.scores[i]]));
   // Query terms are the encoder's expansion, decoded to tokens, with the encoded weights.
-  assert.equal(sp.terms.length, sv.terms.length);
+  // The reply lists the 32 heaviest expansion terms and counts the rest.
+  assert.equal(sp.termsTotal ?? sp.terms.length, sv.terms.length);
+  assert.equal(sp.terms.length, Math.min(32, sv.terms.length));
+  assert.deepEqual(sp.terms.map((t: any) => t.weight), [...sv.weights].sort((a, b) => b - a).slice(0, 32));
   const w = new Map(Array.from(sv.terms, (t, i) => [t, sv.weights[i]]));
   for (const t of sp.terms) {
     assert.equal(t.weight, w.get(t.id));
@@ -72,10 +75,15 @@ test('a text query is encoded on a worker and searched exactly as the library do
   }
   // Each hit's contributions are query weight × document weight and add up to its score.
   for (const h of sp.hits) {
-    const sum = h.contributions.reduce((a: number, c: any) => a + c.contribution, 0);
+    const sum = h.contributions.reduce((a: number, c: any) => a + c.contribution, 0) + (h.otherContributions?.contribution ?? 0);
+    assert.ok(h.contributions.length <= 32);
     assert.ok(Math.abs(sum - h.score) <= 1e-4 * Math.max(1, h.score), `${sum} vs ${h.score}`);
     for (const c of h.contributions) assert.ok(Math.abs(c.queryWeight * c.docWeight - c.contribution) <= 1e-5 * Math.max(1, c.contribution));
   }
+  // /api/explain has every matched term.
+  const top = sp.hits[0];
+  const ex: any = await (await fetch(`${srv.url}/api/explain?system=sp&docid=${top.docid}&q=${encodeURIComponent(query)}`)).json();
+  assert.equal(ex.terms.length, top.contributions.length + (top.otherContributions?.terms ?? 0));
   const dv = encodeHere('dense') as Float32Array;
   const dix = loadVectorIndex(fx.denseIndex);
   const de = searchDense(dix, dv, { k: 10 });

@@ -102,14 +102,16 @@ async function init() {
 }
 
 // ---------------------------------------------------------------- search view
-function termChips(terms) {
+function termChips(terms, total) {
   if (!terms || terms.length === 0) return h('p', { class: 'empty' }, 'no query terms survived analysis');
   const sorted = [...terms].sort((a, b) => b.weight - a.weight).slice(0, 40);
+  const more = (total ?? terms.length) - sorted.length;
   return h('ul', { class: 'terms', 'aria-label': 'Query terms and weights' },
-    sorted.map((t) => h('li', { title: t.id !== undefined ? `token id ${t.id}` : undefined }, t.term, h('span', { class: 'w' }, fmt(t.weight, 2)))));
+    sorted.map((t) => h('li', { title: t.id !== undefined ? `token id ${t.id}` : undefined }, t.term, h('span', { class: 'w' }, fmt(t.weight, 2)))),
+    more > 0 ? h('li', { class: 'muted' }, `+${more} more`) : null);
 }
 
-function contributionBars(terms, scale) {
+function contributionBars(terms, scale, other) {
   const box = h('div', { class: 'contrib', role: 'list', 'aria-label': 'Matched terms and their contributions' });
   for (const t of terms.slice(0, 12)) {
     const pct = scale > 0 ? Math.max(1, (100 * t.contribution) / scale) : 0;
@@ -120,6 +122,11 @@ function contributionBars(terms, scale) {
       h('span', { class: 'v', 'aria-label': label }, fmt(t.contribution, 2)),
     );
   }
+  const hidden = terms.length - Math.min(terms.length, 12) + (other ? other.terms : 0);
+  if (hidden > 0) {
+    const rest = terms.slice(12).reduce((a, t) => a + t.contribution, 0) + (other ? other.contribution : 0);
+    box.append(h('span', { class: 't muted', role: 'listitem' }, `+${hidden} more`), h('span'), h('span', { class: 'v' }, fmt(rest, 2)));
+  }
   return box;
 }
 
@@ -129,7 +136,7 @@ function hitItem(hit, opts) {
     h('div', { class: 'meta' }, `doc ${hit.docid} · score ${fmt(hit.score, opts.fused ? 5 : 3)}`),
     hit.snippet ? h('p', { class: 'snippet' }, hit.snippet) : null,
     opts.fused ? h('div', { class: 'ranks' }, opts.names.map((n, i) => `${n}: ${hit.ranks[i] ?? '–'}`).join(' · ')) : null,
-    hit.contributions && hit.contributions.length ? contributionBars(hit.contributions, opts.scale) : null,
+    hit.contributions && hit.contributions.length ? contributionBars(hit.contributions, opts.scale, hit.otherContributions) : null,
   );
   const open = () => showDoc(hit.docid);
   li.addEventListener('click', open);
@@ -144,7 +151,7 @@ function hitItem(hit, opts) {
 function column(title, kind, took, terms, hits, opts) {
   const col = h('section', { class: `column${opts.fused ? ' fused' : ''}`, 'aria-label': `${title} results`, 'data-system': title },
     h('h2', {}, title, h('span', { class: 'kind' }, kind), took !== undefined ? h('span', { class: 'took' }, `${fmt(took, 1)} ms`) : null));
-  if (terms) col.append(termChips(terms));
+  if (terms) col.append(termChips(terms, opts.termsTotal));
   if (hits.length === 0) col.append(h('p', { class: 'empty' }, 'No document matched this query.'));
   else col.append(h('ol', { class: 'hits' }, hits.map((x) => hitItem(x, opts))));
   return col;
@@ -163,7 +170,7 @@ async function runSearch(e) {
     out.replaceChildren();
     for (const res of r.results) {
       const scale = Math.max(0, ...res.hits.flatMap((x) => (x.contributions ?? []).map((c) => c.contribution)));
-      out.append(column(res.system, res.kind, res.took_ms, res.terms, res.hits, { scale }));
+      out.append(column(res.system, res.kind, res.took_ms, res.terms, res.hits, { scale, termsTotal: res.termsTotal }));
     }
     if (r.fused) out.append(column('fused (RRF)', `c = ${r.fused.c}`, undefined, undefined, r.fused.hits, { fused: true, names: r.fused.systems }));
     const n = r.results.reduce((a, x) => a + x.hits.length, 0);
