@@ -23,7 +23,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { buildBm25Index } from '../src/bm25/build.js';
 import { readBm25Index, writeBm25Index } from '../src/bm25/format.js';
@@ -70,8 +70,10 @@ async function json(url: string): Promise<any> {
   return (await fetch(url)).json();
 }
 
-async function rssMb(url: string): Promise<number> {
-  return (await json(`${url}/api/metrics`)).memory_mb.rss;
+/** The server's resident set and V8 heap in MB, from its own /api/metrics. */
+async function rssMb(url: string): Promise<{ rss: number; heap: number }> {
+  const m = (await json(`${url}/api/metrics`)).memory_mb;
+  return { rss: m.rss, heap: m.heap_used };
 }
 
 /** One scenario: ROUNDS autocannon runs; medians of throughput and latency, sums of errors. */
@@ -193,6 +195,7 @@ async function startBare(): Promise<{ url: string; child: ChildProcess }> {
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = loadavg().map(r2); // other work on the machine: the figures are only as quiet as it is
   mkdirSync(work, { recursive: true });
   const index = join(work, 'cran.lbm25');
   if (!existsSync(index)) await writeBm25Index(index, await buildBm25Index(readCorpus(cran), { source: cran }));
@@ -222,7 +225,7 @@ async function main(): Promise<void> {
   console.log(`neural fixture: tiny random model, sparse + dense indexes of ${nf.docs} documents in ${Math.round(performance.now() - t0)} ms`);
   const { url, child } = await startLion(['--index', `bm25=${index}`, '--index', `sp=${nf.sparseIndex}`, '--index', `ds=${nf.denseIndex}`, '--model', `sp=${nf.model}`, '--model', `ds=${nf.model}`]);
   await fetch(`${url}/api/health`);
-  const rss: Array<[string, number]> = [['start', await rssMb(url)]];
+  const rss: Array<[string, { rss: number; heap: number }]> = [['start', await rssMb(url)]];
   const text = await load('bm25 text, k=10', url, queries.map((q) => JSON.stringify({ q, k: 10, systems: ['bm25'] })));
   rss.push([text.name as string, await rssMb(url)]);
   const explain = await load('bm25 text, k=100, explain', url, queries.map((q) => JSON.stringify({ q, k: 100, explain: true, systems: ['bm25'] })));
@@ -263,7 +266,7 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'serve',
     command: 'npm run bench:serve',
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg_start: loadAtStart, loadavg_end: loadavg().map(r2) },
     settings: { connections: CONNECTIONS, seconds: SECONDS, rounds: ROUNDS, collection: 'cranfield (1,400 docs, 225 queries)' },
     anchors: { bare_http: anchor, library_qps_k10: libQps },
     scenarios,
@@ -271,14 +274,14 @@ async function main(): Promise<void> {
       bm25_k10_rps_over_bare_http: r2(text.rps_median as number / (anchor.rps_median as number)),
       bm25_k10_rps_over_library_qps: r2(text.rps_median as number / libQps),
     },
-    rss_mb_after: Object.fromEntries(rss),
+    memory_mb_after: Object.fromEntries(rss),
     abuse: abuseResults,
     server_metrics_at_end: { requests: metrics.requests.total, by_status: metrics.requests.by_status, latency_ms: metrics.latency_ms },
     graceful_exit_code: exitCode,
     clean,
   };
   await writeFileAtomic(join(root, 'bench', 'results', 'serve.json'), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`RSS ${rss.map((x) => x[1]).join(' → ')} MB; abuse ${abuseResults.filter((a) => a.ok).length}/${abuseResults.length} clean; exit ${exitCode}`);
+  console.log(`RSS ${rss.map((x) => x[1].rss).join(' → ')} MB (heap ${rss.map((x) => x[1].heap).join(' → ')}); abuse ${abuseResults.filter((a) => a.ok).length}/${abuseResults.length} clean; exit ${exitCode}`);
   console.log(`ratio bm25 k=10 / bare HTTP = ${result.ratios.bm25_k10_rps_over_bare_http}; wrote bench/results/serve.json${clean ? '' : ' — NOT CLEAN'}`);
   if (!clean) process.exitCode = 1;
 }

@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readBm25Index } from '../../src/bm25/format.js';
 import { createLionServer, type LionServer } from '../../src/server/app.js';
-import { bm25System, loadDocStore } from '../../src/server/systems.js';
+import { bm25System, loadDocStore, openSystems } from '../../src/server/systems.js';
 import { repoRoot, tempDir } from '../helpers.js';
-import { cranfield, cranfieldIndex, cranfieldRun, cranQrels } from './fixture.js';
+import { cranfield, cranfieldIndex, cranfieldRun, cranQrels, neuralFixture } from './fixture.js';
 
 const browserPath = [process.env.LION_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
 const skip = browserPath ? false : 'no Chromium found (apt-get install chromium, or set LION_CHROMIUM)';
@@ -26,8 +26,10 @@ before(async () => {
   const ix = await readBm25Index(index);
   runA = await cranfieldRun(dir, 'bm25-b0.4', 0.4);
   runB = await cranfieldRun(dir, 'bm25-b0.75', 0.75);
+  const nf = await neuralFixture();
+  const neural = await openSystems([`sparse-tiny=${nf.sparseIndex}`], { models: { 'sparse-tiny': nf.model } });
   srv = await createLionServer({
-    systems: [bm25System('bm25', ix), bm25System('bm25-b0.75', ix, { b: 0.75 })],
+    systems: [bm25System('bm25', ix), bm25System('bm25-b0.75', ix, { b: 0.75 }), ...neural],
     docs: await loadDocStore([cranfield]),
     port: 0,
     fileRoots: [dir, cranfield],
@@ -49,7 +51,9 @@ test('search, explain and evaluate in a real browser', { skip, timeout: 90_000 }
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${srv.url}/`);
-    await page.getByText('2 systems · 1,400 documents').waitFor();
+    await page.getByText('3 systems · 1,400 documents').waitFor();
+    // The screenshot for the README shows the two BM25 systems; the tiny random sparse model is checked below.
+    await page.locator('input[name="system"][value="sparse-tiny"]').uncheck();
 
     // Keyboard only: "/" focuses the box, Enter searches.
     await page.keyboard.press('/');
@@ -81,7 +85,20 @@ test('search, explain and evaluate in a real browser', { skip, timeout: 90_000 }
     await page.screenshot({ path: join(artifacts, 'serve-search.png') });
     if (process.env.LION_DOCS_SCREENSHOT === '1') copyFileSync(join(artifacts, 'serve-search.png'), join(repoRoot, 'docs', 'img', 'lion-serve.png'));
 
-    // An empty result says so.
+    // A learned sparse column: decoded expansion tokens with weights, and contribution bars per hit.
+    await page.locator('input[name="system"][value="sparse-tiny"]').check();
+    await page.locator('#search-form button[type="submit"]').click();
+    const spCol = page.locator('section.column[data-system="sparse-tiny"]');
+    await spCol.locator('ol.hits > li').first().waitFor();
+    const spApi: any = await (await fetch(`${srv.url}/api/search?q=${encodeURIComponent('heat transfer in a laminar boundary layer')}&k=10&systems=sparse-tiny&explain=true`)).json();
+    const sp = spApi.results[0];
+    assert.equal(await spCol.locator('ol.hits > li').first().getAttribute('data-docid'), sp.hits[0].docid);
+    assert.equal(await spCol.locator('ul.terms li').count(), sp.terms.length + ((sp.termsTotal ?? 0) > sp.terms.length ? 1 : 0));
+    assert.equal(await spCol.locator('ul.terms li').first().getAttribute('title'), `token id ${sp.terms[0].id}`);
+    assert.ok(await spCol.locator('ol.hits > li').first().locator('.contrib .fill').count() > 0);
+
+    // An empty result says so (BM25 only: a random sparse model matches anything).
+    await page.locator('input[name="system"][value="sparse-tiny"]').uncheck();
     await page.fill('#q', 'zzzqqqxxy');
     await page.keyboard.press('Enter');
     await page.getByText('No results for “zzzqqqxxy”').waitFor();

@@ -75,7 +75,8 @@ for (const t of tabs) {
   });
 }
 document.addEventListener('keydown', (e) => {
-  const typing = /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement?.tagName ?? '');
+  const el = document.activeElement;
+  const typing = el?.tagName === 'TEXTAREA' || el?.tagName === 'SELECT' || (el?.tagName === 'INPUT' && /^(text|search|number)$/.test(el.type));
   if (e.key === '/' && !typing && !$('doc-dialog').open) {
     selectTab($('tab-search'));
     $('q').focus();
