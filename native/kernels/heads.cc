@@ -34,6 +34,19 @@ LION_CLONES void axpy_row(float* y, const float* x, float a, long n) {
   for (long i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+// acc (C) += Σ_i g_i · W[order[i]] with g = drep·scale·exp(−rep) (the sparse head's chain rule); also used
+// with h rows in place of W rows. One clone call per bucket keeps the row loop inlined.
+LION_CLONES void gather_axpy(float* acc, const int32_t* order, long n, const float* rows, const float* drep,
+                             const float* rep, float scale, long C) {
+  for (long i = 0; i < n; i++) {
+    const long v = order[i];
+    const float g = drep[v] * scale * vexp(-rep[v]);
+    const float* x = rows + v * C;
+#pragma omp simd
+    for (long j = 0; j < C; j++) acc[j] += g * x[j];
+  }
+}
+
 LION_CLONES float dot_row(const float* a, const float* b, long n) {
   float s = 0.f;
 #pragma omp simd reduction(+ : s)
@@ -74,23 +87,46 @@ void sparse_head_forward(float* rep, int32_t* argmax, const float* h, const floa
 
 void sparse_head_backward(float* dh, float* dw, const float* drep, const float* rep, const int32_t* argmax,
                           const float* h, const float* w, long B, long T, long C, long V, float scale) {
-  // Blocked over vocabulary chunks of VB rows so the W (or dw) chunk stays in L2 while every sequence visits
-  // it; without blocking each sequence would stream all of W (V·C floats) from memory.
-  const long VB = std::max<long>(16, (256L * 1024) / (4 * std::max<long>(C, 1)));
-  parallel([&](int tid, int nt) {  // dh: sequences split across threads
+  // Blocked over vocabulary chunks of VB rows (~2 MB of W or dw, L3-resident) that every sequence visits in
+  // turn; unblocked, each sequence would stream all of W (V·C floats) from memory. Measured on the reference
+  // machine (B 128, T 128, C 256, V 32000): 64 KB chunks 971 ms, 512 KB 404 ms, 2 MB 285 ms, 4 MB 256 ms,
+  // unblocked 535 ms; 2 MB leaves L3 room for a neighbour.
+  const long VB = std::max<long>(16, (2048L * 1024) / (4 * std::max<long>(C, 1)));
+  // dh: sequences split across threads. Within (chunk, sequence) the active entries are bucketed by their
+  // argmax token, so each touched dh row is read and written once per chunk, the sum built in L1 scratch.
+  parallel([&](int tid, int nt) {
     long lo, hi;
     split_range(B, tid, nt, lo, hi);
-    for (long v0 = 0; v0 < V; v0 += VB)
-      for (long b = lo; b < hi; b++)
-        for (long v = v0; v < std::min(V, v0 + VB); v++) {
-          const float r = rep[b * V + v];
-          const int32_t t = argmax[b * V + v];
-          if (!(r > 0.f) || t < 0) continue;
-          axpy_row(dh + (b * T + t) * C, w + v * C, drep[b * V + v] * scale * std::exp(-r), C);
+    if (lo >= hi) return;
+    float* acc = scratch(tid, 2, static_cast<size_t>(C));
+    int32_t* count = reinterpret_cast<int32_t*>(scratch(tid, 3, static_cast<size_t>(T + 1 + VB)));
+    int32_t* order = count + T + 1;
+    for (long v0 = 0; v0 < V; v0 += VB) {
+      const long v1 = std::min(V, v0 + VB);
+      for (long b = lo; b < hi; b++) {
+        const float* rb = rep + b * V;
+        const int32_t* ab = argmax + b * V;
+        std::fill(count, count + T + 1, 0);
+        for (long v = v0; v < v1; v++)
+          if (rb[v] > 0.f && ab[v] >= 0) count[ab[v] + 1]++;
+        for (long t = 0; t < T; t++) count[t + 1] += count[t];
+        for (long v = v0; v < v1; v++)
+          if (rb[v] > 0.f && ab[v] >= 0) order[count[ab[v]]++] = static_cast<int32_t>(v);
+        // count[t] is now the end of bucket t; bucket t starts at count[t - 1] (0 for t = 0).
+        long start = 0;
+        for (long t = 0; t < T; t++) {
+          const long end = count[t];
+          if (end == start) continue;
+          std::fill(acc, acc + C, 0.f);
+          gather_axpy(acc, order + start, end - start, w, drep + b * V, rb, scale, C);
+          axpy_row(dh + (b * T + t) * C, acc, 1.f, C);
+          start = end;
         }
+      }
+    }
   });
   if (!dw) return;
-  parallel([&](int tid, int nt) {  // dw: vocabulary chunks split across threads
+  parallel([&](int tid, int nt) {  // dw: vocabulary chunks split across threads, so rows have one writer
     long lo, hi;
     split_range((V + VB - 1) / VB, tid, nt, lo, hi);
     for (long chunk = lo; chunk < hi; chunk++)
