@@ -1,0 +1,291 @@
+/**
+ * What bench/train-step.ts, bench/encode.ts and bench/train-losses.ts share: the reference configuration of
+ * issue 3 (bidirectional Llama, 4 layers, d = 256, 4 heads, SwiGLU 688, V = 32,000; 16 queries × 32 tokens,
+ * 128 documents × 128 tokens), building Lion's model on it, one Lion training step exactly as the trainer
+ * (src/train/trainer.ts, microStep + runLoop) takes it, a per-kernel timer, the FLOP count of a step, and the
+ * PyTorch anchor (scripts/bench_torch_step.py) run the way it runs well here.
+ *
+ * Layout: each bench is a driver that spawns one child per measured configuration (Lion at LION_THREADS = 1
+ * and 2, read once per process by the addon; the anchor at torch.set_num_threads = 1 and 2), so every child's
+ * peak RSS is that configuration's own. Children print one JSON line on stdout.
+ *
+ * Anchor environment: jemalloc via LD_PRELOAD with MALLOC_CONF keeping freed memory; OPENBLAS_CORETYPE and
+ * OPENBLAS_L2_SIZE removed from that subprocess only; OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = threads; and,
+ * because Debian's torch links libblas.so.3 (the reference BLAS unless an alternative is installed), the
+ * OpenBLAS that scripts/bench_gemm_openblas.sh unpacks into bench/work/openblas first on LD_LIBRARY_PATH
+ * (LION_OPENBLAS_LIB overrides). Without it torch's matmul runs at ~4 GFLOP/s instead of ~100.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tokenBatch } from '../src/encoders/batch.js';
+import { denseBackward, denseForward, type DenseForward } from '../src/encoders/dense.js';
+import { sparseBackward, sparseForward, type SparseForward } from '../src/encoders/sparse.js';
+import { getKernels } from '../src/kernels/index.js';
+import type { Kernels } from '../src/kernels/types.js';
+import { LlamaModel, type Trainable } from '../src/model/llama.js';
+import type { ModelConfig } from '../src/model/registry.js';
+import { initWeights } from '../src/train/init.js';
+import { gemmFromKernels, retrievalLoss, type Objective } from '../src/train/losses.js';
+import { adamwStep, clipGradNorm, type AdamWState } from '../src/train/optimizer.js';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PYTHON = process.env.LION_BENCH_PYTHON ?? '/usr/bin/python3';
+export const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+
+/** The reference configuration of issue 3. */
+export const REF = { V: 32000, C: 256, L: 4, H: 4, F: 688, B: 16, Tq: 32, Nc: 128, Td: 128 } as const;
+
+export const refConfig: ModelConfig = {
+  modelType: 'llama', vocabSize: REF.V, hiddenSize: REF.C, numLayers: REF.L, numHeads: REF.H, numKvHeads: REF.H,
+  headDim: REF.C / REF.H, intermediateSize: REF.F, rmsNormEps: 1e-6, ropeTheta: 10000, ropeScaling: null,
+  maxPositionEmbeddings: 2048, tieWordEmbeddings: false, qkvBias: false, oBias: false, mlpBias: false,
+  bosTokenId: null, eosTokenId: null,
+};
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export const round = (x: number, d = 3): number => +x.toFixed(d);
+
+/** Seeded token ids in [0, V), the anchor draws its own with the same sizes. */
+export function randomSeqs(n: number, len: number, V: number, seed: number): number[][] {
+  let s = seed >>> 0 || 1;
+  const next = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
+  return Array.from({ length: n }, () => Array.from({ length: len }, () => next() % V));
+}
+
+/**
+ * A `Kernels` backend that times every call by kernel name: wall milliseconds and process CPU milliseconds (all
+ * threads, so the pool's work counts; on a shared machine the CPU figure is the one that survives contention).
+ * The overhead is a `performance.now` and a `process.cpuUsage` pair per call (~2 µs).
+ */
+export function timedKernels(k: Kernels): { kernels: Kernels; ms: Map<string, number>; cpuMs: Map<string, number>; calls: Map<string, number> } {
+  const ms = new Map<string, number>(), cpuMs = new Map<string, number>(), calls = new Map<string, number>();
+  const kernels = new Proxy(k, {
+    get(target, prop, recv) {
+      const v = Reflect.get(target, prop, recv) as unknown;
+      if (typeof v !== 'function') return v;
+      const name = String(prop);
+      return (...args: unknown[]) => {
+        const t = performance.now(), c = process.cpuUsage();
+        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
+        const dc = process.cpuUsage(c);
+        ms.set(name, (ms.get(name) ?? 0) + performance.now() - t);
+        cpuMs.set(name, (cpuMs.get(name) ?? 0) + (dc.user + dc.system) / 1000);
+        calls.set(name, (calls.get(name) ?? 0) + 1);
+        return r;
+      };
+    },
+  });
+  return { kernels, ms, cpuMs, calls };
+}
+
+/** Lion's model on the reference configuration, weights N(0, 0.02) as transformers initialises them. */
+export function buildModel(trainable: Trainable, kernels: Kernels, withHead = true): LlamaModel {
+  const model = new LlamaModel(refConfig, { trainable, withHead, bidirectional: true, kernels });
+  initWeights(model, 0);
+  return model;
+}
+
+/** Phase timings (ms) of one step, each around a public Lion call. */
+export type Phases = Record<string, number>;
+
+/** Inputs of one training step: queries then contexts in one left-padded batch, as the trainer builds it. */
+export function stepInputs(seed = 1): { seqs: number[][]; teacher: Float64Array } {
+  const seqs = [...randomSeqs(REF.B, REF.Tq, REF.V, seed), ...randomSeqs(REF.Nc, REF.Td, REF.V, seed + 1)];
+  const n = REF.Nc / REF.B - 1;
+  const teacher = Float64Array.from({ length: REF.B * (1 + n) }, (_, i) => Math.sin(i * 12.9898) * 3);
+  return { seqs, teacher };
+}
+
+/**
+ * One optimiser step as src/train/trainer.ts runs it (one micro-batch): zero gradients, encode queries and
+ * contexts in one batch, the loss and its gradient w.r.t. the reps, the head's and the trunk's backward, clip
+ * the global gradient norm to 1.0, AdamW. Returns the loss and the time of each phase.
+ */
+export function lionStep(model: LlamaModel, adam: AdamWState, paradigm: 'sparse' | 'dense', objective: Objective,
+  seqs: number[][], teacher: Float64Array, lambdas: [number, number] = [0, 0]): { loss: number; phases: Phases; phasesCpu: Phases; nnzPerRow: number } {
+  const phases: Phases = {}, phasesCpu: Phases = {};
+  let t = performance.now(), c = process.cpuUsage();
+  const lap = (name: string) => {
+    const now = performance.now(), dc = process.cpuUsage(c);
+    phases[name] = (phases[name] ?? 0) + now - t;
+    phasesCpu[name] = (phasesCpu[name] ?? 0) + (dc.user + dc.system) / 1000;
+    t = now; c = process.cpuUsage();
+  };
+  const B = REF.B, Nc = REF.Nc, n = Nc / B - 1;
+  model.zeroGrad();
+  lap('zeroGrad');
+  const tb = tokenBatch(seqs, 0, Math.max(REF.Tq, REF.Td));
+  const sparse = paradigm === 'sparse';
+  const f: SparseForward | DenseForward = sparse ? sparseForward(model, tb, true) : denseForward(model, tb, true);
+  lap('forward (trunk + head)');
+  const dim = sparse ? REF.V : REF.C;
+  const drep = new Float32Array((B + Nc) * dim); // (B + Nc, dim)
+  const terms = retrievalLoss(objective, { q: f.rep.subarray(0, B * dim), c: f.rep.subarray(B * dim), B, n, dim, scale: sparse ? 1 : 100 },
+    { scores: teacher }, { dq: drep.subarray(0, B * dim), dc: drep.subarray(B * dim) },
+    { lambdaQ: lambdas[0], lambdaD: lambdas[1], weight: 1, gemm: gemmFromKernels(model.k) });
+  lap('loss (+ gradient w.r.t. reps)');
+  if (sparse) sparseBackward(model, f as SparseForward, drep);
+  else denseBackward(model, f as DenseForward, drep);
+  lap('backward (head + trunk)');
+  const params = model.trainableParams();
+  clipGradNorm(params, 1.0);
+  lap('clipGradNorm (TypeScript)');
+  adamwStep(params, adam, 1e-4, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
+  lap('adamwStep (TypeScript)');
+  let nnz = 0;
+  if (sparse) for (let i = 0; i < f.rep.length; i++) if (f.rep[i] !== 0) nnz++;
+  return { loss: terms.loss, phases, phasesCpu, nnzPerRow: sparse ? nnz / (B + Nc) : dim };
+}
+
+/** AdamW state over the model's moments (as runLoop builds it). */
+export function adamState(model: LlamaModel): AdamWState {
+  const adam: AdamWState = { step: 0, m: new Map(), v: new Map() };
+  for (const p of model.trainableParams()) { const mv = model.moments(p.name); adam.m.set(p.name, mv.m); adam.v.set(p.name, mv.v); }
+  return adam;
+}
+
+/**
+ * FLOPs of one training step on the real tokens (16·32 + 128·128), counting 2 per multiply-add:
+ * trunk linears 2·P per token forward and 4·P backward (dx and dW; P = per-layer linear weights × layers),
+ * attention 4·T²·C per sequence and layer forward and 8·T²·C backward (4 products, no recomputation counted),
+ * sparse head forward 2·N·V·C; its backward either through the argmax positions only (4·C per non-zero rep entry,
+ * Lion) or dense through the (N, V) logits (4·N·V·C, what autograd runs); the loss 6·B·Nc·dim.
+ */
+export function stepFlops(opts: { head: 'sparse' | 'dense'; nnzPerRow?: number; denseHeadBackward?: boolean }): Record<string, number> {
+  const { V, C, L, F, B, Tq, Nc, Td } = REF;
+  const P = L * (4 * C * C + 3 * C * F);
+  const tokens = B * Tq + Nc * Td;
+  const attn = L * 4 * C * (B * Tq * Tq + Nc * Td * Td);
+  const out: Record<string, number> = {
+    trunkForward: 2 * P * tokens + attn,
+    trunkBackward: 4 * P * tokens + 2 * attn,
+  };
+  if (opts.head === 'sparse') {
+    out.headForward = 2 * tokens * V * C;
+    out.headBackward = opts.denseHeadBackward ? 4 * tokens * V * C : 4 * C * (opts.nnzPerRow ?? V) * (B + Nc);
+    out.loss = 6 * B * Nc * V;
+  } else {
+    out.headForward = 4 * tokens * C;
+    out.headBackward = 8 * tokens * C;
+    out.loss = 6 * B * Nc * C;
+  }
+  out.total = Object.values(out).reduce((a, b) => a + b, 0);
+  return out;
+}
+
+/** GFLOP/s of Lion's GEMM on the step's own shapes, measured in this process (median of `reps`). */
+export function gemmThroughput(k: Kernels, reps = 3): { shape: string; gflops: number; gflopsPerCpuSecond: number }[] {
+  const shapes: [number, number, number][] = [[18432, 256, 688], [18432, 688, 256], [512, 256, 32000]];
+  const out: { shape: string; gflops: number; gflopsPerCpuSecond: number }[] = [];
+  for (const [M, K, N] of shapes) {
+    const a = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i) * 0.1);
+    const b = Float32Array.from({ length: N * K }, (_, i) => Math.cos(i) * 0.1);
+    const c = new Float32Array(M * N);
+    k.gemm(c, a, b, M, N, K, false, true, 1, 0);
+    const s: number[] = [], cs: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t = performance.now(), c0 = process.cpuUsage();
+      k.gemm(c, a, b, M, N, K, false, true, 1, 0);
+      const dc = process.cpuUsage(c0);
+      s.push((performance.now() - t) / 1000);
+      cs.push((dc.user + dc.system) / 1e6);
+    }
+    const flop = 2 * M * N * K;
+    out.push({ shape: `(${M},${K},${N}) x·Wᵀ`, gflops: round(flop / median(s) / 1e9, 1), gflopsPerCpuSecond: round(flop / median(cs) / 1e9, 1) });
+  }
+  return out;
+}
+
+export function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/** Host facts recorded next to every figure (the machine is shared; load is part of the context). */
+export function host(): Record<string, unknown> {
+  return { cpu: cpus()[0]?.model, cores: cpus().length, loadavg: loadavg().map((x) => round(x, 2)),
+    totalMemBytes: totalmem(), freeMemBytes: freemem(), node: process.version };
+}
+
+function openblasDir(): string | undefined {
+  const local = join(repoRoot, 'bench/work/openblas/root/usr/lib/x86_64-linux-gnu/openblas-pthread');
+  if (process.env.LION_OPENBLAS_LIB) return process.env.LION_OPENBLAS_LIB;
+  if (!existsSync(join(local, 'libblas.so.3'))) {
+    const p = spawnSync('bash', [join(repoRoot, 'scripts/bench_gemm_openblas.sh')], { encoding: 'utf8' });
+    if (p.status !== 0) return undefined;
+  }
+  return existsSync(join(local, 'libblas.so.3')) ? local : undefined;
+}
+
+/** The anchor's environment for `threads` threads (see the file comment). */
+export function anchorEnv(threads: number): { env: NodeJS.ProcessEnv; described: Record<string, string> } {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const described: Record<string, string> = {
+    OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads),
+    LD_PRELOAD: JEMALLOC, MALLOC_CONF: 'retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1',
+  };
+  const lib = openblasDir();
+  if (lib) described.LD_LIBRARY_PATH = [lib, env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  return { env: { ...env, ...described }, described: { ...described, unset: 'OPENBLAS_CORETYPE OPENBLAS_L2_SIZE' } };
+}
+
+export interface ChildResult { ok: boolean; data?: Record<string, unknown>; error?: string; command: string }
+
+/** Run scripts/bench_torch_step.py with `args` on `threads` threads; parses its JSON line. */
+export function runAnchor(args: string[], threads: number): ChildResult {
+  const { env, described } = anchorEnv(threads);
+  const argv = [join(repoRoot, 'scripts/bench_torch_step.py'), ...args, '--threads', String(threads)];
+  const command = `${Object.entries(described).filter(([k]) => k !== 'unset').map(([k, v]) => `${k}=${v}`).join(' ')} ` +
+    `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${PYTHON} scripts/bench_torch_step.py ${[...args, '--threads', String(threads)].join(' ')}`;
+  return parseChild(spawnSync(PYTHON, argv, { env, encoding: 'utf8', maxBuffer: 1 << 26 }), command);
+}
+
+/** Run this bench file again as a Lion worker child with LION_THREADS = threads. */
+export function runLionChild(file: string, args: string[], threads: number): ChildResult {
+  const env = { ...process.env, LION_THREADS: String(threads), LION_BACKEND: process.env.LION_BACKEND ?? 'native' };
+  const command = `LION_THREADS=${threads} node ${file.replace(repoRoot + '/', '')} --worker ${args.join(' ')}`;
+  return parseChild(spawnSync(process.execPath, [file, '--worker', ...args], { env, encoding: 'utf8', maxBuffer: 1 << 26 }), command);
+}
+
+function parseChild(p: ReturnType<typeof spawnSync>, command: string): ChildResult {
+  const stdout = String(p.stdout ?? ''), stderr = String(p.stderr ?? '');
+  const line = stdout.trim().split('\n').pop() ?? '';
+  if (p.status === 0) {
+    try { return { ok: true, data: JSON.parse(line) as Record<string, unknown>, command }; } catch { /* fall through */ }
+  }
+  return { ok: false, error: `exit ${p.status ?? p.signal}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, command };
+}
+
+/** Writes bench/results/<name>.json (pretty, trailing newline). */
+export function writeResult(name: string, obj: unknown): string {
+  const dir = join(repoRoot, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, `${JSON.stringify(obj, null, 2)}\n`);
+  return path;
+}
+
+/** Per-kernel wall and CPU milliseconds per step, largest CPU first. */
+export function kernelTable(t: { ms: Map<string, number>; cpuMs: Map<string, number>; calls: Map<string, number> }, steps: number):
+  { kernel: string; msPerStep: number; cpuMsPerStep: number; callsPerStep: number }[] {
+  return [...t.ms.keys()].map((kernel) => ({
+    kernel, msPerStep: round((t.ms.get(kernel) ?? 0) / steps, 1), cpuMsPerStep: round((t.cpuMs.get(kernel) ?? 0) / steps, 1),
+    callsPerStep: (t.calls.get(kernel) ?? 0) / steps,
+  })).sort((a, b) => b.cpuMsPerStep - a.cpuMsPerStep);
+}
+
+/** Clears a timer's tallies (after warm-up). */
+export function resetTimer(t: { ms: Map<string, number>; cpuMs: Map<string, number>; calls: Map<string, number> }): void {
+  t.ms.clear(); t.cpuMs.clear(); t.calls.clear();
+}
+
+export { getKernels };
