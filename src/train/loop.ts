@@ -4,7 +4,7 @@
  * micro-batches, clip the global norm, step AdamW at the scheduled learning rate, log, checkpoint.
  *
  * Log (`train_log.jsonl`): one JSON line every `logEvery` steps (and at the last step) with the mean of each
- * statistic over those steps, `step`, `lr`, the gradient norm before clipping, items (queries or blocks) and
+ * statistic over those steps (`epoch`: the last step's), `step`, `lr`, the gradient norm before clipping, items (queries or blocks) and
  * tokens per second. A resumed run first drops log lines after its checkpoint, so the file reads as one run.
  * Parameters outside the model (`form.extra`, e.g. a score head) are clipped, stepped and checkpointed with it.
  */
@@ -104,7 +104,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopSummary> {
     if ((step + 1) % o.logEvery === 0 || step + 1 === o.totalSteps) {
       const secs = Math.max((Date.now() - t0) / 1000, 1e-9);
       const mean: Record<string, number> = {};
-      for (const k of Object.keys(stats)) mean[k] = window.reduce((s, x) => s + (x[k] ?? 0), 0) / window.length;
+      for (const k of Object.keys(stats)) mean[k] = k === 'epoch' ? stats[k]! : window.reduce((s, x) => s + (x[k] ?? 0), 0) / window.length;
       appendFileSync(logPath, `${JSON.stringify({ step: step + 1, ...mean, lr, itemsPerSec: items / secs, tokensPerSec: tokens / secs })}\n`);
       window = []; t0 = Date.now(); items = 0; tokens = 0;
     }
