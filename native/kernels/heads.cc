@@ -1,7 +1,8 @@
 // Encoder heads: the fused sparse (SPLADE-max) head and masked mean pooling of L2-normalised states.
-// Sparse forward: each thread owns a contiguous vocabulary range and walks it in tiles of VT rows of W; per
-// tile and sequence, gemm_serial writes the (T, VT) logits block into scratch slot 2 (L2-resident), which is
-// reduced at once to the running max and argmax over real tokens — B×T×V logits never exist.
+// Sparse forward: each thread owns a contiguous vocabulary range and walks it in tiles of VT rows of W, each
+// packed once; per tile and sequence, the (T, VT) logits block of the rows between the first and last real
+// token goes into scratch slot 2 (L2-resident) and is reduced at once to the running max and argmax over real
+// tokens — B×T×V logits never exist.
 // Sparse backward goes through the argmax positions only: dh is split over sequences, dw over vocabulary
 // rows, so no two threads write the same row.
 #include <algorithm>
@@ -72,12 +73,25 @@ void sparse_head_forward(float* rep, int32_t* argmax, const float* h, const floa
       const Gemm wt{T, vt, C, nullptr, C, false, w + v0 * C, C, true, L, vt, scale, 0.f};
       pack_b_once(wt, wp);
       for (long b = 0; b < B; b++) {
+        // Only rows from the first to the last real token can hold the max: padded tails and heads are
+        // never multiplied.
+        long t0 = 0, t1 = T;
+        if (mask) {
+          const uint8_t* m = mask + b * T;
+          while (t0 < T && !m[t0]) t0++;
+          while (t1 > t0 && !m[t1 - 1]) t1--;
+        }
+        if (t0 >= t1) {
+          for (long j = 0; j < vt; j++) { argmax[b * V + v0 + j] = -1; rep[b * V + v0 + j] = 0.f; }
+          continue;
+        }
         Gemm g = wt;
-        g.A = h + b * T * C;
+        g.M = t1 - t0;
+        g.A = h + (b * T + t0) * C;
         gemm_serial_packed(g, wp, tid);
-        tile_max(best, at, L, mask ? mask + b * T : nullptr, T, vt);
+        tile_max(best, at, L, mask ? mask + b * T + t0 : nullptr, t1 - t0, vt);
         for (long j = 0; j < vt; j++) {
-          argmax[b * V + v0 + j] = at[j];
+          argmax[b * V + v0 + j] = at[j] < 0 ? -1 : at[j] + static_cast<int32_t>(t0);
           rep[b * V + v0 + j] = at[j] < 0 ? 0.f : std::log1p(std::max(0.f, best[j]));
         }
       }
