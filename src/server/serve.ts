@@ -1,15 +1,22 @@
 /**
- * `serve`: the one library call behind `lion serve` — open the named indexes and corpora, then start the
- * HTTP server (app.ts) on them. Everything it opens is released by the returned server's `close()`.
+ * `serve`: the one library call behind `lion serve` — open the named indexes and corpora (or index a small
+ * collection with BM25 in memory), then start the HTTP server (app.ts) on them. Everything it opens is released by the returned server's `close()`.
  */
 import { UsageError } from '../errors.js';
 import type { Bm25Params } from '../bm25/similarity.js';
 import { createLionServer, type LionServer, type ServerOptions } from './app.js';
-import { loadDocStore, openSystems } from './systems.js';
+import { buildBm25Index } from '../bm25/build.js';
+import { readCorpus } from '../io/corpus.js';
+import { bm25System, loadDocStore, openSystems } from './systems.js';
 
 export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
   /** Index files or folders, each `path` or `name=path`. */
   indexes: string[];
+  /**
+   * A collection (BEIR folder, corpus.jsonl or TSV) to index with BM25 in memory at start-up, served as the
+   * system `bm25` and used as a corpus: one flag to serve a small collection such as the shipped Cranfield.
+   */
+  collection?: string;
   /** Corpora (BEIR corpus.jsonl, its folder, or a TSV collection) whose text the page shows. */
   corpus?: string[];
   /** BM25 parameters for BM25 indexes (default Lucene/Anserini k1 = 0.9, b = 0.4). */
@@ -27,11 +34,17 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
  * console.log(`open ${s.url}`); // … later: await s.close();
  */
 export async function serve(opts: ServeOptions): Promise<LionServer> {
-  if (opts.indexes.length === 0) throw new UsageError('give at least one --index', { field: 'index' });
+  if (opts.indexes.length === 0 && !opts.collection) throw new UsageError('give at least one --index (or --collection)', { field: 'index' });
   const systems = await openSystems(opts.indexes, { bm25: opts.bm25, models: opts.models, encoderWorkers: opts.encoderWorkers, encodeTimeoutMs: opts.timeoutMs });
   try {
-    const docs = opts.corpus && opts.corpus.length ? await loadDocStore(opts.corpus) : undefined;
-    const { indexes: _i, corpus: _c, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
+    const corpora = [...(opts.collection ? [opts.collection] : []), ...(opts.corpus ?? [])];
+    if (opts.collection) {
+      if (systems.some((s) => s.info.name === 'bm25')) throw new UsageError("--collection serves its index as 'bm25'; name the other index differently", { field: 'index' });
+      const ix = await buildBm25Index(readCorpus(opts.collection), { source: opts.collection });
+      systems.unshift(bm25System('bm25', ix, opts.bm25, `BM25 over ${opts.collection}, indexed at start-up`));
+    }
+    const docs = corpora.length ? await loadDocStore(corpora) : undefined;
+    const { indexes: _i, corpus: _c, collection: _l, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
     return await createLionServer({ ...rest, systems, docs });
   } catch (e) {
     for (const s of systems) await s.close?.(); // encoder workers would keep the process alive

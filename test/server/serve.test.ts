@@ -45,7 +45,20 @@ test('bad options are usage errors before anything starts', async () => {
   assert.match(port.err, /--port must be 0\.\.65535/);
   const none = await run([]);
   assert.equal(none.code, 2);
-  assert.match(none.err, /--index is required/);
+  assert.match(none.err, /give at least one --index \(or --collection\)/);
+});
+
+test('--collection indexes a small collection with BM25 at start-up and shows its documents', async () => {
+  const s = await serve({ indexes: [], collection: cranfield, port: 0, log: () => {} });
+  try {
+    const h: any = await (await fetch(`${s.url}/api/health`)).json();
+    assert.deepEqual(h.systems.map((x: any) => [x.name, x.kind, x.docs]), [['bm25', 'bm25', 1400]]);
+    assert.equal(h.documents, 1400);
+    const r: any = await (await fetch(`${s.url}/api/search?q=slipstream&k=1`)).json();
+    assert.match(r.results[0].hits[0].title, /slipstream/);
+  } finally {
+    await s.close();
+  }
 });
 
 test('serve() names systems after their files and refuses a foreign file', async () => {

@@ -11,7 +11,8 @@ import type { Command } from '../command.js';
 const d = DEFAULTS.serve;
 
 const options = {
-  index: { kind: 'string', multiple: true, required: true, help: 'index file or folder, as PATH or NAME=PATH (repeat for several systems)' },
+  index: { kind: 'string', multiple: true, help: 'index file or folder, as PATH or NAME=PATH (repeat for several systems)' },
+  collection: { kind: 'string', help: "collection to index with BM25 in memory at start-up and show (e.g. test/fixtures/cranfield), served as 'bm25'" },
   model: { kind: 'string', multiple: true, help: 'query encoder for a sparse or dense index, as NAME=DIR (model or PEFT adapter folder); text queries are encoded on worker threads' },
   'encoder-workers': { kind: 'int', default: d.encoderWorkers, help: 'worker threads per query encoder' },
   corpus: { kind: 'string', multiple: true, help: 'corpus whose titles and text the page shows (BEIR folder, corpus.jsonl or TSV)' },
@@ -28,7 +29,7 @@ const options = {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve indexes over HTTP with a search and evaluation web page',
-  usage: 'lion serve --index bm25=cran.lbm25 [--index sp=docs.lidx --model sp=MODEL_DIR] [--corpus test/fixtures/cranfield] [--port 8080] [--host 127.0.0.1]',
+  usage: 'lion serve --index bm25=cran.lbm25 [--index sp=docs.lidx --model sp=MODEL_DIR] [--corpus test/fixtures/cranfield] [--port 8080] [--host 127.0.0.1]\n       lion serve --collection test/fixtures/cranfield',
   options,
   async run(argv) {
     const o = parseArgs(argv, options, 'serve');
@@ -46,6 +47,7 @@ export const serveCommand: Command = {
     if (o['timeout-ms'] < 1) throw new UsageError('--timeout-ms must be at least 1', { field: 'timeout-ms' });
     const s = await serve({
       indexes: o.index,
+      collection: o.collection || undefined,
       corpus: o.corpus,
       host: o.host,
       port: o.port,
@@ -57,7 +59,8 @@ export const serveCommand: Command = {
       models,
       encoderWorkers: o['encoder-workers'],
     });
-    process.stderr.write(`lion serve: ${s.url}/ (${o.index.length} index${o.index.length === 1 ? '' : 'es'}); Ctrl-C stops\n`);
+    const n = o.index.length + (o.collection ? 1 : 0);
+    process.stderr.write(`lion serve: ${s.url}/ (${n} system${n === 1 ? '' : 's'}); Ctrl-C stops\n`);
     await new Promise<void>((resolve) => {
       const stop = (sig: string) => {
         process.stderr.write(`lion serve: ${sig}: finishing ${s.metrics.inFlightCount} request(s) in flight, then exiting\n`);
