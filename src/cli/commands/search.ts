@@ -26,7 +26,7 @@ const options = {
 export const searchCommand: Command = {
   name: 'search',
   summary: 'search a sparse or dense index with query vectors and write a TREC run',
-  usage: 'lion search --index docs.lidx --queries queries.jsonl --k 1000 --out run.trec [--mode impact --cut 10 --lambda 200 | --mode blockmax --alpha 0.9]',
+  usage: 'lion search --index docs.lidx --queries queries.jsonl --k 1000 --out run.trec [--mode impact --cut 5 --lambda 100 | --mode blockmax --alpha 0.9]',
   options,
   async run(argv) {
     const o = parseArgs(argv, options, 'search');
