@@ -130,8 +130,7 @@ Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
   CHECK;
   if (dx) lion::gemm(Gemm{M, K, N, dy, N, false, w, K, false, dx, K, 1.f, 1.f});
   if (dw) lion::gemm(Gemm{N, K, M, dy, N, true, x, K, false, dw, K, 1.f, 1.f});
-  if (db)
-    for (long i = 0; i < M; i++) lion::axpy(db, dy + i * N, 1.f, N);
+  if (db) lion::column_sum(db, dy, M, N);
   DONE;
 }
 

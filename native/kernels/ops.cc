@@ -199,6 +199,12 @@ void axpy(float* y, const float* x, float a, long N) {
   rows(N, 1.0, [&](long lo, long hi) { axpy_range(y, x, a, lo, hi); });
 }
 
+void column_sum(float* out, const float* x, long M, long N) {
+  rows(N, M, [&](long lo, long hi) {
+    for (long i = 0; i < M; i++) axpy_range(out, x + i * N, 1.f, lo, hi);
+  });
+}
+
 void scale(float* x, float a, long N) {
   rows(N, 1.0, [&](long lo, long hi) { scale_range(x, a, lo, hi); });
 }

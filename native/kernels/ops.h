@@ -13,6 +13,7 @@ void swiglu_forward(float* out, const float* gate, const float* up, long N);
 void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, long N);
 void axpy(float* y, const float* x, float a, long N);
 void scale(float* x, float a, long N);
+void column_sum(float* out, const float* x, long M, long N);  // out (N) += Σ_rows x (M, N)
 double sum_squares(const float* x, long N);
 void softmax_forward(float* y, const float* x, long M, long N, bool log);
 void softmax_backward(float* dx, const float* dy, const float* y, long M, long N, bool log);
