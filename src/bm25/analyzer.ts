@@ -45,6 +45,10 @@ const SEA = 10; // Thai, Lao, Myanmar, Khmer runs (Lucene's SOUTHEAST_ASIAN toke
 const MIDLETTER_CP = new Set([0x3a, 0xb7, 0x387, 0x5f4, 0x2027, 0xfe13, 0xfe55, 0xff1a]);
 const MIDNUM_CP = new Set([0x2c, 0x3b, 0x37e, 0x589, 0x60c, 0x60d, 0x66c, 0x7f8, 0x2044, 0xfe10, 0xfe14, 0xfe50, 0xfe54, 0xff0c, 0xff1b]);
 const MIDNUMLET_CP = new Set([0x27, 0x2e, 0x2018, 0x2019, 0x2024, 0xfe52, 0xff07, 0xff0e]);
+// Word_Break=Katakana / Extend characters whose Script property is Common (so the script test misses them),
+// e.g. the prolonged sound mark in コーヒー.
+const KATAKANA_CP = new Set([0x3031, 0x3032, 0x3033, 0x3034, 0x3035, 0x309b, 0x309c, 0x30a0, 0x30fc, 0xff70]);
+const EXTEND_CP = new Set([0xff9e, 0xff9f]);
 
 const reExtend = /^[\p{M}\p{Cf}\u200c\u200d]$/u;
 const reNumeric = /^\p{Nd}$/u;
@@ -58,6 +62,8 @@ function classifySlow(cp: number): number {
   if (MIDLETTER_CP.has(cp)) return MIDLETTER;
   if (MIDNUM_CP.has(cp)) return MIDNUM;
   if (MIDNUMLET_CP.has(cp)) return MIDNUMLET;
+  if (KATAKANA_CP.has(cp)) return KATAKANA;
+  if (EXTEND_CP.has(cp)) return EXTEND;
   const ch = String.fromCodePoint(cp);
   if (rePc.test(ch)) return EXTENDNUMLET;
   if (reExtend.test(ch)) return EXTEND;

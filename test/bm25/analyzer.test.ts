@@ -57,6 +57,7 @@ test('StandardTokenizer: Lucene TestStandardAnalyzer scripts', () => {
     ['안녕하세요 한글입니다', ['안녕하세요', '한글입니다']],
     ['moͤchte', ['moͤchte']],
     ['ざ ザ 壹゙ 아゙', ['ざ', 'ザ', '壹゙', '아゙']],
+    ['コーヒー \u0001\u3031 ｶﾞ', ['コーヒー', '\u3031', 'ｶﾞ']], // Katakana-class marks of the Common script
   ];
   for (const [text, want] of cases) assert.deepEqual(tokenizeStandard(text), want, text);
 });
