@@ -3,7 +3,7 @@
  * sparse vectors. Each document's vector holds its BM25 term saturation tf·n / (1 + tf·n) (n = Lucene's
  * length normalisation, k1 0.9, b 0.4) and each query's vector holds count × idf, so the dot product is the
  * BM25 score. Vectors go through the real path (binary shard -> `buildSparseIndex` -> `.lidx` -> `searchIndex`)
- * and runs are evaluated with `evaluate` against the qrels, next to the BM25 module's own run (the anchor)
+ * (float32, and 8- and 16-bit impacts) and runs are evaluated with `evaluate` against the qrels, next to the BM25 module's own run (the anchor)
  * on the same collection. Writes bench/results/sparse-real.json. Needs ../shared (SciFact).
  * Reproduce: `npm run bench:sparse-real`.
  */
@@ -68,6 +68,12 @@ async function main(): Promise<void> {
     t0 = performance.now();
     const { run, stats } = await searchIndex([join(work, 'docs.lidx')], join(work, 'queries.jsonl'), { k, ...opts });
     out[name] = { seconds: Number(((performance.now() - t0) / 1000).toFixed(3)), meanPostingsVisited: Math.round(stats.meanVisited!), ...ev(run) };
+  }
+  // Quantised impacts: the same vectors stored as 8- and 16-bit codes, searched exactly.
+  for (const dtype of ['u8', 'u16'] as const) {
+    await buildSparseIndex([join(work, 'docs.lsv')], join(work, `docs-${dtype}.lidx`), { vocabSize: bm.numTerms, dtype });
+    const { run } = await searchIndex([join(work, `docs-${dtype}.lidx`)], join(work, 'queries.jsonl'), { k, mode: 'exact' });
+    out[`exact ${dtype} impacts`] = ev(run);
   }
   console.log(JSON.stringify(out, null, 2));
   mkdirSync('bench/results', { recursive: true });
