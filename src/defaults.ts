@@ -51,6 +51,8 @@ export const DEFAULTS = {
     shutdownGraceMs: 10_000,
     /** Worker threads per query encoder (each holds a copy of the model). */
     encoderWorkers: 1,
+    /** Queries a worker encodes in one forward pass at most (those that queued while it was busy). */
+    encoderBatch: 16,
     /** Query terms and per-hit contributions a search reply lists (the rest are counted and summed). */
     shownTerms: 32,
     metricsWindow: 10_000,

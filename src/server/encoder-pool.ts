@@ -1,8 +1,9 @@
 /**
  * A pool of worker threads that encode query texts with a neural encoder (encoder-worker.ts), so a text
- * query to a sparse or dense system never blocks the server's event loop. Requests are queued and handed to
- * the first idle worker; each waits at most `timeoutMs` (a stuck worker is replaced). `close()` terminates
- * the workers after the jobs in flight.
+ * query to a sparse or dense system never blocks the server's event loop. Requests queue; an idle worker
+ * takes every queued query (up to `maxBatch`) and encodes them in one forward pass, so under load queries are
+ * batched without any added wait. A batch has `timeoutMs` to finish (past it its queries fail with 503 and
+ * the worker is replaced). `close()` rejects queued queries and terminates the workers.
  */
 import { Worker } from 'node:worker_threads';
 import { ModelError } from '../errors.js';
@@ -13,20 +14,24 @@ import { HttpError } from './http.js';
 export interface EncoderPoolOptions extends EncoderWorkerData {
   /** Worker threads (each holds its own copy of the model). */
   workers: number;
+  /** Deadline of one batch, in milliseconds. */
   timeoutMs: number;
 }
 
 type Result = SparseVec | Float32Array;
 interface Job {
-  id: number;
   text: string;
   resolve: (r: Result) => void;
   reject: (e: Error) => void;
-  timer?: NodeJS.Timeout;
+}
+interface Batch {
+  id: number;
+  jobs: Job[];
+  timer: NodeJS.Timeout;
 }
 interface Slot {
   worker: Worker;
-  job?: Job;
+  batch?: Batch;
 }
 
 export class QueryEncoderPool {
@@ -34,6 +39,8 @@ export class QueryEncoderPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
+  /** Forward passes run and queries encoded (batches × their sizes), for metrics and tests. */
+  readonly stats = { batches: 0, queries: 0 };
   /** Vocabulary size and hidden size of the loaded model, known once `ready` resolves. */
   vocab = 0;
   dim = 0;
@@ -78,7 +85,7 @@ export class QueryEncoderPool {
   encode(text: string): Promise<Result> {
     if (this.closed) return Promise.reject(new HttpError(503, 'E_CLOSING', 'the server is shutting down'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, text, resolve, reject });
+      this.queue.push({ text, resolve, reject });
       this.pump();
     });
   }
@@ -86,34 +93,44 @@ export class QueryEncoderPool {
   private pump(): void {
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
-      if (slot.job) continue;
-      const job = this.queue.shift()!;
-      slot.job = job;
-      job.timer = setTimeout(() => {
-        job.reject(new HttpError(503, 'E_TIMEOUT', `encoding the query took longer than ${this.opts.timeoutMs} ms`));
-        slot.job = undefined;
-        void slot.worker.terminate(); // onExit replaces it
-      }, this.opts.timeoutMs);
-      slot.worker.postMessage({ id: job.id, text: job.text });
+      if (slot.batch) continue;
+      const jobs = this.queue.splice(0, Math.max(1, this.opts.maxBatch));
+      const batch: Batch = {
+        id: this.nextId++,
+        jobs,
+        timer: setTimeout(() => {
+          for (const j of jobs) j.reject(new HttpError(503, 'E_TIMEOUT', `encoding the query took longer than ${this.opts.timeoutMs} ms`));
+          slot.batch = undefined;
+          void slot.worker.terminate(); // onExit replaces it
+        }, this.opts.timeoutMs),
+      };
+      slot.batch = batch;
+      this.stats.batches++;
+      this.stats.queries += jobs.length;
+      slot.worker.postMessage({ id: batch.id, texts: jobs.map((j) => j.text) });
     }
   }
 
-  private onResult(slot: Slot, r: { id: number; terms?: Uint32Array; weights?: Float32Array; dense?: Float32Array; error?: string }): void {
-    const job = slot.job;
-    if (!job || job.id !== r.id) return;
-    clearTimeout(job.timer);
-    slot.job = undefined;
-    if (r.error !== undefined) job.reject(new ModelError(`query encoding failed: ${r.error}`));
-    else job.resolve(r.dense ?? { terms: r.terms!, weights: r.weights! });
+  private onResult(slot: Slot, r: { id: number; results?: Array<{ terms?: Uint32Array; weights?: Float32Array; dense?: Float32Array }>; error?: string }): void {
+    const batch = slot.batch;
+    if (!batch || batch.id !== r.id) return;
+    clearTimeout(batch.timer);
+    slot.batch = undefined;
+    batch.jobs.forEach((job, i) => {
+      const x = r.results?.[i];
+      if (r.error !== undefined || !x) job.reject(new ModelError(`query encoding failed: ${r.error ?? 'no result'}`));
+      else job.resolve(x.dense ?? { terms: x.terms!, weights: x.weights! });
+    });
     this.pump();
   }
 
   private onExit(slot: Slot): void {
     const i = this.slots.indexOf(slot);
     if (i < 0 || this.closed) return;
-    if (slot.job) {
-      clearTimeout(slot.job.timer);
-      slot.job.reject(new HttpError(500, 'E_INTERNAL', 'the query encoder worker stopped'));
+    if (slot.batch) {
+      clearTimeout(slot.batch.timer);
+      for (const j of slot.batch.jobs) j.reject(new HttpError(500, 'E_INTERNAL', 'the query encoder worker stopped'));
+      slot.batch = undefined;
     }
     // Replace the worker so one bad query cannot take the system down.
     this.spawn().then((s) => {

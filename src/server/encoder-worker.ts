@@ -1,10 +1,10 @@
 /**
  * Worker-thread side of the query encoder pool (encoder-pool.ts): loads one encoder (a Hugging Face model
- * directory, or a PEFT adapter merged into its base) and its tokenizer, then encodes query texts one message
- * at a time, so the server's event loop never runs a forward pass. Replies carry typed arrays transferred,
- * not copied.
+ * directory, or a PEFT adapter merged into its base) and its tokenizer, then encodes batches of query texts
+ * (one forward pass per batch: the pool hands a worker every query that queued while it was busy), so the
+ * server's event loop never runs a forward pass. Replies carry typed arrays transferred, not copied.
  *
- * Messages in:  {id, text}              out: {id, terms, weights} (sparse) | {id, dense} | {id, error}
+ * Messages in:  {id, texts}   out: {id, results: [{terms, weights} (sparse) | {dense}]} | {id, error}
  * On start:     {ready: true, vocab, dim} once the model is loaded, or {fatal: message} if it cannot be.
  */
 import { existsSync } from 'node:fs';
@@ -20,6 +20,8 @@ export interface EncoderWorkerData {
   model: string;
   paradigm: Paradigm;
   maxLength: number;
+  /** Queries encoded together in one forward pass at most. */
+  maxBatch: number;
 }
 
 const port = parentPort!;
@@ -30,15 +32,21 @@ try {
   const base = isAdapter ? resolveAdapterBase(data.model) : data.model;
   const model = loadModel(base, { adapter: isAdapter ? data.model : undefined, merge: isAdapter, withHead: data.paradigm === 'sparse', trainable: 'none' });
   const tok = loadTokenizer(isAdapter && existsSync(join(data.model, 'tokenizer.json')) ? data.model : base);
-  const opts = { paradigm: data.paradigm, maxLength: data.maxLength, maxBatch: 1, maxTokens: data.maxLength };
-  port.on('message', (m: { id: number; text: string }) => {
+  const opts = { paradigm: data.paradigm, maxLength: data.maxLength, maxTokens: data.maxLength * data.maxBatch };
+  port.on('message', (m: { id: number; texts: string[] }) => {
     try {
-      const [rep] = encodeTokens(model, [tok.encode(m.text).slice(0, data.maxLength)], tok.padId, opts);
-      if (rep instanceof Float32Array) port.postMessage({ id: m.id, dense: rep }, [rep.buffer as ArrayBuffer]);
-      else {
+      const reps = encodeTokens(model, m.texts.map((t) => tok.encode(t).slice(0, data.maxLength)), tok.padId, { ...opts, maxBatch: m.texts.length });
+      const transfer: ArrayBuffer[] = [];
+      const results = reps.map((rep) => {
+        if (rep instanceof Float32Array) {
+          transfer.push(rep.buffer as ArrayBuffer);
+          return { dense: rep };
+        }
         const v = rep as SparseVec;
-        port.postMessage({ id: m.id, terms: v.terms, weights: v.weights }, [v.terms.buffer as ArrayBuffer, v.weights.buffer as ArrayBuffer]);
-      }
+        transfer.push(v.terms.buffer as ArrayBuffer, v.weights.buffer as ArrayBuffer);
+        return { terms: v.terms, weights: v.weights };
+      });
+      port.postMessage({ id: m.id, results }, transfer);
     } catch (e) {
       port.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });
     }

@@ -166,7 +166,7 @@ async function encoderFor(name: string, kind: 'sparse' | 'dense', o: OpenOptions
   const dir = o.models?.[name];
   if (dir === undefined) return {};
   const pool = await QueryEncoderPool.start({
-    model: dir, paradigm: kind, maxLength: DEFAULTS.encode.queryMaxLength,
+    model: dir, paradigm: kind, maxLength: DEFAULTS.encode.queryMaxLength, maxBatch: DEFAULTS.serve.encoderBatch,
     workers: o.encoderWorkers ?? DEFAULTS.serve.encoderWorkers, timeoutMs: o.encodeTimeoutMs ?? DEFAULTS.serve.timeoutMs,
   }).catch(async (e) => {
     for (const s of opened) await s.close?.();
