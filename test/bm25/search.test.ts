@@ -37,7 +37,7 @@ test('ties are broken by input order, the same way every time', async () => {
 
 test('top-k equals ranking every Cranfield document with the reference scorer', async () => {
   const corpus = await collect(readCorpus(join(fixtures, 'cranfield', 'corpus.jsonl')));
-  const queries = (await collect(readQueries(join(fixtures, 'cranfield', 'queries.jsonl')))).slice(0, 12);
+  const queries = (await collect(readQueries(join(fixtures, 'cranfield', 'queries.jsonl')))).slice(0, 60);
   const index = await buildBm25Index(corpus);
   const analyze = createEnglishAnalyzer();
   const docTf = corpus.map((d) => {
@@ -63,9 +63,8 @@ test('top-k equals ranking every Cranfield document with the reference scorer', 
       for (let r = 0; r < got.length; r++) {
         assert.ok(Math.abs(got[r]!.score - ref[r]!.score) <= 2e-6 * ref[r]!.score, `query ${q.id} rank ${r}: ${got[r]!.score} vs ${ref[r]!.score}`);
       }
-      // Rankings agree except where the two roundings reorder near-equal scores.
-      const same = got.filter((h, r) => h.docid === ref[r]!.docid).length;
-      assert.ok(same >= got.length - 2, `query ${q.id}: ${same}/${got.length} ranks agree`);
+      // The two roundings differ by < 2^-22 relative; on Cranfield they never reorder documents.
+      assert.deepEqual(got.map((h) => h.docid), ref.map((h) => h.docid), `query ${q.id}`);
     }
   }
 });
