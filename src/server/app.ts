@@ -161,7 +161,11 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
       handler: async (_q, res) =>
         sendJson(res, closing ? 503 : 200, { status: closing ? 'closing' : 'ok', systems: systemsInfo(), documents: opts.docs?.size ?? 0 }),
     },
-    '/api/metrics': { methods: ['GET'], handler: async (_q, res) => sendJson(res, 200, metrics.snapshot()) },
+    '/api/metrics': {
+      methods: ['GET'],
+      handler: async (_q, res) =>
+        sendJson(res, 200, { ...metrics.snapshot(), systems: Object.fromEntries(opts.systems.map((s) => [s.info.name, s.stats?.() ?? {}])) }),
+    },
     '/api/systems': { methods: ['GET'], handler: async (_q, res) => sendJson(res, 200, { systems: systemsInfo(), limits, k: k0, documents: opts.docs?.size ?? 0 }) },
     '/api/search': { methods: ['GET', 'POST'], handler: search },
     '/api/explain': { methods: ['GET', 'POST'], handler: explain },

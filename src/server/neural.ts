@@ -120,10 +120,15 @@ export function sparseSystem(name: string, ix: InvertedIndex, opts: NeuralOption
       terms.sort((a, b) => b.contribution - a.contribution || a.id! - b.id!);
       return { docid, score, terms };
     },
+    stats: () => encoderStats(opts.encoder),
     async close() {
       await opts.encoder?.close();
     },
   };
+}
+
+function encoderStats(e: QueryEncoderPool | undefined): Record<string, number> {
+  return e ? { encoder_batches: e.stats.batches, encoder_queries: e.stats.queries } : {};
 }
 
 /**
@@ -151,6 +156,7 @@ export function denseSystem(name: string, ix: VectorIndex, opts: NeuralOptions =
     async search(q, k) {
       return hitsOf(searchDense(ix, await vec(q), { k, threads: 1 }), ix.ids);
     },
+    stats: () => encoderStats(opts.encoder),
     async close() {
       await opts.encoder?.close();
     },

@@ -67,6 +67,8 @@ export interface SearchSystem {
   queryTerms?(query: SystemQuery): Promise<WeightedTerm[]>;
   /** Per-term contributions for `docid` under `query`; undefined when the document is not in the index. */
   explain?(query: SystemQuery, docid: string): Promise<Explanation | undefined>;
+  /** Counters for `/api/metrics` (e.g. a query encoder's batches and queries). */
+  stats?(): Record<string, number>;
   /** Release files, workers and native handles. */
   close?(): Promise<void>;
 }

@@ -84,6 +84,9 @@ test('a text query is encoded on a worker and searched exactly as the library do
   const top = sp.hits[0];
   const ex: any = await (await fetch(`${srv.url}/api/explain?system=sp&docid=${top.docid}&q=${encodeURIComponent(query)}`)).json();
   assert.equal(ex.terms.length, top.contributions.length + (top.otherContributions?.terms ?? 0));
+  const m: any = await (await fetch(`${srv.url}/api/metrics`)).json();
+  assert.ok(m.systems.sp.encoder_queries >= 1 && m.systems.sp.encoder_batches >= 1);
+  assert.deepEqual(m.systems.bm25, {});
   const dv = encodeHere('dense') as Float32Array;
   const dix = loadVectorIndex(fx.denseIndex);
   const de = searchDense(dix, dv, { k: 10 });
