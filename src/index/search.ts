@@ -117,6 +117,12 @@ export interface SearchIndexOptions {
   threads?: number;
 }
 
+function clipVocab(v: SparseVec, vocab: number): SparseVec {
+  let n = v.terms.length;
+  while (n > 0 && v.terms[n - 1]! >= vocab) n--;
+  return n === v.terms.length ? v : { terms: v.terms.subarray(0, n), weights: v.weights.subarray(0, n) };
+}
+
 async function readSparseQueries(path: string): Promise<{ qids: string[]; vecs: SparseVec[] }> {
   const qids: string[] = [], vecs: SparseVec[] = [];
   for await (const r of readSparseVectors(path)) { qids.push(r.id); vecs.push(r.vec); }
@@ -151,7 +157,9 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
     if (mode === 'hnsw') throw new UsageError('hnsw is a dense search mode; sparse modes are exact, blockmax and impact', { field: 'mode' });
     for (const p of paths) {
       const ix = loadInvertedIndex(p);
-      const qb = packQueries(q.vecs, ix.vocab, q.qids, queriesPath);
+      // A shard whose vocabulary was inferred (largest id seen + 1) simply has no postings for larger ids.
+      const vecs = ix.meta.vocabDeclared === false ? q.vecs.map((v) => clipVocab(v, ix.vocab)) : q.vecs;
+      const qb = packQueries(vecs, ix.vocab, q.qids, queriesPath);
       const r = searchSparse(ix, qb, { k, mode, alpha: opts.alpha, cut: opts.cut, lambda: opts.lambda, threads: opts.threads });
       merged = mergeResults(merged, r, offset);
       offset += ix.numDocs;

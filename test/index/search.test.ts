@@ -27,6 +27,10 @@ test('sharded sparse search returns exactly the single-index top-k (ties include
     assert.deepEqual(many.run, one.run);
     for (const hits of one.run.values()) for (let i = 1; i < hits.length; i++) assert.ok(hits[i]!.score < hits[i - 1]!.score);
   }
+  // Shards built without --vocab infer different vocabularies; queries still search every shard.
+  for (let i = 0; i + 1 < cuts.length; i++) writeInvertedIndex(await buildInvertedIndexFromRecords(docs.slice(cuts[i], cuts[i + 1])), join(d, `s${i}.lidx`));
+  const inferred = await searchIndex([join(d, 'shards.json')], join(d, 'q.jsonl'), { k: 20 });
+  assert.deepEqual(inferred.run, (await searchIndex([join(d, 'all.lidx')], join(d, 'q.jsonl'), { k: 20 })).run);
 });
 
 test('sharded dense search equals one index; dimension mismatch is a ShapeError', async () => {

@@ -123,7 +123,7 @@ export function invert(fwdOffsets: Uint32Array, fwdTerms: Uint32Array, fwdW: Flo
     fwdOffsets, fwdTerms, fwdWeights: fwdCodes, blockShift: shift, numBlocks: Math.ceil(N / 2 ** shift), bmScale: 1,
     bmOffsets: new Uint32Array(V + 1), bmBlocks: new Uint32Array(0), bmMax: new Uint8Array(0),
     denseRow: new Int32Array(V).fill(-1), denseMax: new Uint8Array(0), impOffsets: new Uint32Array(V + 1), impDocs: new Uint32Array(0), termMax: new Float32Array(V), ids,
-    meta: { ...(opts.meta ?? {}), dtype, blockShift: shift, builtBy: 'lion', createdAt: new Date().toISOString() },
+    meta: { ...(opts.meta ?? {}), dtype, blockShift: shift, vocabDeclared: opts.vocabSize !== undefined, builtBy: 'lion', createdAt: new Date().toISOString() },
   };
   blockMax(ix);
   impactLists(ix, opts.impactMax ?? DEFAULTS.sparseIndex.impactMax);
