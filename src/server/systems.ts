@@ -176,7 +176,11 @@ async function encoderFor(name: string, kind: 'sparse' | 'dense', o: OpenOptions
   try {
     const isAdapter = existsSync(join(dir, 'adapter_config.json'));
     const tok = loadTokenizer(isAdapter && !existsSync(join(dir, 'tokenizer.json')) ? resolveAdapterBase(dir) : dir);
-    decode = (id) => tok.decode([id], true);
+    // A byte-level token that is part of a multi-byte character decodes to U+FFFD alone: show its id instead.
+    decode = (id) => {
+      const t = tok.decode([id], true);
+      return t === '' || t.includes('\uFFFD') ? `<${id}>` : t;
+    };
   } catch {
     decode = undefined; // ids are shown instead of tokens
   }
