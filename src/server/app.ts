@@ -18,6 +18,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULTS } from '../defaults.js';
+import { UsageError } from '../errors.js';
 import type { Hit } from '../types.js';
 import type { EvalOptions } from './evaluate.js';
 import { rrf } from './fusion.js';
@@ -65,7 +66,7 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
   const d = DEFAULTS.serve;
   const names = new Set<string>();
   for (const s of opts.systems) {
-    if (names.has(s.info.name)) throw badRequest(`two systems are named '${s.info.name}'; names must be unique`);
+    if (names.has(s.info.name)) throw new UsageError(`two systems are named '${s.info.name}'; names must be unique`, { field: 'index' });
     names.add(s.info.name);
   }
   const limits: Limits = { maxK: d.maxK, maxQueryChars: d.maxQueryChars, maxSparseTerms: d.maxSparseTerms, ...opts.limits };
@@ -95,8 +96,8 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
   const search: Handler = async (req, res, url) => {
     const t0 = performance.now();
     const r = parseSearch(await params(req, url), opts.systems, limits, k0);
-    const results = [];
-    for (const s of r.systems) {
+    // Systems run concurrently: text queries to neural systems wait on their own encoder workers in parallel.
+    const results = await Promise.all(r.systems.map(async (s) => {
       const t1 = performance.now();
       const hits = await s.search(r.query, r.k);
       const took = performance.now() - t1;
@@ -108,8 +109,8 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
         out.push({ rank: i + 1, docid: h.docid, score: h.score, ...docView(h), ...(e ? shownContributions(e.terms) : {}) });
       }
       const shown = terms && terms.length > d.shownTerms ? { terms: terms.slice(0, d.shownTerms), termsTotal: terms.length } : terms ? { terms } : {};
-      results.push({ system: s.info.name, kind: s.info.kind, took_ms: round(took), ...shown, hits: out });
-    }
+      return { system: s.info.name, kind: s.info.kind, took_ms: round(took), ...shown, hits: out };
+    }));
     const fused = results.length >= 2
       ? {
           method: 'rrf',
