@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NotFoundError } from '../errors.js';
 import { HttpError } from './http.js';
 
 const TYPES: Record<string, string> = {
@@ -27,7 +28,7 @@ export function publicDir(): string {
   for (const cand of [join(here, 'public'), resolve(here, '..', '..', '..', 'src', 'server', 'public')]) {
     if (existsSync(join(cand, 'index.html'))) return cand;
   }
-  throw new Error(`the web page's files (src/server/public/index.html) are missing beside ${here}`);
+  throw new NotFoundError(`the web page's files (src/server/public/index.html) are missing beside ${here}`, { hint: 'reinstall the package; src/server/public ships with it' });
 }
 
 export interface StaticFile {
