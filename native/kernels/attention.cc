@@ -2,8 +2,8 @@
 // Per (batch, head) the scores S = scale·Q·Kᵀ (T x T) live only in per-thread scratch (slot 2), as does dP
 // (slot 3); the forward keeps only lse (B, H, T), and the backward recomputes P = exp(S − lse), as flash
 // attention does. Products go through gemm_serial with strided operands (q row stride H·D, k/v KVH·D), so
-// no head is ever copied. Work is split over batch × kv-head tasks: all heads sharing a kv head run in one
-// task, so dk/dv are written by one thread only.
+// no head is ever copied. Work is split over batch × kv-head tasks (taken dynamically by the threads): all
+// heads sharing a kv head run in one task, so dk/dv are written by one thread only.
 #include <algorithm>
 #include <cmath>
 
@@ -83,12 +83,9 @@ inline long visible_end(long t, long k0, long nk, bool causal) {
 void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v, const uint8_t* mask,
                        long B, long T, long H, long KVH, long D, bool causal, float scale) {
   const long group = H / KVH, qs = H * D, ks = KVH * D;
-  parallel([&](int tid, int nt) {
-    long lo, hi;
-    split_range(B * H, tid, nt, lo, hi);
-    if (lo >= hi) return;
+  parallel_tasks(B * H, [&](long task, int tid) {
     float* s = scratch(tid, 2, static_cast<size_t>(T * T));
-    for (long task = lo; task < hi; task++) {
+    {
       const long b = task / H, h = task % H, kh = h / group;
       const uint8_t* mrow = mask ? mask + b * T : nullptr;
       long k0, nk;
@@ -100,7 +97,7 @@ void attention_forward(float* out, float* lse, const float* q, const float* k, c
       float* l = lse + (b * H + h) * T;
       if (nk == 0) {
         for (long t = 0; t < T; t++) { l[t] = -INFINITY; std::fill(ob + t * qs, ob + t * qs + D, 0.f); }
-        continue;
+        return;
       }
       gemm_serial(Gemm{T, nk, D, qb, qs, false, kb, ks, true, s, nk, scale, 0.f}, tid);
       for (long t = 0; t < T; t++)
@@ -114,18 +111,15 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
                         const float* q, const float* k, const float* v, const uint8_t* mask, long B, long T, long H,
                         long KVH, long D, bool causal, float scale) {
   const long group = H / KVH, qs = H * D, ks = KVH * D;
-  parallel([&](int tid, int nt) {
-    long lo, hi;
-    split_range(B * KVH, tid, nt, lo, hi);
-    if (lo >= hi) return;
+  parallel_tasks(B * KVH, [&](long task, int tid) {
     float* p = scratch(tid, 2, static_cast<size_t>(T * T));
     float* dp = scratch(tid, 3, static_cast<size_t>(T * T));
-    for (long task = lo; task < hi; task++) {
+    {
       const long b = task / KVH, kh = task % KVH;
       const uint8_t* mrow = mask ? mask + b * T : nullptr;
       long k0, nk;
       key_range(mrow, T, k0, nk);
-      if (nk == 0) continue;  // no visible key anywhere: every gradient is zero
+      if (nk == 0) return;  // no visible key anywhere: every gradient is zero
       const float* kb = k + (b * T + k0) * ks + kh * D;
       const float* vb = v + (b * T + k0) * ks + kh * D;
       float* dkb = dk + (b * T + k0) * ks + kh * D;

@@ -2,6 +2,7 @@
 // points that addon.cc binds to JavaScript. Layouts and formulas are those of src/kernels/types.ts; every
 // pointer is a caller-owned buffer (no kernel allocates on its hot path).
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -29,6 +30,17 @@ inline void split_range(long n, int tid, int nt, long& lo, long& hi) {
   long q = n / nt, r = n % nt;
   lo = tid * q + (tid < r ? tid : r);
   hi = lo + q + (tid < r ? 1 : 0);
+}
+
+// Runs f(i, tid) for every i in [0, n), threads taking the next index from a shared counter: when the OS
+// deschedules one thread (a busy neighbour on a shared core) the others take over its share of the work.
+template <class F>
+void parallel_tasks(long n, F&& f) {
+  std::atomic<long> next{0};
+  parallel([&](int tid, int) {
+    for (long i = next.fetch_add(1, std::memory_order_relaxed); i < n; i = next.fetch_add(1, std::memory_order_relaxed))
+      f(i, tid);
+  });
 }
 
 // Per-thread scratch that grows but never shrinks (allocated at first use by the owning thread).

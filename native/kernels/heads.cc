@@ -1,6 +1,5 @@
 // Encoder heads: the fused sparse (SPLADE-max) head and masked mean pooling of L2-normalised states.
-// Sparse forward: each thread owns a contiguous vocabulary range and walks it in tiles of VT rows of W, each
-// packed once; per tile and sequence, the (T, VT) logits block of the rows between the first and last real
+// Sparse forward: threads take tiles of VT vocabulary rows of W from a shared counter; each tile is packed once; per tile and sequence, the (T, VT) logits block of the rows between the first and last real
 // token goes into scratch slot 2 (L2-resident) and is reduced at once to the running max and argmax over real
 // tokens — B×T×V logits never exist.
 // Sparse backward goes through the argmax positions only: dh is split over sequences, dw over vocabulary
@@ -59,15 +58,12 @@ LION_CLONES float dot_row(const float* a, const float* b, long n) {
 
 void sparse_head_forward(float* rep, int32_t* argmax, const float* h, const float* w, const uint8_t* mask, long B,
                          long T, long C, long V, float scale) {
-  parallel([&](int tid, int nt) {
-    long lo, hi;
-    split_range((V + VT - 1) / VT, tid, nt, lo, hi);
-    if (lo >= hi) return;
+  parallel_tasks((V + VT - 1) / VT, [&](long tile, int tid) {
     float* L = scratch(tid, 2, static_cast<size_t>(T * VT));
     float* wp = scratch(tid, 3, packed_b_floats(C, VT));
     float best[VT];
     int32_t at[VT];
-    for (long tile = lo; tile < hi; tile++) {
+    {
       const long v0 = tile * VT, vt = std::min(VT, V - v0);
       // The W tile is packed once and multiplied by every sequence's (T, C) states.
       const Gemm wt{T, vt, C, nullptr, C, false, w + v0 * C, C, true, L, vt, scale, 0.f};
@@ -140,10 +136,7 @@ void sparse_head_backward(float* dh, float* dw, const float* drep, const float* 
     }
   });
   if (!dw) return;
-  parallel([&](int tid, int nt) {  // dw: vocabulary chunks split across threads, so rows have one writer
-    long lo, hi;
-    split_range((V + VB - 1) / VB, tid, nt, lo, hi);
-    for (long chunk = lo; chunk < hi; chunk++)
+  parallel_tasks((V + VB - 1) / VB, [&](long chunk, int) {  // dw: one vocabulary chunk per task, one writer
       for (long b = 0; b < B; b++)
         for (long v = chunk * VB; v < std::min(V, (chunk + 1) * VB); v++) {
           const float r = rep[b * V + v];
