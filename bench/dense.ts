@@ -7,7 +7,7 @@
  * Writes bench/results/dense.json. Reproduce: `npm run bench:dense` (LION_BENCH_DENSE_DOCS=n to resize).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { exactSearch, MetricKind } from 'usearch';
 import { Rng } from '../src/train/rng.js';
 import { type DenseDtype, searchDense, vectorIndexFromMatrix } from '../src/index/vector/flat.js';
@@ -47,6 +47,7 @@ function recall(ref: SearchResult, got: SearchResult, nq: number): number {
 }
 
 function main(): void {
+  const loadAtStart = loadavg()[0];
   console.log(`bench:dense: ${N} x ${D} documents, ${Q} queries, top-${K}, ${threads} threads`);
   const r = new Rng(7);
   const mean = Float32Array.from({ length: D }, () => r.normal() * 0.05);
@@ -60,30 +61,37 @@ function main(): void {
   const m = { data: docs, rows: N, dim: D, ids };
 
   // Anchor: usearch exact search, same threads.
-  const anchorS: number[] = [];
+  const anchorS: number[] = [], anchorCpu: number[] = [];
   let anchorRes: ReturnType<typeof exactSearch> | undefined;
   for (let rep = 0; rep < REPEATS; rep++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     anchorRes = exactSearch(docs, queries, D, K, MetricKind.IP, threads);
+    const c = process.cpuUsage(c0);
     anchorS.push((performance.now() - t0) / 1000);
+    anchorCpu.push((c.user + c.system) / 1e6);
   }
   const anchorQps = Q / median(anchorS);
+  const anchorQpsPerCpuSecond = Q / median(anchorCpu);
   console.log(`  usearch exactSearch: ${anchorQps.toFixed(0)} q/s (median of ${REPEATS})`);
 
   const results: Record<string, unknown> = {};
   let f32Res: SearchResult | undefined;
   for (const dtype of ['f32', 'bf16', 'i8'] as DenseDtype[]) {
     const ix = vectorIndexFromMatrix(m, dtype);
-    const times: number[] = [];
+    const times: number[] = [], cpu: number[] = [];
     let res!: SearchResult;
     for (let rep = 0; rep < REPEATS; rep++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       res = searchDense(ix, queries, { k: K, threads });
+      const c = process.cpuUsage(c0);
       times.push((performance.now() - t0) / 1000);
+      cpu.push((c.user + c.system) / 1e6);
     }
     if (dtype === 'f32') f32Res = res;
     const qps = Q / median(times);
-    const row = { queriesPerSecond: round(qps, 1), gflops: round((2 * N * D * Q) / median(times) / 1e9, 1), ratioVsUsearchExact: round(qps / anchorQps, 2), recallAt10VsF32: round(recall(f32Res!, res, Q), 4), bytesPerVector: ix.data.byteLength / N + (ix.rowScale.byteLength / N) };
+    const row = { queriesPerSecond: round(qps, 1), gflops: round((2 * N * D * Q) / median(times) / 1e9, 1), gflopsPerCpuSecond: round((2 * N * D * Q) / median(cpu) / 1e9, 1), ratioVsUsearchExact: round(qps / anchorQps, 2), ratioPerCpuSecond: round(Q / median(cpu) / anchorQpsPerCpuSecond, 2), recallAt10VsF32: round(recall(f32Res!, res, Q), 4), bytesPerVector: ix.data.byteLength / N + (ix.rowScale.byteLength / N) };
     results[`exact-${dtype}`] = row;
     console.log(`  lion exact ${dtype}: ${JSON.stringify(row)}`);
   }
@@ -113,7 +121,8 @@ function main(): void {
   console.log(`  usearch HNSW: ${JSON.stringify(hnsw)}`);
   const out = {
     bench: 'dense', command: 'npm run bench:dense', docs: N, queries: Q, dim: D, k: K, threads, repeats: REPEATS,
-    anchor: { usearchExactQueriesPerSecond: round(anchorQps, 1), topTenAgreementWithLion: round(usearchAgreement, 4) },
+    loadAverageAtStart: loadAtStart,
+    anchor: { usearchExactQueriesPerSecond: round(anchorQps, 1), usearchExactQueriesPerCpuSecond: round(anchorQpsPerCpuSecond, 1), topTenAgreementWithLion: round(usearchAgreement, 4) },
     results, hnsw, target: 'batched exact >= 5x usearch exact throughput at the same thread count',
   };
   mkdirSync('bench/results', { recursive: true });
