@@ -85,25 +85,23 @@ void attention_forward(float* out, float* lse, const float* q, const float* k, c
   const long group = H / KVH, qs = H * D, ks = KVH * D;
   parallel_tasks(B * H, [&](long task, int tid) {
     float* s = scratch(tid, 2, static_cast<size_t>(T * T));
-    {
-      const long b = task / H, h = task % H, kh = h / group;
-      const uint8_t* mrow = mask ? mask + b * T : nullptr;
-      long k0, nk;
-      key_range(mrow, T, k0, nk);
-      const float* qb = q + b * T * qs + h * D;
-      const float* kb = k + (b * T + k0) * ks + kh * D;
-      const float* vb = v + (b * T + k0) * ks + kh * D;
-      float* ob = out + b * T * qs + h * D;
-      float* l = lse + (b * H + h) * T;
-      if (nk == 0) {
-        for (long t = 0; t < T; t++) { l[t] = -INFINITY; std::fill(ob + t * qs, ob + t * qs + D, 0.f); }
-        return;
-      }
-      gemm_serial(Gemm{T, nk, D, qb, qs, false, kb, ks, true, s, nk, scale, 0.f}, tid);
-      for (long t = 0; t < T; t++)
-        probs_row(s + t * nk, mrow ? mrow + k0 : nullptr, visible_end(t, k0, nk, causal), nk, l + t, true);
-      gemm_serial(Gemm{T, D, nk, s, nk, false, vb, ks, false, ob, qs, 1.f, 0.f}, tid);
+    const long b = task / H, h = task % H, kh = h / group;
+    const uint8_t* mrow = mask ? mask + b * T : nullptr;
+    long k0, nk;
+    key_range(mrow, T, k0, nk);
+    const float* qb = q + b * T * qs + h * D;
+    const float* kb = k + (b * T + k0) * ks + kh * D;
+    const float* vb = v + (b * T + k0) * ks + kh * D;
+    float* ob = out + b * T * qs + h * D;
+    float* l = lse + (b * H + h) * T;
+    if (nk == 0) {
+      for (long t = 0; t < T; t++) { l[t] = -INFINITY; std::fill(ob + t * qs, ob + t * qs + D, 0.f); }
+      return;
     }
+    gemm_serial(Gemm{T, nk, D, qb, qs, false, kb, ks, true, s, nk, scale, 0.f}, tid);
+    for (long t = 0; t < T; t++)
+      probs_row(s + t * nk, mrow ? mrow + k0 : nullptr, visible_end(t, k0, nk, causal), nk, l + t, true);
+    gemm_serial(Gemm{T, D, nk, s, nk, false, vb, ks, false, ob, qs, 1.f, 0.f}, tid);
   });
 }
 
@@ -114,35 +112,33 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   parallel_tasks(B * KVH, [&](long task, int tid) {
     float* p = scratch(tid, 2, static_cast<size_t>(T * T));
     float* dp = scratch(tid, 3, static_cast<size_t>(T * T));
-    {
-      const long b = task / KVH, kh = task % KVH;
-      const uint8_t* mrow = mask ? mask + b * T : nullptr;
-      long k0, nk;
-      key_range(mrow, T, k0, nk);
-      if (nk == 0) return;  // no visible key anywhere: every gradient is zero
-      const float* kb = k + (b * T + k0) * ks + kh * D;
-      const float* vb = v + (b * T + k0) * ks + kh * D;
-      float* dkb = dk + (b * T + k0) * ks + kh * D;
-      float* dvb = dv + (b * T + k0) * ks + kh * D;
-      for (long h = kh * group; h < (kh + 1) * group; h++) {
-        const long qo = b * T * qs + h * D;
-        const float* l = lse + (b * H + h) * T;
-        gemm_serial(Gemm{T, nk, D, q + qo, qs, false, kb, ks, true, p, nk, scale, 0.f}, tid);
-        for (long t = 0; t < T; t++) {
-          float lt = l[t];
-          probs_row(p + t * nk, mrow ? mrow + k0 : nullptr, visible_end(t, k0, nk, causal), nk, &lt, false);
-        }
-        gemm_serial(Gemm{T, nk, D, dout + qo, qs, false, vb, ks, true, dp, nk, 1.f, 0.f}, tid);
-        for (long t = 0; t < T; t++) {
-          const float *go = dout + qo + t * qs, *o = out + qo + t * qs;
-          float delta = 0.f;
-          for (long i = 0; i < D; i++) delta += go[i] * o[i];
-          dscores_row(dp + t * nk, p + t * nk, delta, scale, nk);
-        }
-        gemm_serial(Gemm{T, D, nk, dp, nk, false, kb, ks, false, dq + qo, qs, 1.f, 1.f}, tid);
-        gemm_serial(Gemm{nk, D, T, dp, nk, true, q + qo, qs, false, dkb, ks, 1.f, 1.f}, tid);
-        gemm_serial(Gemm{nk, D, T, p, nk, true, dout + qo, qs, false, dvb, ks, 1.f, 1.f}, tid);
+    const long b = task / KVH, kh = task % KVH;
+    const uint8_t* mrow = mask ? mask + b * T : nullptr;
+    long k0, nk;
+    key_range(mrow, T, k0, nk);
+    if (nk == 0) return;  // no visible key anywhere: every gradient is zero
+    const float* kb = k + (b * T + k0) * ks + kh * D;
+    const float* vb = v + (b * T + k0) * ks + kh * D;
+    float* dkb = dk + (b * T + k0) * ks + kh * D;
+    float* dvb = dv + (b * T + k0) * ks + kh * D;
+    for (long h = kh * group; h < (kh + 1) * group; h++) {
+      const long qo = b * T * qs + h * D;
+      const float* l = lse + (b * H + h) * T;
+      gemm_serial(Gemm{T, nk, D, q + qo, qs, false, kb, ks, true, p, nk, scale, 0.f}, tid);
+      for (long t = 0; t < T; t++) {
+        float lt = l[t];
+        probs_row(p + t * nk, mrow ? mrow + k0 : nullptr, visible_end(t, k0, nk, causal), nk, &lt, false);
       }
+      gemm_serial(Gemm{T, nk, D, dout + qo, qs, false, vb, ks, true, dp, nk, 1.f, 0.f}, tid);
+      for (long t = 0; t < T; t++) {
+        const float *go = dout + qo + t * qs, *o = out + qo + t * qs;
+        float delta = 0.f;
+        for (long i = 0; i < D; i++) delta += go[i] * o[i];
+        dscores_row(dp + t * nk, p + t * nk, delta, scale, nk);
+      }
+      gemm_serial(Gemm{T, D, nk, dp, nk, false, kb, ks, false, dq + qo, qs, 1.f, 1.f}, tid);
+      gemm_serial(Gemm{nk, D, T, dp, nk, true, q + qo, qs, false, dkb, ks, 1.f, 1.f}, tid);
+      gemm_serial(Gemm{nk, D, T, p, nk, true, dout + qo, qs, false, dvb, ks, 1.f, 1.f}, tid);
     }
   });
 }

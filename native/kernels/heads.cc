@@ -63,33 +63,31 @@ void sparse_head_forward(float* rep, int32_t* argmax, const float* h, const floa
     float* wp = scratch(tid, 3, packed_b_floats(C, VT));
     float best[VT];
     int32_t at[VT];
-    {
-      const long v0 = tile * VT, vt = std::min(VT, V - v0);
-      // The W tile is packed once and multiplied by every sequence's (T, C) states.
-      const Gemm wt{T, vt, C, nullptr, C, false, w + v0 * C, C, true, L, vt, scale, 0.f};
-      pack_b_once(wt, wp);
-      for (long b = 0; b < B; b++) {
-        // Only rows from the first to the last real token can hold the max: padded tails and heads are
-        // never multiplied.
-        long t0 = 0, t1 = T;
-        if (mask) {
-          const uint8_t* m = mask + b * T;
-          while (t0 < T && !m[t0]) t0++;
-          while (t1 > t0 && !m[t1 - 1]) t1--;
-        }
-        if (t0 >= t1) {
-          for (long j = 0; j < vt; j++) { argmax[b * V + v0 + j] = -1; rep[b * V + v0 + j] = 0.f; }
-          continue;
-        }
-        Gemm g = wt;
-        g.M = t1 - t0;
-        g.A = h + (b * T + t0) * C;
-        gemm_serial_packed(g, wp, tid);
-        tile_max(best, at, L, mask ? mask + b * T + t0 : nullptr, t1 - t0, vt);
-        for (long j = 0; j < vt; j++) {
-          argmax[b * V + v0 + j] = at[j] < 0 ? -1 : at[j] + static_cast<int32_t>(t0);
-          rep[b * V + v0 + j] = at[j] < 0 ? 0.f : std::log1p(std::max(0.f, best[j]));
-        }
+    const long v0 = tile * VT, vt = std::min(VT, V - v0);
+    // The W tile is packed once and multiplied by every sequence's (T, C) states.
+    const Gemm wt{T, vt, C, nullptr, C, false, w + v0 * C, C, true, L, vt, scale, 0.f};
+    pack_b_once(wt, wp);
+    for (long b = 0; b < B; b++) {
+      // Only rows from the first to the last real token can hold the max: padded tails and heads are
+      // never multiplied.
+      long t0 = 0, t1 = T;
+      if (mask) {
+        const uint8_t* m = mask + b * T;
+        while (t0 < T && !m[t0]) t0++;
+        while (t1 > t0 && !m[t1 - 1]) t1--;
+      }
+      if (t0 >= t1) {
+        for (long j = 0; j < vt; j++) { argmax[b * V + v0 + j] = -1; rep[b * V + v0 + j] = 0.f; }
+        continue;
+      }
+      Gemm g = wt;
+      g.M = t1 - t0;
+      g.A = h + (b * T + t0) * C;
+      gemm_serial_packed(g, wp, tid);
+      tile_max(best, at, L, mask ? mask + b * T + t0 : nullptr, t1 - t0, vt);
+      for (long j = 0; j < vt; j++) {
+        argmax[b * V + v0 + j] = at[j] < 0 ? -1 : at[j] + static_cast<int32_t>(t0);
+        rep[b * V + v0 + j] = at[j] < 0 ? 0.f : std::log1p(std::max(0.f, best[j]));
       }
     }
   });
@@ -137,13 +135,13 @@ void sparse_head_backward(float* dh, float* dw, const float* drep, const float* 
   });
   if (!dw) return;
   parallel_tasks((V + VB - 1) / VB, [&](long chunk, int) {  // dw: one vocabulary chunk per task, one writer
-      for (long b = 0; b < B; b++)
-        for (long v = chunk * VB; v < std::min(V, (chunk + 1) * VB); v++) {
-          const float r = rep[b * V + v];
-          const int32_t t = argmax[b * V + v];
-          if (!(r > 0.f) || t < 0) continue;
-          axpy_row(dw + v * C, h + (b * T + t) * C, drep[b * V + v] * scale * std::exp(-r), C);
-        }
+    for (long b = 0; b < B; b++)
+      for (long v = chunk * VB; v < std::min(V, (chunk + 1) * VB); v++) {
+        const float r = rep[b * V + v];
+        const int32_t t = argmax[b * V + v];
+        if (!(r > 0.f) || t < 0) continue;
+        axpy_row(dw + v * C, h + (b * T + t) * C, drep[b * V + v] * scale * std::exp(-r), C);
+      }
   });
 }
 
