@@ -53,6 +53,8 @@ export interface LionServer {
   /** The bound URL, e.g. http://127.0.0.1:8080 */
   url: string;
   metrics: Metrics;
+  /** The systems served, in the order the page shows them. */
+  systems: SearchSystem[];
   /** Stop accepting, finish in-flight requests (forcing them after `graceMs`), release the systems. */
   close(graceMs?: number): Promise<void>;
 }
@@ -284,7 +286,7 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
     return closed;
   };
 
-  return { server, url: `http://${host}:${addr.port}`, metrics, close };
+  return { server, url: `http://${host}:${addr.port}`, metrics, systems: opts.systems, close };
 }
 
 /**

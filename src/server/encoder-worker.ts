@@ -7,13 +7,10 @@
  * Messages in:  {id, texts}   out: {id, results: [{terms, weights} (sparse) | {dense}]} | {id, error}
  * On start:     {ready: true, vocab, dim} once the model is loaded, or {fatal: message} if it cannot be.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeTokens, type Paradigm } from '../encoders/encode.js';
-import { loadModel, resolveAdapterBase } from '../model/checkpoint.js';
-import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import type { SparseVec } from '../types.js';
+import { loadEncoder } from './encoder-load.js';
 
 export interface EncoderWorkerData {
   /** A model directory, or a PEFT adapter directory (has adapter_config.json) whose base it names. */
@@ -28,10 +25,7 @@ const port = parentPort!;
 const data = workerData as EncoderWorkerData;
 
 try {
-  const isAdapter = existsSync(join(data.model, 'adapter_config.json'));
-  const base = isAdapter ? resolveAdapterBase(data.model) : data.model;
-  const model = loadModel(base, { adapter: isAdapter ? data.model : undefined, merge: isAdapter, withHead: data.paradigm === 'sparse', trainable: 'none' });
-  const tok = loadTokenizer(isAdapter && existsSync(join(data.model, 'tokenizer.json')) ? data.model : base);
+  const { model, tok } = loadEncoder(data.model, data.paradigm);
   const opts = { paradigm: data.paradigm, maxLength: data.maxLength, maxTokens: data.maxLength * data.maxBatch };
   port.on('message', (m: { id: number; texts: string[] }) => {
     try {

@@ -5,9 +5,8 @@
 import { UsageError } from '../errors.js';
 import type { Bm25Params } from '../bm25/similarity.js';
 import { createLionServer, type LionServer, type ServerOptions } from './app.js';
-import { buildBm25Index } from '../bm25/build.js';
-import { readCorpus } from '../io/corpus.js';
-import { bm25System, loadDocStore, openSystems } from './systems.js';
+import { collectionSystems } from './collection.js';
+import { loadDocStore, openSystems } from './systems.js';
 
 export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
   /** Index files or folders, each `path` or `name=path`. */
@@ -17,6 +16,9 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
    * system `bm25` and used as a corpus: one flag to serve a small collection such as the shipped Cranfield.
    */
   collection?: string;
+  /** With `collection`: encoders for learned sparse / dense indexes of it, built at start-up. */
+  sparseModel?: string;
+  denseModel?: string;
   /** Corpora (BEIR corpus.jsonl, its folder, or a TSV collection) whose text the page shows. */
   corpus?: string[];
   /** BM25 parameters for BM25 indexes (default Lucene/Anserini k1 = 0.9, b = 0.4). */
@@ -39,12 +41,18 @@ export async function serve(opts: ServeOptions): Promise<LionServer> {
   try {
     const corpora = [...(opts.collection ? [opts.collection] : []), ...(opts.corpus ?? [])];
     if (opts.collection) {
-      if (systems.some((s) => s.info.name === 'bm25')) throw new UsageError("--collection serves its index as 'bm25'; name the other index differently", { field: 'index' });
-      const ix = await buildBm25Index(readCorpus(opts.collection), { source: opts.collection });
-      systems.unshift(bm25System('bm25', ix, opts.bm25, `BM25 over ${opts.collection}, indexed at start-up`));
+      const taken = ['bm25', ...(opts.sparseModel ? ['sparse'] : []), ...(opts.denseModel ? ['dense'] : [])];
+      const clash = systems.find((s) => taken.includes(s.info.name));
+      if (clash) throw new UsageError(`--collection serves its indexes as ${taken.join(', ')}; name the index '${clash.info.name}' differently`, { field: 'index' });
+      systems.unshift(...(await collectionSystems({
+        collection: opts.collection, bm25: opts.bm25, sparseModel: opts.sparseModel, denseModel: opts.denseModel,
+        encoderWorkers: opts.encoderWorkers, encodeTimeoutMs: opts.timeoutMs,
+      })));
+    } else if (opts.sparseModel || opts.denseModel) {
+      throw new UsageError('--sparse-model and --dense-model encode a --collection; for index files use --model NAME=DIR', { field: 'sparse-model' });
     }
     const docs = corpora.length ? await loadDocStore(corpora) : undefined;
-    const { indexes: _i, corpus: _c, collection: _l, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
+    const { indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
     return await createLionServer({ ...rest, systems, docs });
   } catch (e) {
     for (const s of systems) await s.close?.(); // encoder workers would keep the process alive

@@ -11,7 +11,7 @@
  * and the text "wing" are the same query.
  */
 import { open } from 'node:fs/promises';
-import { existsSync, statSync, readdirSync } from 'node:fs';
+import { statSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UsageError, NotFoundError, ArtifactError } from '../errors.js';
 import { BM25_MAGIC, readBm25Index } from '../bm25/format.js';
@@ -22,8 +22,8 @@ import { collect, readCorpus } from '../io/corpus.js';
 import { DEFAULTS } from '../defaults.js';
 import { INDEX_MAGIC, loadInvertedIndex } from '../index/inverted/format.js';
 import { VEC_MAGIC, loadVectorIndex } from '../index/vector/flat.js';
-import { resolveAdapterBase } from '../model/checkpoint.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
+import { tokenizerDir } from './encoder-load.js';
 import { QueryEncoderPool } from './encoder-pool.js';
 import { denseSystem, sparseSystem } from './neural.js';
 import type { Hit } from '../types.js';
@@ -162,29 +162,38 @@ function splitSpec(spec: string): { explicit?: string; path: string } {
   return eq > 0 && !spec.slice(0, eq).includes('/') ? { explicit: spec.slice(0, eq), path: spec.slice(eq + 1) } : { path: spec };
 }
 
-async function encoderFor(name: string, kind: 'sparse' | 'dense', o: OpenOptions, opened: SearchSystem[]) {
-  const dir = o.models?.[name];
-  if (dir === undefined) return {};
-  const pool = await QueryEncoderPool.start({
+/**
+ * A query encoder pool for the sparse or dense system whose model is `dir`, and a token decoder for showing
+ * sparse terms (token ids are shown when the tokenizer cannot be read).
+ */
+export async function queryEncoder(dir: string, kind: 'sparse' | 'dense', o: OpenOptions = {}): Promise<{ encoder: QueryEncoderPool; decode?: (id: number) => string }> {
+  const encoder = await QueryEncoderPool.start({
     model: dir, paradigm: kind, maxLength: DEFAULTS.encode.queryMaxLength, maxBatch: DEFAULTS.serve.encoderBatch,
     workers: o.encoderWorkers ?? DEFAULTS.serve.encoderWorkers, timeoutMs: o.encodeTimeoutMs ?? DEFAULTS.serve.timeoutMs,
-  }).catch(async (e) => {
-    for (const s of opened) await s.close?.();
-    throw e;
   });
   let decode: ((id: number) => string) | undefined;
   try {
-    const isAdapter = existsSync(join(dir, 'adapter_config.json'));
-    const tok = loadTokenizer(isAdapter && !existsSync(join(dir, 'tokenizer.json')) ? resolveAdapterBase(dir) : dir);
+    const tok = loadTokenizer(tokenizerDir(dir));
     // A byte-level token that is part of a multi-byte character decodes to U+FFFD alone: show its id instead.
     decode = (id) => {
       const t = tok.decode([id], true);
       return t === '' || t.includes('\uFFFD') ? `<${id}>` : t;
     };
   } catch {
-    decode = undefined; // ids are shown instead of tokens
+    decode = undefined;
   }
-  return { encoder: pool, decode };
+  return { encoder, decode };
+}
+
+async function encoderFor(name: string, kind: 'sparse' | 'dense', o: OpenOptions, opened: SearchSystem[]) {
+  const dir = o.models?.[name];
+  if (dir === undefined) return {};
+  try {
+    return await queryEncoder(dir, kind, o);
+  } catch (e) {
+    for (const s of opened) await s.close?.();
+    throw e;
+  }
 }
 
 /**

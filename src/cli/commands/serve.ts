@@ -4,6 +4,7 @@
  */
 import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
+import { demoModels } from '../../server/collection.js';
 import { serve } from '../../server/serve.js';
 import { parseArgs, type OptTable } from '../args.js';
 import type { Command } from '../command.js';
@@ -12,7 +13,10 @@ const d = DEFAULTS.serve;
 
 const options = {
   index: { kind: 'string', multiple: true, help: 'index file or folder, as PATH or NAME=PATH (repeat for several systems)' },
-  collection: { kind: 'string', help: "collection to index with BM25 in memory at start-up and show (e.g. test/fixtures/cranfield), served as 'bm25'" },
+  collection: { kind: 'string', help: "collection to index in memory at start-up and show (e.g. test/fixtures/cranfield): BM25 as 'bm25'" },
+  'sparse-model': { kind: 'string', help: "with --collection: encoder (model or PEFT adapter folder) for a learned sparse index of it, as 'sparse'" },
+  'dense-model': { kind: 'string', help: "with --collection: encoder for a dense index of it, as 'dense'" },
+  'demo-models': { kind: 'boolean', help: 'with --collection: the shipped demonstration encoders (models/lion-demo-sp, -ds) as --sparse-model and --dense-model' },
   model: { kind: 'string', multiple: true, help: 'query encoder for a sparse or dense index, as NAME=DIR (model or PEFT adapter folder); text queries are encoded on worker threads' },
   'encoder-workers': { kind: 'int', default: d.encoderWorkers, help: 'worker threads per query encoder' },
   corpus: { kind: 'string', multiple: true, help: 'corpus whose titles and text the page shows (BEIR folder, corpus.jsonl or TSV)' },
@@ -29,7 +33,7 @@ const options = {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve indexes over HTTP with a search and evaluation web page',
-  usage: 'lion serve --index bm25=cran.lbm25 [--index sp=docs.lidx --model sp=MODEL_DIR] [--corpus test/fixtures/cranfield] [--port 8080] [--host 127.0.0.1]\n       lion serve --collection test/fixtures/cranfield',
+  usage: 'lion serve --index bm25=cran.lbm25 [--index sp=docs.lidx --model sp=MODEL_DIR] [--corpus test/fixtures/cranfield] [--port 8080] [--host 127.0.0.1]\n       lion serve --collection test/fixtures/cranfield [--demo-models | --sparse-model DIR --dense-model DIR]',
   options,
   async run(argv) {
     const o = parseArgs(argv, options, 'serve');
@@ -48,6 +52,9 @@ export const serveCommand: Command = {
     const s = await serve({
       indexes: o.index,
       collection: o.collection || undefined,
+      ...(o['demo-models'] ? demoModels() : {}),
+      ...(o['sparse-model'] ? { sparseModel: o['sparse-model'] } : {}),
+      ...(o['dense-model'] ? { denseModel: o['dense-model'] } : {}),
       corpus: o.corpus,
       host: o.host,
       port: o.port,
@@ -59,8 +66,8 @@ export const serveCommand: Command = {
       models,
       encoderWorkers: o['encoder-workers'],
     });
-    const n = o.index.length + (o.collection ? 1 : 0);
-    process.stderr.write(`lion serve: ${s.url}/ (${n} system${n === 1 ? '' : 's'}); Ctrl-C stops\n`);
+    const names = s.systems.map((x) => `${x.info.name} (${x.info.kind})`).join(', ');
+    process.stderr.write(`lion serve: ${s.url}/ serving ${names}; Ctrl-C stops\n`);
     await new Promise<void>((resolve) => {
       const stop = (sig: string) => {
         process.stderr.write(`lion serve: ${sig}: finishing ${s.metrics.inFlightCount} request(s) in flight, then exiting\n`);
