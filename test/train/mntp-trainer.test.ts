@@ -65,3 +65,20 @@ test('MNTP rejects impossible setups before training', async () => {
   await assert.rejects(trainMntp({ ...base }), /exactly one of/);
   await assert.rejects(trainMntp({ ...base, model: s.model, maxPassages: 2, blockLength: 512, batchSize: 4 }), /fewer than one batch/);
 });
+
+test('a from-scratch (full-weight) run resumes from its checkpoint and matches the uninterrupted run', async () => {
+  const s = await tinySetup();
+  const tok = loadTokenizer(s.model);
+  const common: Omit<MntpOptions, 'output'> = {
+    scratch: tinyConfig({ vocabSize: 384, numLayers: 1 }), corpus: s.corpus, tokenizer: tok, kernels: ref, maxPassages: 30,
+    blockLength: 16, batchSize: 2, maxSteps: 5, lr: 5e-3, logEvery: 1, saveEvery: 2,
+  };
+  const a = tempDir(), b = tempDir();
+  await trainMntp({ ...common, output: a });
+  await assert.rejects(trainMntp({ ...common, output: b, onStep: (st) => { if (st === 3) throw new Error('killed'); } }), /killed/);
+  assert.ok(existsSync(join(b, 'checkpoint-2', 'model.safetensors')));
+  const sum = await trainMntp({ ...common, output: b });
+  assert.equal(sum.resumedFrom, 2);
+  assert.deepEqual(logOf(b).map((l) => [l['loss'], l['gradNorm']]), logOf(a).map((l) => [l['loss'], l['gradNorm']]));
+  assert.deepEqual(readFileSync(join(b, 'model.safetensors')), readFileSync(join(a, 'model.safetensors')));
+});
