@@ -79,12 +79,12 @@ async function rssMb(url: string): Promise<{ rss: number; heap: number }> {
 /** One scenario: ROUNDS autocannon runs; medians of throughput and latency, sums of errors. */
 async function load(name: string, url: string, bodies: string[] | undefined, path = '/api/search'): Promise<Record<string, unknown>> {
   const rounds = [];
-  for (let r = -1; r < ROUNDS; r++) { // round -1 warms up (JIT, caches) and is not recorded
+  for (let r = -1; r < ROUNDS; r++) { // round -1 (3 s) warms up (JIT, caches) and is not recorded
     let i = 0;
     const res = await autocannon({
       url: url + path,
       connections: CONNECTIONS,
-      duration: r < 0 ? 1 : SECONDS,
+      duration: r < 0 ? 3 : SECONDS,
       ...(bodies
         ? {
             method: 'POST',
