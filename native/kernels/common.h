@@ -44,6 +44,9 @@ void parallel_tasks(long n, F&& f) {
 }
 
 // Per-thread scratch that grows but never shrinks (allocated at first use by the owning thread).
+// Slots: 0, 1 GEMM packing; 2, 3 kernel temporaries (attention scores, head tiles); 4, 5 buffers a kernel
+// fills on the calling thread before a parallel region and shares with the workers (the sparse head).
+constexpr int kScratchSlots = 6;
 float* scratch(int tid, int slot, size_t floats);
 
 // ------------------------------------------------------------------ GEMM
@@ -71,6 +74,12 @@ struct Micro {
   void (*pack_an)(const float* src, long ld, long kc, float alpha, float* dst) = nullptr;
   void (*pack_bt)(const float* src, long ld, long kc, float* dst) = nullptr;
 };
+// The active microkernel and K blocking, and its A packer (rows i0 .. i0+mc, depth p0 .. p0+kc, times alpha,
+// into ceil(mc/MR) panels of kc x MR), for kernels that drive the microkernel themselves (the sparse head).
+const Micro& gemm_micro();
+long gemm_kc();
+void pack_a_panels(const Gemm& g, long i0, long mc, long p0, long kc, float* dst);
+
 Micro micro_avx512();
 Micro micro_avx2();
 Micro micro_portable();

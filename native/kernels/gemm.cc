@@ -188,6 +188,12 @@ void macro(const Gemm& g, const Plan& p, long pc, long kc, long jc, long nc, con
 
 }  // namespace
 
+const Micro& gemm_micro() { return plan().mk; }
+long gemm_kc() { return plan().KC; }
+void pack_a_panels(const Gemm& g, long i0, long mc, long p0, long kc, float* dst) {
+  pack_a(g, plan().mk, i0, mc, p0, kc, dst);
+}
+
 void gemm_serial(const Gemm& g, int tid) {
   if (g.M <= 0 || g.N <= 0) return;
   if (g.K <= 0 || g.alpha == 0.f) { scale_c(g); return; }

@@ -29,6 +29,21 @@ LION_CLONES void tile_max(float* best, int32_t* at, const float* L, const uint8_
   }
 }
 
+// rep = log1p(relu(max)), argmax shifted to sequence positions (−1 stays −1 with rep 0). Three plain loops:
+// GCC vectorises each of them, but not their fusion.
+LION_CLONES void tile_store(float* rep, int32_t* argmax, const float* best, const int32_t* at, long vt, int32_t t0) {
+  float x[VT];
+#pragma omp simd
+  for (long j = 0; j < vt; j++) x[j] = best[j] > 0.f ? best[j] : 0.f;
+#pragma omp simd
+  for (long j = 0; j < vt; j++) x[j] = vlog1p(x[j]);
+#pragma omp simd
+  for (long j = 0; j < vt; j++) {
+    argmax[j] = at[j] < 0 ? -1 : at[j] + t0;
+    rep[j] = at[j] < 0 ? 0.f : x[j];
+  }
+}
+
 LION_CLONES void axpy_row(float* y, const float* x, float a, long n) {
 #pragma omp simd
   for (long i = 0; i < n; i++) y[i] += a * x[i];
@@ -56,39 +71,84 @@ LION_CLONES float dot_row(const float* a, const float* b, long n) {
 
 }  // namespace
 
+// Real-token row range [t0, t1) of sequence b (t0 == t1: none). Only these rows can hold the max, so padded
+// tails and heads are never multiplied.
+void real_range(const uint8_t* mask, long b, long T, long& t0, long& t1) {
+  t0 = 0;
+  t1 = T;
+  if (!mask) return;
+  const uint8_t* m = mask + b * T;
+  while (t0 < T && !m[t0]) t0++;
+  while (t1 > t0 && !m[t1 - 1]) t1--;
+}
+
+// Writes rep/argmax for one (vocabulary tile, sequence) from its logits block L (rows t0 .. t1, vt columns).
+void tile_finish(float* rep, int32_t* argmax, const float* L, const uint8_t* mask, long b, long T, long V, long v0,
+                 long vt, long t0, long t1) {
+  float best[VT];
+  int32_t at[VT];
+  tile_max(best, at, L, mask ? mask + b * T + t0 : nullptr, t1 - t0, vt);
+  tile_store(rep + b * V + v0, argmax + b * V + v0, best, at, vt, static_cast<int32_t>(t0));
+}
+
 void sparse_head_forward(float* rep, int32_t* argmax, const float* h, const float* w, const uint8_t* mask, long B,
                          long T, long C, long V, float scale) {
+  const Micro& mk = gemm_micro();
+  const long MR = mk.MR, NR = mk.NR;
+  if (C > gemm_kc() || VT % NR != 0) {  // deep states: the general blocked GEMM per (tile, sequence)
+    parallel_tasks((V + VT - 1) / VT, [&](long tile, int tid) {
+      float* L = scratch(tid, 2, static_cast<size_t>(T * VT));
+      float* wp = scratch(tid, 3, packed_b_floats(C, VT));
+      const long v0 = tile * VT, vt = std::min(VT, V - v0);
+      const Gemm wt{T, vt, C, nullptr, C, false, w + v0 * C, C, true, L, vt, scale, 0.f};
+      pack_b_once(wt, wp);
+      for (long b = 0; b < B; b++) {
+        long t0, t1;
+        real_range(mask, b, T, t0, t1);
+        if (t0 == t1) { tile_finish(rep, argmax, L, mask, b, T, V, v0, vt, t0, t1); continue; }
+        Gemm g = wt;
+        g.M = t1 - t0;
+        g.A = h + (b * T + t0) * C;
+        gemm_serial_packed(g, wp, tid);
+        tile_finish(rep, argmax, L, mask, b, T, V, v0, vt, t0, t1);
+      }
+    });
+    return;
+  }
+  // C fits one K block: scale·h is packed once for all tiles (the states of every sequence's real-token range,
+  // shared read-only by the workers), each W tile once per tile, and the microkernel runs on the two directly.
+  float* offs_f = scratch(current_tid(), 5, static_cast<size_t>(2 * (B + 1)));
+  long* offs = reinterpret_cast<long*>(offs_f);  // offs[b]: start of sequence b's panels in hp
+  offs[0] = 0;
+  for (long b = 0; b < B; b++) {
+    long t0, t1;
+    real_range(mask, b, T, t0, t1);
+    offs[b + 1] = offs[b] + (t1 - t0 + MR - 1) / MR * MR * C;
+  }
+  float* hp = scratch(current_tid(), 4, static_cast<size_t>(std::max(offs[B], 1L)));
+  parallel_tasks(B, [&](long b, int) {
+    long t0, t1;
+    real_range(mask, b, T, t0, t1);
+    if (t1 > t0) pack_a_panels(Gemm{t1 - t0, VT, C, h + (b * T + t0) * C, C, false, nullptr, 0, true, nullptr, 0, scale, 0.f},
+                               0, t1 - t0, 0, C, hp + offs[b]);
+  });
   parallel_tasks((V + VT - 1) / VT, [&](long tile, int tid) {
     float* L = scratch(tid, 2, static_cast<size_t>(T * VT));
     float* wp = scratch(tid, 3, packed_b_floats(C, VT));
-    float best[VT];
-    int32_t at[VT];
     const long v0 = tile * VT, vt = std::min(VT, V - v0);
-    // The W tile is packed once and multiplied by every sequence's (T, C) states.
-    const Gemm wt{T, vt, C, nullptr, C, false, w + v0 * C, C, true, L, vt, scale, 0.f};
-    pack_b_once(wt, wp);
+    pack_b_once(Gemm{T, vt, C, nullptr, C, false, w + v0 * C, C, true, L, vt, 1.f, 0.f}, wp);
     for (long b = 0; b < B; b++) {
-      // Only rows from the first to the last real token can hold the max: padded tails and heads are
-      // never multiplied.
-      long t0 = 0, t1 = T;
-      if (mask) {
-        const uint8_t* m = mask + b * T;
-        while (t0 < T && !m[t0]) t0++;
-        while (t1 > t0 && !m[t1 - 1]) t1--;
+      long t0, t1;
+      real_range(mask, b, T, t0, t1);
+      for (long jr = 0; jr < vt; jr += NR) {
+        const int nr = static_cast<int>(std::min(NR, vt - jr));
+        for (long ir = 0; ir < t1 - t0; ir += MR) {
+          const int mr = static_cast<int>(std::min(MR, t1 - t0 - ir));
+          mk.run(C, hp + offs[b] + (ir / MR) * C * MR, wp + (jr / NR) * C * NR, L + ir * vt + jr, vt, mr, nr, 0.f,
+                 true);
+        }
       }
-      if (t0 >= t1) {
-        for (long j = 0; j < vt; j++) { argmax[b * V + v0 + j] = -1; rep[b * V + v0 + j] = 0.f; }
-        continue;
-      }
-      Gemm g = wt;
-      g.M = t1 - t0;
-      g.A = h + (b * T + t0) * C;
-      gemm_serial_packed(g, wp, tid);
-      tile_max(best, at, L, mask ? mask + b * T + t0 : nullptr, t1 - t0, vt);
-      for (long j = 0; j < vt; j++) {
-        argmax[b * V + v0 + j] = at[j] < 0 ? -1 : at[j] + static_cast<int32_t>(t0);
-        rep[b * V + v0 + j] = at[j] < 0 ? 0.f : std::log1p(std::max(0.f, best[j]));
-      }
+      tile_finish(rep, argmax, L, mask, b, T, V, v0, vt, t0, t1);
     }
   });
 }

@@ -89,8 +89,8 @@ Pool& pool() {
 }
 
 struct Scratch {
-  float* ptr[4] = {nullptr, nullptr, nullptr, nullptr};
-  size_t size[4] = {0, 0, 0, 0};
+  float* ptr[kScratchSlots] = {};
+  size_t size[kScratchSlots] = {};
 };
 thread_local Scratch tl_scratch;
 

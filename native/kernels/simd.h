@@ -31,4 +31,40 @@ static inline float vexp(float x0) {
   return x0 < -87.3f ? 0.f : p * s;
 }
 
+// log(x) for finite x > 0 to about 1 ulp (Cephes logf): x = m·2^e with m in [√½, √2), a degree-9
+// polynomial in m − 1, e·ln2 added in two parts.
+static inline float vlog(float x) {
+  int32_t i;
+  std::memcpy(&i, &x, sizeof i);
+  int32_t e = ((i >> 23) & 0xff) - 126;
+  i = (i & static_cast<int32_t>(0x807fffff)) | 0x3f000000;
+  float m;
+  std::memcpy(&m, &i, sizeof m);
+  const bool small = m < 0.707106781186547524f;
+  e = small ? e - 1 : e;
+  m = small ? m + m - 1.f : m - 1.f;
+  const float z = m * m;
+  float y = 7.0376836292e-2f;
+  y = y * m - 1.1514610310e-1f;
+  y = y * m + 1.1676998740e-1f;
+  y = y * m - 1.2420140846e-1f;
+  y = y * m + 1.4249322787e-1f;
+  y = y * m - 1.6668057665e-1f;
+  y = y * m + 2.0000714765e-1f;
+  y = y * m - 2.4999993993e-1f;
+  y = y * m + 3.3333331174e-1f;
+  y = y * m * z;
+  const float fe = static_cast<float>(e);
+  y += -2.12194440e-4f * fe;
+  y += -0.5f * z;
+  return m + y + 0.693359375f * fe;
+}
+
+// log(1 + x) for x ≥ 0, accurate for small x too: with u = fl(1 + x), the rounding error of u is corrected to
+// first order, log1p(x) ≈ log(u) − ((u − 1) − x)/u (exactly x when u rounds to 1). Branch-free.
+static inline float vlog1p(float x) {
+  const float u = 1.f + x;
+  return vlog(u) - ((u - 1.f) - x) / u;
+}
+
 }  // namespace lion
