@@ -5,8 +5,9 @@
 // heaps; the ranges are merged at the end under the shared (score, doc) order of common.h.
 // Loop order: a tile of kTile documents (converted to float32 once, ~kTile * D * 4 bytes, sized for L2) is
 // scored against every query, four queries by four documents at a time, so each document is read from
-// memory once and the queries stream from the last-level cache. AVX-512 is chosen at run time; the portable
-// kernel computes the same tiles with plain loops.
+// memory once and the queries stream from the last-level cache. AVX-512 is chosen at run time: a panel kernel
+// scores four queries against the whole tile, four documents at a time, with all sixteen accumulators in
+// registers and a transpose-and-add reduction; the portable 4x4 kernel covers other CPUs and tile edges.
 #pragma once
 #include <immintrin.h>
 #include "common.h"
@@ -61,6 +62,47 @@ static void dot4x4Portable(const float* q0, const float* q1, const float* q2, co
     }
 }
 
+
+// Scores 4 queries against `rows` docs of a tile: out[i * rows + j] = <q_i, d_j>. Docs are taken four at a time
+// (16 accumulators); the horizontal sums of the 16 accumulators are done as a transpose-and-add tree.
+__attribute__((target("avx512f"))) static inline __m512 hsum4x4(__m512 a0, __m512 a1, __m512 a2, __m512 a3) {
+  // Returns a vector whose lanes 0..3 hold the full sums of a0..a3 (remaining lanes unspecified).
+  __m512 t0 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));  // a0,a1 pairs
+  __m512 t1 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
+  __m512 u = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t0), _mm512_castps_pd(t1))),
+                           _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t0), _mm512_castps_pd(t1))));
+  // u: per 128-bit lane l, elements (a0,a1,a2,a3) partial sums of lane l. Sum the four 128-bit lanes.
+  __m512 v = _mm512_add_ps(u, _mm512_shuffle_f32x4(u, u, 0x4e));
+  return _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0xb1));
+}
+
+__attribute__((target("avx512f"))) static void panelAvx512(const float* const* qs, const float* tile, uint32_t rows, uint32_t dim, float* out) {
+  const float* q0 = qs[0]; const float* q1 = qs[1]; const float* q2 = qs[2]; const float* q3 = qs[3];
+  for (uint32_t j = 0; j + 4 <= rows; j += 4) {
+    const float* d0 = tile + size_t(j) * dim; const float* d1 = d0 + dim; const float* d2 = d1 + dim; const float* d3 = d2 + dim;
+    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    __m512 a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    for (uint32_t c = 0; c < dim; c += 16) {
+      const __mmask16 m = dim - c >= 16 ? __mmask16(0xffff) : __mmask16((1u << (dim - c)) - 1);
+      const __m512 e0 = _mm512_maskz_loadu_ps(m, d0 + c), e1 = _mm512_maskz_loadu_ps(m, d1 + c);
+      const __m512 e2 = _mm512_maskz_loadu_ps(m, d2 + c), e3 = _mm512_maskz_loadu_ps(m, d3 + c);
+      __m512 v = _mm512_maskz_loadu_ps(m, q0 + c);
+      a00 = _mm512_fmadd_ps(v, e0, a00); a01 = _mm512_fmadd_ps(v, e1, a01); a02 = _mm512_fmadd_ps(v, e2, a02); a03 = _mm512_fmadd_ps(v, e3, a03);
+      v = _mm512_maskz_loadu_ps(m, q1 + c);
+      a10 = _mm512_fmadd_ps(v, e0, a10); a11 = _mm512_fmadd_ps(v, e1, a11); a12 = _mm512_fmadd_ps(v, e2, a12); a13 = _mm512_fmadd_ps(v, e3, a13);
+      v = _mm512_maskz_loadu_ps(m, q2 + c);
+      a20 = _mm512_fmadd_ps(v, e0, a20); a21 = _mm512_fmadd_ps(v, e1, a21); a22 = _mm512_fmadd_ps(v, e2, a22); a23 = _mm512_fmadd_ps(v, e3, a23);
+      v = _mm512_maskz_loadu_ps(m, q3 + c);
+      a30 = _mm512_fmadd_ps(v, e0, a30); a31 = _mm512_fmadd_ps(v, e1, a31); a32 = _mm512_fmadd_ps(v, e2, a32); a33 = _mm512_fmadd_ps(v, e3, a33);
+    }
+    alignas(64) float r[16];
+    _mm512_store_ps(r, hsum4x4(a00, a01, a02, a03)); out[0 * rows + j] = r[0]; out[0 * rows + j + 1] = r[1]; out[0 * rows + j + 2] = r[2]; out[0 * rows + j + 3] = r[3];
+    _mm512_store_ps(r, hsum4x4(a10, a11, a12, a13)); out[1 * rows + j] = r[0]; out[1 * rows + j + 1] = r[1]; out[1 * rows + j + 2] = r[2]; out[1 * rows + j + 3] = r[3];
+    _mm512_store_ps(r, hsum4x4(a20, a21, a22, a23)); out[2 * rows + j] = r[0]; out[2 * rows + j + 1] = r[1]; out[2 * rows + j + 2] = r[2]; out[2 * rows + j + 3] = r[3];
+    _mm512_store_ps(r, hsum4x4(a30, a31, a32, a33)); out[3 * rows + j] = r[0]; out[3 * rows + j + 1] = r[1]; out[3 * rows + j + 2] = r[2]; out[3 * rows + j + 3] = r[3];
+  }
+}
+
 typedef void (*Dot4x4)(const float*, const float*, const float*, const float*, const float*, const float*, const float*,
                        const float*, uint32_t, float*);
 
@@ -105,13 +147,28 @@ void denseSearch(const DenseView& v, const float* queries, uint32_t nq, uint32_t
     std::vector<float> tileBuf(v.dtype == 0 ? 0 : size_t(kTile) * D);
     std::vector<float> zero(D, 0.0f);
     float out[16];
+    const bool usePanel = dot == dot4x4Avx512;
+    std::vector<float> panel(4 * size_t(kTile));
     for (uint32_t d0 = lo; d0 < hi; d0 += kTile) {
       const uint32_t rows = std::min(kTile, hi - d0);
       const float* tile = docTile(v, d0, rows, tileBuf.data());
       for (uint32_t q = 0; q < nq; q += 4) {
         const float* qp[4];
         for (int i = 0; i < 4; i++) qp[i] = q + i < nq ? queries + size_t(q + i) * D : zero.data();
-        for (uint32_t j = 0; j < rows; j += 4) {
+        uint32_t j0 = 0;
+        if (usePanel) {
+          j0 = rows & ~3u;
+          if (j0) {
+            panelAvx512(qp, tile, j0, D, panel.data());
+            for (int i = 0; i < 4 && q + i < nq; i++) {
+              TopK& h = heaps[q + i];
+              const float* sc = panel.data() + size_t(i) * j0;
+              for (uint32_t j = 0; j < j0; j++)
+                if (!h.full() || sc[j] >= h.threshold()) h.push(sc[j], int32_t(d0 + j));
+            }
+          }
+        }
+        for (uint32_t j = j0; j < rows; j += 4) {
           const float* dp[4];
           for (int l = 0; l < 4; l++) dp[l] = j + l < rows ? tile + size_t(j + l) * D : zero.data();
           dot(qp[0], qp[1], qp[2], qp[3], dp[0], dp[1], dp[2], dp[3], D, out);
