@@ -44,7 +44,7 @@ LION_CLONES void probs_row(float* s, const uint8_t* mrow, long end, long n, floa
       s[u] = vexp(s[u] - mx);
       z += s[u];
     }
-    *lse = mx + std::log(z);
+    *lse = mx + vlog(z);
     const float inv = 1.f / z;
 #pragma omp simd
     for (long u = 0; u < n; u++) s[u] *= inv;
