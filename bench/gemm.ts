@@ -30,6 +30,9 @@ const REPS = Number(process.env.BENCH_REPS ?? 7);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PYTHON = process.env.LION_BENCH_PYTHON ?? '/usr/bin/python3';
 
+const NOT_OPENBLAS = "the anchor's numpy is not linked to OpenBLAS (reference BLAS is ~30x slower); " +
+  'run scripts/bench_gemm_openblas.sh once and re-run';
+
 interface Sample { M: number; K: number; N: number; layout: string; seconds: number[]; cpuSeconds: number[] }
 
 /** Child mode: time our GEMM on every shape with this process's LION_THREADS. */
@@ -134,7 +137,10 @@ function main(): void {
   const result = {
     benchmark: 'gemm', command: 'npm run bench:gemm', date: new Date().toISOString(),
     host: { cpu: cpus()[0]?.model ?? 'unknown', cores: all, loadavgAtEnd: loadavg(), lionCpuLevel: cpu },
-    anchor: anchorError ? { error: anchorError } : { what: 'numpy matmul (float32) via OpenBLAS', python: PYTHON, blas },
+    anchor: anchorError ? { error: anchorError } : {
+      what: 'numpy matmul (float32) via OpenBLAS', python: PYTHON, blas,
+      ...(blas.some((b) => /openblas/i.test(b)) ? {} : { warning: NOT_OPENBLAS }),
+    },
     runs: { rounds: ROUNDS, repsPerRound: REPS, statistic: 'median' },
     targets: { ratio1Thread: 0.9, speedup2Threads: 1.8 },
     results: rows,
@@ -150,6 +156,7 @@ function main(): void {
       `  | ${r.lionCpuGflops.toFixed(1).padStart(19)} ${r.openblasCpuGflops === null ? '       -' : r.openblasCpuGflops.toFixed(1).padStart(8)}` +
       ` ${r.cpuRatio === null ? '    -' : r.cpuRatio.toFixed(2).padStart(5)}`);
   }
+  if (!anchorError && !blas.some((b) => /openblas/i.test(b))) console.log(`warning: ${NOT_OPENBLAS}`);
   console.log('wrote bench/results/gemm.json');
 }
 
