@@ -6,12 +6,13 @@
  * storage with the recall@10 of each against float32, and usearch HNSW build time, latency and recall@10.
  * Writes bench/results/dense.json. Reproduce: `npm run bench:dense` (LION_BENCH_DENSE_DOCS=n to resize).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { exactSearch, MetricKind } from 'usearch';
 import { Rng } from '../src/train/rng.js';
 import { type DenseDtype, searchDense, vectorIndexFromMatrix } from '../src/index/vector/flat.js';
-import { buildHnsw, searchHnsw } from '../src/index/vector/hnsw.js';
+import { buildHnsw, loadHnsw, saveHnsw, searchHnsw } from '../src/index/vector/hnsw.js';
 import type { SearchResult } from '../src/index/topk.js';
 
 const N = Number(process.env.LION_BENCH_DENSE_DOCS ?? 100_000);
@@ -107,17 +108,24 @@ function main(): void {
   let t0 = performance.now();
   const h = buildHnsw(ix, { threads, connectivity: 16, expansionAdd: 64, expansionSearch: 64 });
   const hnswBuild = (performance.now() - t0) / 1000;
-  const hTimes: number[] = [];
-  let hres!: SearchResult;
-  for (let rep = 0; rep < REPEATS; rep++) {
-    t0 = performance.now();
-    hres = searchHnsw(h, queries, K, threads);
-    hTimes.push((performance.now() - t0) / 1000);
+  const graphPath = join(tmpdir(), `lion-bench-dense-${process.pid}.usearch`);
+  saveHnsw(h, graphPath);
+  const hnsw: Record<string, unknown> = { connectivity: 16, expansionAdd: 64, buildSeconds: round(hnswBuild, 2) };
+  for (const ef of [64, 256]) {
+    const g = loadHnsw(graphPath, D, { expansionSearch: ef });
+    const hTimes: number[] = [];
+    let hres!: SearchResult;
+    for (let rep = 0; rep < REPEATS; rep++) {
+      t0 = performance.now();
+      hres = searchHnsw(g, queries, K, threads);
+      hTimes.push((performance.now() - t0) / 1000);
+    }
+    // single-thread per-query latency
+    const lat: number[] = [];
+    for (let q = 0; q < Math.min(Q, 200); q++) { const t = performance.now(); searchHnsw(g, queries.subarray(q * D, (q + 1) * D), K, 1); lat.push(performance.now() - t); }
+    hnsw[`expansionSearch=${ef}`] = { queriesPerSecond: round(Q / median(hTimes), 1), latencyMs1ThreadMedian: round(median(lat), 4), recallAt10VsExact: round(recall(f32Res!, hres, Q), 4) };
   }
-  // single-thread per-query latency of HNSW
-  const lat: number[] = [];
-  for (let q = 0; q < Math.min(Q, 200); q++) { const t = performance.now(); searchHnsw(h, queries.subarray(q * D, (q + 1) * D), K, 1); lat.push(performance.now() - t); }
-  const hnsw = { connectivity: 16, expansionAdd: 64, expansionSearch: 64, buildSeconds: round(hnswBuild, 2), queriesPerSecond: round(Q / median(hTimes), 1), latencyMs1Thread: round(median(lat), 4), recallAt10VsExact: round(recall(f32Res!, hres, Q), 4) };
+  rmSync(graphPath, { force: true });
   console.log(`  usearch HNSW: ${JSON.stringify(hnsw)}`);
   const out = {
     bench: 'dense', command: 'npm run bench:dense', docs: N, queries: Q, dim: D, k: K, threads, repeats: REPEATS,
