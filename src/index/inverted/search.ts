@@ -196,7 +196,8 @@ export function searchSparse(ix: InvertedIndex, queries: SparseVec[] | QueryBatc
   const nq = qb.off.length - 1;
   const out = emptyResult(nq, k);
   const addon = opts.backend === 'ref' ? null : searchAddon();
-  const threads = opts.threads ?? defaultThreads();
+  // More threads than queries would only allocate idle accumulators.
+  const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), nq));
   if (addon) {
     if (mode === 'impact') {
       addon.sparseImpact(ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale, ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights,

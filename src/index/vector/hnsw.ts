@@ -4,7 +4,7 @@
  * ids and any exact re-check come from the same file. Recall against `searchDense` is what bench/dense.ts
  * reports. usearch returns distances 1 - <q, d> for `ip`; we report <q, d>.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { DEFAULTS } from '../../defaults.js';
 import { NotFoundError, ShapeError } from '../../errors.js';
@@ -52,8 +52,16 @@ export function buildHnsw(ix: VectorIndex, opts: HnswOptions = {}): HnswIndex {
   return { graph, dim: ix.dim };
 }
 
+/** Saves the graph atomically (temporary file, then rename): a failed save leaves no partial graph. */
 export function saveHnsw(h: HnswIndex, path: string): void {
-  h.graph.save(path);
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    h.graph.save(tmp);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 export function loadHnsw(path: string, dim: number, opts: HnswOptions = {}): HnswIndex {
