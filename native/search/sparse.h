@@ -21,6 +21,7 @@
 // every list length (with lists built untruncated) is exact.
 #pragma once
 #include <cmath>
+#include <immintrin.h>
 #include "common.h"
 
 namespace lion {
@@ -62,6 +63,58 @@ struct Outputs {
   double* visited;   // (Q) postings (and block bounds) touched
 };
 
+// Offers every accumulator above the running threshold to the heap, in ascending document order, and
+// clears the accumulators. The AVX-512 version compares sixteen at a time and visits only the lanes above
+// the threshold; both push the same documents in the same order.
+static void scanTopKPortable(float* acc, uint32_t n, TopK& heap) {
+  float thr = 0.0f;
+  for (uint32_t d = 0; d < n; d++) {
+    const float a = acc[d];
+    if (a > thr) {
+      heap.push(a, int32_t(d));
+      if (heap.full()) thr = std::max(0.0f, heap.threshold());
+    }
+  }
+  std::memset(acc, 0, sizeof(float) * n);
+}
+
+__attribute__((target("avx512f"))) static void scanTopKAvx512(float* acc, uint32_t n, TopK& heap) {
+  float thr = 0.0f;
+  __m512 vt = _mm512_setzero_ps();
+  const __m512 zero = _mm512_setzero_ps();
+  uint32_t d0 = 0;
+  for (; d0 + 16 <= n; d0 += 16) {
+    const __m512 v = _mm512_loadu_ps(acc + d0);
+    uint32_t m = _mm512_cmp_ps_mask(v, vt, _CMP_GT_OQ);
+    if (m) {
+      while (m) {
+        const uint32_t d = d0 + __builtin_ctz(m);
+        m &= m - 1;
+        const float a = acc[d];
+        if (a > thr) {
+          heap.push(a, int32_t(d));
+          if (heap.full()) { thr = std::max(0.0f, heap.threshold()); vt = _mm512_set1_ps(thr); }
+        }
+      }
+    }
+    _mm512_storeu_ps(acc + d0, zero);
+  }
+  for (uint32_t d = d0; d < n; d++) {
+    const float a = acc[d];
+    if (a > thr) {
+      heap.push(a, int32_t(d));
+      if (heap.full()) thr = std::max(0.0f, heap.threshold());
+    }
+    acc[d] = 0.0f;
+  }
+}
+
+static void scanTopK(float* acc, uint32_t n, TopK& heap) {
+  static const bool avx512 = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
+  if (avx512) scanTopKAvx512(acc, n, heap);
+  else scanTopKPortable(acc, n, heap);
+}
+
 template <class W>
 static void exactOne(const SparseIndexView& ix, const QueryBatch& qb, uint32_t q, float* acc, const Outputs& o) {
   const W* w = static_cast<const W*>(ix.w);
@@ -74,17 +127,7 @@ static void exactOne(const SparseIndexView& ix, const QueryBatch& qb, uint32_t q
     vis += e - b;
   }
   TopK heap(o.scores + size_t(q) * o.k, o.docs + size_t(q) * o.k, o.k);
-  if (qb.off[q + 1] > qb.off[q]) {
-    float thr = 0.0f;
-    for (uint32_t d = 0; d < ix.numDocs; d++) {
-      const float a = acc[d];
-      if (a > thr) {
-        heap.push(a, int32_t(d));
-        if (heap.full()) thr = std::max(0.0f, heap.threshold());
-      }
-    }
-    std::memset(acc, 0, sizeof(float) * ix.numDocs);
-  }
+  if (qb.off[q + 1] > qb.off[q]) scanTopK(acc, ix.numDocs, heap);
   heap.sortBest();
   o.counts[q] = heap.n;
   if (o.visited) o.visited[q] = vis;
