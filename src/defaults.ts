@@ -37,6 +37,8 @@ export const DEFAULTS = {
   mntp: { probability: 0.2, blockLength: 512, batchSize: 32, lr: 5e-5, warmupRatio: 0, maxSteps: 10_000, seed: 42, logEvery: 50, saveEvery: 1000 },
   /** Encoding: paper lengths for MS MARCO (64/192) and BEIR (512/512); batches bounded in rows and padded tokens. */
   encode: { queryMaxLength: 64, docMaxLength: 192, beirMaxLength: 512, maxBatch: 64, maxTokens: 16_384, topK: 0 },
+  /** Quickstart rows of the shipped demonstration models (models/): documents cut where they were trained (128). */
+  quickstart: { systems: 'bm25,sparse,dense', docMaxLength: 128 },
   /** `lion serve`: loopback only unless told otherwise; every request bounded in size, work and time. */
   serve: {
     host: '127.0.0.1',

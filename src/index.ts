@@ -47,8 +47,8 @@ export { bm25Idf, bm25TermScore, bm25NormInverse, bm25Reference, intToByte4, byt
 export type { Bm25Params } from './bm25/similarity.js';
 export { indexCorpusFile, searchIndexFile } from './bm25/pipeline.js';
 export type { IndexFileOptions, IndexFileResult, SearchFileOptions, SearchFileResult } from './bm25/pipeline.js';
-export { runQuickstart, formatQuickstart, bm25QuickstartSystem, shippedCranfield } from './quickstart.js';
-export type { QuickstartSystem, QuickstartRow, QuickstartResult, QuickstartOptions, QuickstartCollection } from './quickstart.js';
+export { runQuickstart, formatQuickstart, bm25QuickstartSystem, shippedCranfield, neuralQuickstartSystem, quickstartSystems, shippedModels } from './quickstart.js';
+export type { QuickstartSystem, QuickstartRow, QuickstartResult, QuickstartOptions, QuickstartCollection, NeuralQuickstartOptions } from './quickstart.js';
 export { openCheckpoint, readSafetensorsHeader, readTensor, readTensorInto, writeSafetensors } from './io/safetensors.js';
 export type { TensorInfo, SafetensorsIndex, TensorToWrite } from './io/safetensors.js';
 export { readHfConfig } from './io/hfconfig.js';

@@ -4,7 +4,9 @@
  *
  * Systems plug in through `QuickstartSystem` (prepare an index from the corpus, then search a list of
  * queries); BM25 is the first row, and the neural sparse and dense retrievers join as more rows without
- * changing the rest. The shipped collection is Cranfield in BEIR form (test/fixtures/cranfield). Its query
+ * changing the rest: `neuralQuickstartSystem` encodes the corpus with a sparse or dense model into an in-memory
+ * index, and `quickstartSystems` gives the rows `lion quickstart` prints (BM25 and the shipped demonstration
+ * models of models/). The shipped collection is Cranfield in BEIR form (test/fixtures/cranfield). Its query
  * ids and document ids share one number space, so evaluation uses trec_eval's semantics, not BEIR mode (which
  * would drop document "1" from query "1"'s ranking).
  */
@@ -12,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Run, TextRecord } from './types.js';
-import { NotFoundError } from './errors.js';
+import { NotFoundError, UsageError } from './errors.js';
 import { DEFAULTS } from './defaults.js';
 import { collect, readCorpus, readQueries } from './io/corpus.js';
 import { readQrels } from './io/trec.js';
@@ -20,6 +22,14 @@ import { evaluate } from './eval/evaluate.js';
 import { buildBm25Index } from './bm25/build.js';
 import { createBm25Searcher, searchBm25All } from './bm25/search.js';
 import type { Bm25Params } from './bm25/similarity.js';
+import { loadModel } from './model/checkpoint.js';
+import { loadTokenizer } from './tokenizer/tokenizer.js';
+import { encodeRecords, type Paradigm } from './encoders/encode.js';
+import { buildInvertedIndexFromRecords } from './index/inverted/build.js';
+import { searchSparse } from './index/inverted/search.js';
+import { vectorIndexFromMatrix, searchDense } from './index/vector/flat.js';
+import { toRun } from './index/topk.js';
+import type { Kernels } from './kernels/types.js';
 
 /** A folder in BEIR layout: corpus.jsonl, queries.jsonl, qrels/test.tsv. */
 export interface QuickstartCollection {
@@ -81,6 +91,89 @@ export function bm25QuickstartSystem(params: Partial<Bm25Params> = {}): Quicksta
       return { search: (queries, k) => searchBm25All(searcher, queries, { k }) };
     },
   };
+}
+
+/** The demonstration models shipped with the package (models/, see models/README.md). */
+export function shippedModels(): { base: string; sparse: string; dense: string } {
+  const dir = fileURLToPath(new URL('../../models', import.meta.url));
+  return { base: join(dir, 'lion-demo-base'), sparse: join(dir, 'lion-demo-sp'), dense: join(dir, 'lion-demo-ds') };
+}
+
+/** Options of a learned sparse or dense quickstart system. */
+export interface NeuralQuickstartOptions {
+  paradigm: Paradigm;
+  /** Model directory in Hugging Face layout (config.json, model.safetensors, tokenizer.json). */
+  model: string;
+  /** A PEFT adapter merged into the model (a Lion-SP / Lion-DS release, or one `lion train` wrote). */
+  adapter?: string;
+  /** Row label; default "Lion sparse (<model folder>)". */
+  name?: string;
+  /** Tokens per document, BOS included (default DEFAULTS.encode.docMaxLength; queries: queryMaxLength). */
+  docMaxLength?: number;
+  kernels?: Kernels;
+}
+
+/**
+ * A learned sparse (inverted index, exact search) or dense (flat inner-product index) retriever as a
+ * quickstart system. `prepare` loads the encoder and encodes the corpus, so its time counts as indexing;
+ * `search` encodes the queries, so its time counts as searching.
+ */
+export function neuralQuickstartSystem(o: NeuralQuickstartOptions): QuickstartSystem {
+  const e = DEFAULTS.encode;
+  const label = o.paradigm === 'sparse' ? 'sparse' : 'dense';
+  return {
+    name: o.name ?? `Lion ${label} (${(o.adapter ?? o.model).split(/[\\/]/).filter(Boolean).pop()})`,
+    async prepare(docs) {
+      const model = loadModel(o.model, { adapter: o.adapter, merge: Boolean(o.adapter), withHead: o.paradigm === 'sparse', trainable: 'none', kernels: o.kernels });
+      const tok = loadTokenizer(o.adapter && existsSync(join(o.adapter, 'tokenizer.json')) ? o.adapter : o.model);
+      const base = { paradigm: o.paradigm, maxBatch: e.maxBatch, maxTokens: e.maxTokens };
+      const docOpts = { ...base, maxLength: o.docMaxLength ?? e.docMaxLength };
+      const qOpts = { ...base, maxLength: e.queryMaxLength };
+      const encodeAll = async (records: readonly TextRecord[], opts: typeof docOpts) => {
+        const out = [];
+        for await (const x of encodeRecords(model, tok, records, opts)) out.push(x);
+        return out;
+      };
+      const encodedDocs = await encodeAll(docs, docOpts);
+      if (o.paradigm === 'sparse') {
+        const ix = await buildInvertedIndexFromRecords(encodedDocs.map((x) => ({ id: x.id, vec: x.sparse! })), { vocabSize: model.config.vocabSize });
+        return {
+          async search(queries, k) {
+            const q = await encodeAll(queries, qOpts);
+            const res = searchSparse(ix, q.map((x) => x.sparse!), { k, mode: 'exact' });
+            return toRun(res, q.map((x) => x.id), (pos) => ix.ids[pos]!);
+          },
+        };
+      }
+      const dim = model.config.hiddenSize;
+      const data = new Float32Array(encodedDocs.length * dim); // (N, D)
+      encodedDocs.forEach((x, r) => data.set(x.dense!, r * dim));
+      const ix = vectorIndexFromMatrix({ data, rows: encodedDocs.length, dim, ids: encodedDocs.map((x) => x.id) }, 'f32');
+      return {
+        async search(queries, k) {
+          const q = await encodeAll(queries, qOpts);
+          const qm = new Float32Array(q.length * dim); // (Q, D)
+          q.forEach((x, r) => qm.set(x.dense!, r * dim));
+          return toRun(searchDense(ix, qm, { k }), q.map((x) => x.id), (pos) => ix.ids[pos]!);
+        },
+      };
+    },
+  };
+}
+
+/** The systems `lion quickstart` runs by name: BM25 and, where the shipped models are present, sparse and dense. */
+export function quickstartSystems(names: readonly string[] = DEFAULTS.quickstart.systems.split(',')): QuickstartSystem[] {
+  const m = shippedModels();
+  const out: QuickstartSystem[] = [];
+  for (const n of names) {
+    if (n === 'bm25') out.push(bm25QuickstartSystem());
+    else if (n === 'sparse' || n === 'dense') {
+      const dir = n === 'sparse' ? m.sparse : m.dense;
+      if (!existsSync(join(dir, 'config.json'))) throw new NotFoundError(`the shipped ${n} model is missing`, { file: dir, hint: 'reinstall the package, or rebuild it with scripts/train-demo-models.mjs' });
+      out.push(neuralQuickstartSystem({ paradigm: n, model: dir, name: `Lion ${n} (${n === 'sparse' ? 'lion-demo-sp' : 'lion-demo-ds'})`, docMaxLength: DEFAULTS.quickstart.docMaxLength }));
+    } else throw new UsageError(`unknown quickstart system '${n}' (bm25, sparse, dense)`, { field: 'systems' });
+  }
+  return out;
 }
 
 /**

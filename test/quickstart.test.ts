@@ -54,7 +54,7 @@ test('`lion quickstart --json` prints the result; a bad --k is a usage error', a
   console.log = (s: unknown) => { out.push(String(s)); };
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
-    assert.equal(await main(['quickstart', '--json']), 0);
+    assert.equal(await main(['quickstart', '--json', '--systems', 'bm25']), 0);
     assert.equal(await main(['quickstart', '--k', '10']), 2);
   } finally {
     console.log = log;
