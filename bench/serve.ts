@@ -12,12 +12,14 @@
  * library's BM25 search called in-process without HTTP. Reported: requests/s, p50/p99 latency, errors (must be
  * 0), non-2xx (must be 0), the server's RSS before, between and after the rounds.
  *
+ * Soak: LION_BENCH_SOAK_ROUNDS (6) rounds of 10 s of fused text queries, the server's RSS and heap after each.
+ *
  * Abuse: malformed requests (huge bodies declared and streamed, bad JSON, bad k, wrong vector forms and
  * dimensions, path traversal, broken percent-encoding, oversized headers) must each get the expected 4xx,
  * and the server must answer /api/health with 200 afterwards.
  *
  * Writes bench/results/serve.json. Settings: LION_BENCH_SECONDS (default 5), LION_BENCH_ROUNDS (3),
- * LION_BENCH_CONNECTIONS (16).
+ * LION_BENCH_CONNECTIONS (16), LION_BENCH_SOAK_ROUNDS (6).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -43,6 +45,7 @@ const work = join(root, 'bench', 'work', 'serve');
 const SECONDS = Number(process.env.LION_BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.LION_BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.LION_BENCH_CONNECTIONS ?? 16);
+const SOAK_ROUNDS = Number(process.env.LION_BENCH_SOAK_ROUNDS ?? 6);
 
 type Autocannon = (opts: Record<string, unknown>) => Promise<any>;
 const autocannon = (await import('autocannon' as string)).default as Autocannon;
@@ -255,6 +258,17 @@ async function main(): Promise<void> {
   rss.push([again.name as string, await rssMb(url)]);
   const again2 = await load('bm25 text, k=100, explain (again)', url, queries.map((q) => JSON.stringify({ q, k: 100, explain: true, systems: ['bm25'] })));
   rss.push([again2.name as string, await rssMb(url)]);
+  // Soak: fused text queries (all three systems) in 10 s rounds; memory after each shows whether it levels off.
+  const soak = [];
+  for (let r = 0; r < SOAK_ROUNDS; r++) {
+    let i = 0;
+    const res = await autocannon({
+      url: `${url}/api/search`, connections: CONNECTIONS, duration: 10, method: 'POST', headers: { 'content-type': 'application/json' },
+      requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify({ q: queries[i++ % queries.length], k: 10, explain: r % 2 === 0 }) }) }],
+    });
+    soak.push({ round: r, rps: r2(res.requests.average), errors: res.errors + res.timeouts, non2xx: res.non2xx, ...(await rssMb(url)) });
+  }
+  console.log(`soak (${SOAK_ROUNDS} × 10 s fused): RSS ${soak.map((x) => x.rss).join(' → ')} MB, heap ${soak.map((x) => x.heap).join(' → ')} MB`);
   const abuseResults = await abuse(url);
   const metrics = await json(`${url}/api/metrics`);
   const exit = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
@@ -262,7 +276,8 @@ async function main(): Promise<void> {
   const exitCode = await exit;
 
   const scenarios = [text, explain, sparse, sparseVec, sparseText, denseVec, hybrid, again, again2];
-  const clean = scenarios.every((x) => x.errors === 0 && x.non2xx === 0) && abuseResults.every((a) => a.ok) && exitCode === 0;
+  const clean = scenarios.every((x) => x.errors === 0 && x.non2xx === 0) && soak.every((x) => x.errors === 0 && x.non2xx === 0)
+    && abuseResults.every((a) => a.ok) && exitCode === 0;
   const result = {
     benchmark: 'serve',
     command: 'npm run bench:serve',
@@ -275,6 +290,7 @@ async function main(): Promise<void> {
       bm25_k10_rps_over_library_qps: r2(text.rps_median as number / libQps),
     },
     memory_mb_after: Object.fromEntries(rss),
+    soak,
     abuse: abuseResults,
     server_metrics_at_end: { requests: metrics.requests.total, by_status: metrics.requests.by_status, latency_ms: metrics.latency_ms },
     graceful_exit_code: exitCode,
