@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { demoModels } from '../../src/server/collection.js';
 import { serve } from '../../src/server/serve.js';
 import { tempDir } from '../helpers.js';
 import { cranfield, cranfieldIndex, neuralFixture } from './fixture.js';
@@ -23,6 +24,22 @@ test('a collection with a sparse and a dense encoder: three systems and their fu
     assert.equal(r.fused.systems.length, 3);
     assert.ok(r.results[1].hits[0].contributions.length > 0, 'sparse hits are explained');
     assert.ok(r.results[0].hits[0].title.length > 0, 'the collection is the corpus shown');
+  } finally {
+    await s.close();
+  }
+});
+
+test('--demo-models: the shipped demonstration encoders serve a collection', { timeout: 120_000 }, async () => {
+  const dir = tempDir('lion-serve-demo-');
+  const lines = readFileSync(join(cranfield, 'corpus.jsonl'), 'utf8').split('\n').slice(0, 40);
+  writeFileSync(join(dir, 'corpus.jsonl'), `${lines.join('\n')}\n`);
+  const s = await serve({ indexes: [], collection: dir, ...demoModels(), port: 0, log: () => {} });
+  try {
+    assert.deepEqual(s.systems.map((x) => [x.info.name, x.info.dim]), [['bm25', undefined], ['sparse', 4096], ['dense', 128]]);
+    const r: any = await (await fetch(`${s.url}/api/search?q=${encodeURIComponent('heat transfer in a laminar boundary layer')}&k=3`)).json();
+    assert.deepEqual(r.results.map((x: any) => x.hits.length), [3, 3, 3]);
+    const decoded = r.results[1].terms.filter((t: any) => typeof t.term === 'string' && !/^<\d+>$/.test(t.term));
+    assert.ok(decoded.length >= 16, 'the sparse expansion is shown as decoded tokens, not ids');
   } finally {
     await s.close();
   }
