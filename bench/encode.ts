@@ -14,15 +14,14 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { encodeTokens } from '../src/encoders/encode.js';
 import {
-  buildModel, getKernels, host, kernelTable, resetTimer, median, peakRssBytes, randomSeqs, REF, round, runAnchor, runLionChild,
-  timedKernels, writeResult, type ChildResult,
+  benchEnv, buildModel, field, getKernels, host, kernelTable, resetTimer, median, peakRssBytes, randomSeqs, ratio, REF, round, runAnchor, runLionChild,
+  shown, timedKernels, writeResult, type ChildResult,
 } from './step-common.js';
 
 const DOCS = Number(process.env.BENCH_DOCS ?? 256);
 const BATCH = Number(process.env.BENCH_BATCH ?? 64);
 const PASSES = Number(process.env.BENCH_PASSES ?? 3);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
-const THREADS = (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number);
+const { warmup: WARMUP, threads: THREADS } = benchEnv;
 const self = fileURLToPath(import.meta.url);
 
 function worker(paradigm: 'sparse' | 'dense'): void {
@@ -52,10 +51,9 @@ function worker(paradigm: 'sparse' | 'dense'): void {
   })}\n`);
 }
 
-const dps = (r: ChildResult): number | null => (typeof r.data?.docsPerSec === 'number' ? r.data.docsPerSec : null);
-const cpu = (r: ChildResult): number | null => (typeof r.data?.cpuMedian === 'number' ? r.data.cpuMedian : null);
-const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? round(a / b, 2) : null);
-const show = (r: ChildResult) => (r.ok ? r.data : { error: r.error });
+const dps = (r: ChildResult): number | null => field(r, 'docsPerSec');
+const cpu = (r: ChildResult): number | null => field(r, 'cpuMedian');
+const show = shown;
 
 function driver(): void {
   const started = new Date().toISOString();

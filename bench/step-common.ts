@@ -53,6 +53,22 @@ export function median(xs: readonly number[]): number {
 
 export const round = (x: number, d = 3): number => +x.toFixed(d);
 
+/** a ÷ b to 2 decimals, null when either is missing. */
+export const ratio = (a: number | null, b: number | null): number | null => (a !== null && b !== null && b > 0 ? round(a / b, 2) : null);
+
+/** A child's figure `key` when it is a number. */
+export const field = (r: ChildResult, key: string): number | null => (typeof r.data?.[key] === 'number' ? (r.data[key] as number) : null);
+
+/** A child's record for the JSON: its data, or its error. */
+export const shown = (r: ChildResult): unknown => (r.ok ? r.data : { error: r.error });
+
+/** Run counts and thread list every bench reads from the environment. */
+export const benchEnv = {
+  steps: Number(process.env.BENCH_STEPS ?? 3),
+  warmup: Number(process.env.BENCH_WARMUP ?? 1),
+  threads: (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number),
+};
+
 /** Seeded token ids in [0, V), the anchor draws its own with the same sizes. */
 export function randomSeqs(n: number, len: number, V: number, seed: number): number[][] {
   let s = seed >>> 0 || 1;

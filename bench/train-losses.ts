@@ -15,13 +15,11 @@
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
-  adamState, buildModel, getKernels, host, kernelTable, resetTimer, lionStep, median, peakRssBytes, REF, round, runAnchor,
-  runLionChild, stepInputs, timedKernels, writeResult, type ChildResult,
+  adamState, benchEnv, buildModel, field, getKernels, host, kernelTable, resetTimer, lionStep, median, peakRssBytes, ratio, REF, round, runAnchor,
+  runLionChild, shown, stepInputs, timedKernels, writeResult, type ChildResult,
 } from './step-common.js';
 
-const STEPS = Number(process.env.BENCH_STEPS ?? 3);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
-const THREADS = (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number);
+const { steps: STEPS, warmup: WARMUP, threads: THREADS } = benchEnv;
 const LITERAL = process.env.BENCH_LITERAL === '1';
 const self = fileURLToPath(import.meta.url);
 const LAMBDAS: [number, number] = [0.05, 0.04];
@@ -55,10 +53,9 @@ function worker(paradigm: 'sparse' | 'dense'): void {
   })}\n`);
 }
 
-const sec = (r: ChildResult): number | null => (typeof r.data?.median === 'number' ? r.data.median : null);
-const mem = (r: ChildResult): number | null => (typeof r.data?.peakRssBytes === 'number' ? r.data.peakRssBytes : null);
-const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? round(a / b, 2) : null);
-const show = (r: ChildResult) => (r.ok ? r.data : { error: r.error });
+const sec = (r: ChildResult): number | null => field(r, 'median');
+const mem = (r: ChildResult): number | null => field(r, 'peakRssBytes');
+const show = shown;
 
 function driver(): void {
   const started = new Date().toISOString();
@@ -77,8 +74,7 @@ function driver(): void {
         lionSeconds: sec(lion) && round(sec(lion)!, 2), torchSeconds: sec(torch) && round(sec(torch)!, 2),
         speedup: ratio(sec(torch), sec(lion)),
         memoryRatio: ratio(mem(lion), mem(torch)),
-        cpuTimeRatio: ratio(typeof torch.data?.cpuMedian === 'number' ? torch.data.cpuMedian : null,
-          typeof lion.data?.cpuMedian === 'number' ? lion.data.cpuMedian : null),
+        cpuTimeRatio: ratio(field(torch, 'cpuMedian'), field(lion, 'cpuMedian')),
         commands: { lion: lion.command, torch: torch.command },
       };
       rows.push(row);

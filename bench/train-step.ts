@@ -18,13 +18,11 @@
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
-  adamState, buildModel, gemmThroughput, getKernels, host, kernelTable, resetTimer, lionStep, median, peakRssBytes, REF, round,
+  adamState, benchEnv, buildModel, field, gemmThroughput, getKernels, host, kernelTable, resetTimer, lionStep, median, peakRssBytes, ratio, REF, round,
   runAnchor, runLionChild, stepFlops, stepInputs, timedKernels, writeResult, type ChildResult,
 } from './step-common.js';
 
-const STEPS = Number(process.env.BENCH_STEPS ?? 3);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
-const THREADS = (process.env.BENCH_THREADS ?? '1,2').split(',').map(Number);
+const { steps: STEPS, warmup: WARMUP, threads: THREADS } = benchEnv;
 const SKIP_LITERAL = process.env.BENCH_SKIP_LITERAL === '1';
 const self = fileURLToPath(import.meta.url);
 
@@ -64,10 +62,7 @@ function worker(): void {
   })}\n`);
 }
 
-function num(r: ChildResult, k: string): number | null {
-  const v = r.data?.[k];
-  return typeof v === 'number' ? v : null;
-}
+const num = field;
 
 function driver(): void {
   const args = ['--steps', String(STEPS), '--warmup', String(WARMUP)];
@@ -88,7 +83,6 @@ function driver(): void {
     const usefulGflops = lionS ? useful.total! / lionS / 1e9 : null;
     const lionCpu = num(lion, 'cpuMedian');
     const usefulPerCpu = lionCpu ? useful.total! / lionCpu / 1e9 : null;
-    const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? round(a / b, 2) : null);
     rows.push({
       threads,
       lion: lion.ok ? lion.data : { error: lion.error },
