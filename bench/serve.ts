@@ -5,8 +5,9 @@
  * process at a fixed concurrency for a fixed time, several rounds per scenario (medians reported): BM25 text
  * search (k = 10), BM25 with per-term explanations (k = 100), BM25 with a weighted-term vector; a learned
  * sparse index (given vectors with explanations, and text encoded on the server's worker thread), a dense
- * index (given vectors), and all three fused. The sparse and dense indexes are the whole collection encoded
- * by a tiny random model (test/server/fixture.ts): they load-test the neural paths, not retrieval quality.
+ * index (given vectors), and all three fused. The server is `lion serve --collection cranfield --demo-models`:
+ * the sparse and dense indexes are the whole collection encoded at start-up by the shipped demonstration
+ * models (models/lion-demo-sp, -ds; 4,096-token vocabulary, 128 dimensions).
  * Queries cycle through Cranfield's 225. Anchor, in the same run and with the same settings: a bare node:http server
  * answering a fixed small JSON document (the ceiling any Node HTTP service reaches on this machine), and the
  * library's BM25 search called in-process without HTTP. Reported: requests/s, p50/p99 latency, errors (must be
@@ -34,10 +35,9 @@ import { collect, readCorpus, readQueries } from '../src/io/corpus.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
 import { DEFAULTS } from '../src/defaults.js';
 import { encodeTokens } from '../src/encoders/encode.js';
-import { loadModel } from '../src/model/checkpoint.js';
-import { loadTokenizer } from '../src/tokenizer/tokenizer.js';
+import { demoModels } from '../src/server/collection.js';
+import { loadEncoder } from '../src/server/encoder-load.js';
 import type { SparseVec } from '../src/types.js';
-import { neuralFixture } from '../test/server/fixture.js';
 
 const root = process.cwd();
 const cran = join(root, 'test', 'fixtures', 'cranfield');
@@ -54,7 +54,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 async function startLion(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['bin/lion.js', 'serve', ...args, '--corpus', cran, '--port', '0'], {
+  const child = spawn(process.execPath, ['bin/lion.js', 'serve', ...args, '--port', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -160,9 +160,9 @@ async function abuse(url: string): Promise<Array<Record<string, unknown>>> {
     ['k = "ten"', 'POST', '/api/search', post({ q: 'wing', k: 'ten' }), 400],
     ['query of 100,000 characters', 'POST', '/api/search', post({ q: 'a '.repeat(50_000) }), 400],
     ['dense vector to a BM25 system', 'POST', '/api/search', post({ dense: [0.1, 0.2, 0.3], systems: ['bm25'] }), 400],
-    ['dense vector of the wrong dimension (3 for 16)', 'POST', '/api/search', post({ dense: [0.1, 0.2, 0.3], systems: ['ds'] }), 400],
+    ['dense vector of the wrong dimension (3 for 128)', 'POST', '/api/search', post({ dense: [0.1, 0.2, 0.3], systems: ['dense'] }), 400],
     ['dense vector of 100,000 dimensions', 'POST', '/api/search', post({ dense: new Array(100_000).fill(0.5) }), 400],
-    ['sparse token id beyond the vocabulary', 'POST', '/api/search', post({ sparse: { 999999: 1 }, systems: ['sp'] }), 400],
+    ['sparse token id beyond the vocabulary', 'POST', '/api/search', post({ sparse: { 999999: 1 }, systems: ['sparse'] }), 400],
     ['dense vector with a string inside', 'POST', '/api/search', post({ dense: [0.1, 'x'] }), 400],
     ['sparse vector with a negative weight', 'POST', '/api/search', post({ sparse: { wing: -2 } }), 400],
     ['sparse vector of 20,000 terms', 'POST', '/api/search', post({ sparse: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`t${i}`, 1])) }), 400],
@@ -220,13 +220,12 @@ async function main(): Promise<void> {
   const anchor = await load('anchor: bare node:http fixed JSON', bare.url, undefined, '/');
   bare.child.kill('SIGTERM');
 
-  // Learned sparse and dense indexes of the whole collection, encoded by a tiny random model (the load-test
-  // shape of the neural paths, not their quality): given-vector searches and text queries encoded on the
-  // server's worker thread.
+  // The server as a user starts it for the demo: BM25, and learned sparse and dense indexes of the whole
+  // collection encoded at start-up by the shipped demonstration models, whose query encoders run on worker
+  // threads.
   const t0 = performance.now();
-  const nf = await neuralFixture(1400);
-  console.log(`neural fixture: tiny random model, sparse + dense indexes of ${nf.docs} documents in ${Math.round(performance.now() - t0)} ms`);
-  const { url, child } = await startLion(['--index', `bm25=${index}`, '--index', `sp=${nf.sparseIndex}`, '--index', `ds=${nf.denseIndex}`, '--model', `sp=${nf.model}`, '--model', `ds=${nf.model}`]);
+  const { url, child } = await startLion(['--collection', cran, '--demo-models']);
+  console.log(`lion serve --collection ${cran} --demo-models: ready in ${Math.round(performance.now() - t0)} ms (encodes 1,400 documents twice)`);
   await fetch(`${url}/api/health`);
   const rss: Array<[string, { rss: number; heap: number }]> = [['start', await rssMb(url)]];
   const text = await load('bm25 text, k=10', url, queries.map((q) => JSON.stringify({ q, k: 10, systems: ['bm25'] })));
@@ -236,20 +235,20 @@ async function main(): Promise<void> {
   const words = queries.map((q) => q.split(/\W+/).filter((w) => w.length > 3).slice(0, 4));
   const sparse = await load('bm25 sparse vector, k=10', url, words.map((w) => JSON.stringify({ sparse: Object.fromEntries(w.map((x, i) => [x, 1 + i / 4])), k: 10, systems: ['bm25'] })));
   rss.push([sparse.name as string, await rssMb(url)]);
-  const spModel = loadModel(nf.model, { withHead: true, trainable: 'none' });
-  const dsModel = loadModel(nf.model, { withHead: false, trainable: 'none' });
-  const tok = loadTokenizer(nf.model);
+  const demo = demoModels();
+  const sp = loadEncoder(demo.sparseModel, 'sparse');
+  const ds = loadEncoder(demo.denseModel, 'dense');
   const L = DEFAULTS.encode.queryMaxLength;
-  const enc = (m: typeof spModel, paradigm: 'sparse' | 'dense', q: string) => encodeTokens(m, [tok.encode(q).slice(0, L)], tok.padId, { paradigm, maxLength: L, maxBatch: 1, maxTokens: L })[0]!;
+  const enc = (e: typeof sp, paradigm: 'sparse' | 'dense', q: string) => encodeTokens(e.model, [e.tok.encode(q).slice(0, L)], e.tok.padId, { paradigm, maxLength: L, maxBatch: 1, maxTokens: L })[0]!;
   const spVecs = queries.map((q) => {
-    const v = enc(spModel, 'sparse', q) as SparseVec;
-    return JSON.stringify({ sparse: Object.fromEntries(Array.from(v.terms, (t, i) => [String(t), v.weights[i]])), k: 10, systems: ['sp'], explain: true });
+    const v = enc(sp, 'sparse', q) as SparseVec;
+    return JSON.stringify({ sparse: Object.fromEntries(Array.from(v.terms, (t, i) => [String(t), v.weights[i]])), k: 10, systems: ['sparse'], explain: true });
   });
   const sparseVec = await load('sparse vector, k=10, explain', url, spVecs);
   rss.push([sparseVec.name as string, await rssMb(url)]);
-  const sparseText = await load('sparse text (worker-encoded), k=10', url, queries.map((q) => JSON.stringify({ q, k: 10, systems: ['sp'] })));
+  const sparseText = await load('sparse text (worker-encoded), k=10', url, queries.map((q) => JSON.stringify({ q, k: 10, systems: ['sparse'] })));
   rss.push([sparseText.name as string, await rssMb(url)]);
-  const denseVecs = queries.map((q) => JSON.stringify({ dense: Array.from(enc(dsModel, 'dense', q) as Float32Array), k: 10, systems: ['ds'] }));
+  const denseVecs = queries.map((q) => JSON.stringify({ dense: Array.from(enc(ds, 'dense', q) as Float32Array), k: 10, systems: ['dense'] }));
   const denseVec = await load('dense vector, k=10', url, denseVecs);
   rss.push([denseVec.name as string, await rssMb(url)]);
   const hybrid = await load('bm25 + sparse + dense text, fused', url, queries.map((q) => JSON.stringify({ q, k: 10 })));

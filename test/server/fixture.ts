@@ -53,8 +53,7 @@ const neural = new Map<number, Promise<NeuralFixture>>();
 /**
  * A tiny random bidirectional Llama with a BPE tokenizer trained on Cranfield, saved in Hugging Face layout,
  * and sparse and dense indexes of the first `n` Cranfield documents encoded with it. Random weights rank
- * badly, but every number the server returns can be checked against the library (bench/serve.ts also uses
- * it, for the load test of the sparse and dense paths).
+ * badly, but every number the server returns can be checked against the library.
  */
 export function neuralFixture(n = 150): Promise<NeuralFixture> {
   let p = neural.get(n);
