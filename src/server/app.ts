@@ -25,7 +25,7 @@ import { rrf } from './fusion.js';
 import { HttpError, badRequest, parseJsonObject, readBody, sendError, sendJson, toHttpError } from './http.js';
 import { Metrics } from './metrics.js';
 import { loadStatic, lookupStatic, type StaticFile } from './static.js';
-import type { DocStore, SearchSystem, TermContribution } from './system.js';
+import type { DocStore, SearchSystem } from './system.js';
 import { parseSearch, type Limits } from './validate.js';
 
 export interface ServerOptions {
@@ -107,8 +107,11 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
       const out = [];
       for (let i = 0; i < hits.length; i++) {
         const h = hits[i]!;
-        const e = r.explain && s.explain ? await s.explain(r.query, h.docid) : undefined;
-        out.push({ rank: i + 1, docid: h.docid, score: h.score, ...docView(h), ...(e ? shownContributions(e.terms) : {}) });
+        // Replies list the largest contributions and sum the rest (a learned sparse hit can match thousands of
+        // tokens); /api/explain has them all.
+        const e = r.explain && s.explain ? await s.explain(r.query, h.docid, d.shownTerms) : undefined;
+        const contrib = e ? { contributions: e.terms, ...(e.rest ? { otherContributions: e.rest } : {}) } : {};
+        out.push({ rank: i + 1, docid: h.docid, score: h.score, ...docView(h), ...contrib });
       }
       const shown = terms && terms.length > d.shownTerms ? { terms: terms.slice(0, d.shownTerms), termsTotal: terms.length } : terms ? { terms } : {};
       return { system: s.info.name, kind: s.info.kind, took_ms: round(took), ...shown, hits: out };
@@ -287,18 +290,6 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
   };
 
   return { server, url: `http://${host}:${addr.port}`, metrics, systems: opts.systems, close };
-}
-
-/**
- * A hit's contributions as the search reply carries them: the largest `shownTerms`, and the rest summed, so a
- * learned sparse hit with hundreds of matched tokens does not make a megabyte reply (`/api/explain` has all).
- */
-function shownContributions(terms: TermContribution[]): Record<string, unknown> {
-  const n = DEFAULTS.serve.shownTerms;
-  if (terms.length <= n) return { contributions: terms };
-  let rest = 0;
-  for (let i = n; i < terms.length; i++) rest += terms[i]!.contribution;
-  return { contributions: terms.slice(0, n), otherContributions: { terms: terms.length - n, contribution: rest } };
 }
 
 function round(ms: number): number {

@@ -97,14 +97,19 @@ export function sparseSystem(name: string, ix: InvertedIndex, opts: NeuralOption
       const v = await vec(q);
       return Array.from(v.terms, (t, i) => ({ term: label(t), id: t, weight: v.weights[i]! })).sort((a, b) => b.weight - a.weight);
     },
-    async explain(q, docid): Promise<Explanation | undefined> {
+    async explain(q, docid, limit = Infinity): Promise<Explanation | undefined> {
       positions ??= new Map(ix.ids.map((id, i) => [id, i]));
       const d = positions.get(docid);
       if (d === undefined) return undefined;
       const v = await vec(q);
-      const terms: TermContribution[] = [];
+      // Merge-join of two ascending term lists, the query's and the document's forward row, into typed arrays;
+      // objects (and token strings) are made only for the terms listed.
+      const n0 = Math.min(v.terms.length, ix.fwdOffsets[d + 1]! - ix.fwdOffsets[d]!);
+      const at = new Uint32Array(n0); // (m) index into the query's terms
+      const dws = new Float32Array(n0); // (m)
+      const cs = new Float32Array(n0); // (m)
+      let m = 0;
       let score = 0;
-      // Merge-join of two ascending term lists: the query's and the document's forward row.
       let j = ix.fwdOffsets[d]!;
       const end = ix.fwdOffsets[d + 1]!;
       for (let i = 0; i < v.terms.length && j < end; i++) {
@@ -113,12 +118,21 @@ export function sparseSystem(name: string, ix: InvertedIndex, opts: NeuralOption
         if (j < end && ix.fwdTerms[j] === t) {
           const dw = f(ix.fwdWeights[j]! * scale);
           const c = f(v.weights[i]! * dw);
-          if (c > 0) terms.push({ term: label(t), id: t, weight: v.weights[i]!, queryWeight: v.weights[i]!, docWeight: dw, contribution: c });
           score = f(score + c);
+          if (c > 0) { at[m] = i; dws[m] = dw; cs[m] = c; m++; }
         }
       }
-      terms.sort((a, b) => b.contribution - a.contribution || a.id! - b.id!);
-      return { docid, score, terms };
+      const order = Array.from({ length: m }, (_, x) => x).sort((a, b) => cs[b]! - cs[a]! || v.terms[at[a]!]! - v.terms[at[b]!]!);
+      const shown = order.slice(0, Math.min(m, limit));
+      const terms: TermContribution[] = shown.map((x) => {
+        const i = at[x]!;
+        const t = v.terms[i]!;
+        return { term: label(t), id: t, weight: v.weights[i]!, queryWeight: v.weights[i]!, docWeight: dws[x]!, contribution: cs[x]! };
+      });
+      if (shown.length === m) return { docid, score, terms };
+      let rest = 0;
+      for (let x = shown.length; x < m; x++) rest += cs[order[x]!]!;
+      return { docid, score, terms, rest: { terms: m - shown.length, contribution: rest } };
     },
     stats: () => encoderStats(opts.encoder),
     async close() {

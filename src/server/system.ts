@@ -33,8 +33,10 @@ export interface TermContribution extends WeightedTerm {
 export interface Explanation {
   docid: string;
   score: number;
-  /** Matched terms only, by descending contribution. */
+  /** Matched terms only, by descending contribution (the largest `limit` when explain was given one). */
   terms: TermContribution[];
+  /** With a `limit`: the matched terms left out, counted and summed. */
+  rest?: { terms: number; contribution: number };
 }
 
 /**
@@ -65,8 +67,11 @@ export interface SearchSystem {
   search(query: SystemQuery, k: number): Promise<Hit[]>;
   /** The query as this system weighs it (BM25: analysed terms; sparse: expansion terms). Dense: absent. */
   queryTerms?(query: SystemQuery): Promise<WeightedTerm[]>;
-  /** Per-term contributions for `docid` under `query`; undefined when the document is not in the index. */
-  explain?(query: SystemQuery, docid: string): Promise<Explanation | undefined>;
+  /**
+   * Per-term contributions for `docid` under `query`; undefined when the document is not in the index. With
+   * `limit`, only the largest `limit` terms are listed and the others summed in `rest`.
+   */
+  explain?(query: SystemQuery, docid: string, limit?: number): Promise<Explanation | undefined>;
   /** Counters for `/api/metrics` (e.g. a query encoder's batches and queries). */
   stats?(): Record<string, number>;
   /** Release files, workers and native handles. */

@@ -99,7 +99,7 @@ export function bm25System(name: string, index: Bm25Index, params: Partial<Bm25P
     async queryTerms(q): Promise<WeightedTerm[]> {
       return termsOf(q).map((t) => ({ term: termOf(index, t.term), weight: t.weight })).sort((a, b) => b.weight - a.weight);
     },
-    async explain(q, docid): Promise<Explanation | undefined> {
+    async explain(q, docid, limit = Infinity): Promise<Explanation | undefined> {
       const d = docNumber(docid);
       if (d === undefined) return undefined;
       const terms: TermContribution[] = [];
@@ -113,7 +113,10 @@ export function bm25System(name: string, index: Bm25Index, params: Partial<Bm25P
         terms.push({ term: termOf(index, t.term), weight: t.weight, queryWeight: t.weight, docWeight: f(tf / (tf + 1 / s.normInv[d]!)), contribution });
       }
       terms.sort((a, b) => b.contribution - a.contribution || (a.term < b.term ? -1 : 1));
-      return { docid, score: f(score), terms };
+      if (terms.length <= limit) return { docid, score: f(score), terms };
+      let rest = 0;
+      for (let i = limit; i < terms.length; i++) rest += terms[i]!.contribution;
+      return { docid, score: f(score), terms: terms.slice(0, limit), rest: { terms: terms.length - limit, contribution: rest } };
     },
   };
 }

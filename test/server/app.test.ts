@@ -111,6 +111,19 @@ describe('search', () => {
     }
   });
 
+  test('a hit matching more than 32 terms lists the largest 32 and sums the rest', async () => {
+    const doc1: any = await getJson('/api/doc/1');
+    const { body } = await post('/api/search', { q: doc1.body.text.slice(0, 2000), k: 1, systems: ['bm25'], explain: true });
+    const h = body.results[0].hits[0];
+    assert.equal(h.contributions.length, 32);
+    assert.ok(h.otherContributions.terms > 0);
+    const sum = h.contributions.reduce((a: number, c: any) => a + c.contribution, 0) + h.otherContributions.contribution;
+    assert.ok(Math.abs(sum - h.score) < 1e-4 * h.score, `${sum} vs ${h.score}`);
+    const full = await getJson(`/api/explain?system=bm25&docid=${h.docid}&q=${encodeURIComponent(doc1.body.text.slice(0, 2000))}`);
+    assert.equal(full.body.terms.length, 32 + h.otherContributions.terms);
+    assert.deepEqual(full.body.terms.slice(0, 32), h.contributions);
+  });
+
   test('a sparse vector of analysed terms is the same query as the text', async () => {
     const a = await post('/api/search', { q: 'wing slipstream', k: 10, systems: ['bm25'] });
     const b = await post('/api/search', { sparse: { wing: 1, slipstream: 1 }, k: 10, systems: ['bm25'] });
