@@ -112,7 +112,7 @@ export function buildModel(trainable: Trainable, kernels: Kernels, withHead = tr
 /** Phase timings (ms) of one step, each around a public Lion call. */
 export type Phases = Record<string, number>;
 
-/** Inputs of one training step: queries then contexts in one left-padded batch, as the trainer builds it. */
+/** Inputs of one training step: the 16 query token lists, then the 128 document token lists. */
 export function stepInputs(seed = 1): { seqs: number[][]; teacher: Float64Array } {
   const seqs = [...randomSeqs(REF.B, REF.Tq, REF.V, seed), ...randomSeqs(REF.Nc, REF.Td, REF.V, seed + 1)];
   const n = REF.Nc / REF.B - 1;
@@ -121,8 +121,8 @@ export function stepInputs(seed = 1): { seqs: number[][]; teacher: Float64Array 
 }
 
 /**
- * One optimiser step as src/train/trainer.ts runs it (one micro-batch): zero gradients, encode queries and
- * contexts in one batch, the loss and its gradient w.r.t. the reps, the head's and the trunk's backward, clip
+ * One optimiser step as src/train/trainer.ts runs it (one micro-batch): zero gradients, encode queries (T = 32)
+ * and contexts (T = 128) as two batches in two activation slots, the loss and its gradient w.r.t. the reps, the head's and the trunk's backward, clip
  * the global gradient norm to 1.0, AdamW. Returns the loss and the time of each phase.
  */
 export function lionStep(model: LlamaModel, adam: AdamWState, paradigm: 'sparse' | 'dense', objective: Objective,
@@ -138,18 +138,19 @@ export function lionStep(model: LlamaModel, adam: AdamWState, paradigm: 'sparse'
   const B = REF.B, Nc = REF.Nc, n = Nc / B - 1;
   model.zeroGrad();
   lap('zeroGrad');
-  const tb = tokenBatch(seqs, 0, Math.max(REF.Tq, REF.Td));
+  // Queries and contexts as two batches in two activation slots, each padded to its own longest row.
+  const qb = tokenBatch(seqs.slice(0, B), 0, REF.Tq), cb = tokenBatch(seqs.slice(B), 0, REF.Td);
   const sparse = paradigm === 'sparse';
-  const f: SparseForward | DenseForward = sparse ? sparseForward(model, tb, true) : denseForward(model, tb, true);
+  const run = (tb: typeof qb, slot: string): SparseForward | DenseForward => (sparse ? sparseForward(model, tb, true, slot) : denseForward(model, tb, true, slot));
+  const fq = run(qb, 'queries'), fc = run(cb, 'contexts');
   lap('forward (trunk + head)');
   const dim = sparse ? REF.V : REF.C;
-  const drep = new Float32Array((B + Nc) * dim); // (B + Nc, dim)
-  const terms = retrievalLoss(objective, { q: f.rep.subarray(0, B * dim), c: f.rep.subarray(B * dim), B, n, dim, scale: sparse ? 1 : 100 },
-    { scores: teacher }, { dq: drep.subarray(0, B * dim), dc: drep.subarray(B * dim) },
-    { lambdaQ: lambdas[0], lambdaD: lambdas[1], weight: 1, gemm: gemmFromKernels(model.k) });
+  const grads = { dq: new Float32Array(B * dim), dc: new Float32Array(Nc * dim) }; // (B, dim), (Nc, dim)
+  const terms = retrievalLoss(objective, { q: fq.rep, c: fc.rep, B, n, dim, scale: sparse ? 1 : 100 },
+    { scores: teacher }, grads, { lambdaQ: lambdas[0], lambdaD: lambdas[1], weight: 1, gemm: gemmFromKernels(model.k) });
   lap('loss (+ gradient w.r.t. reps)');
-  if (sparse) sparseBackward(model, f as SparseForward, drep);
-  else denseBackward(model, f as DenseForward, drep);
+  if (sparse) { sparseBackward(model, fc as SparseForward, grads.dc); sparseBackward(model, fq as SparseForward, grads.dq); }
+  else { denseBackward(model, fc as DenseForward, grads.dc); denseBackward(model, fq as DenseForward, grads.dq); }
   lap('backward (head + trunk)');
   const params = model.trainableParams();
   clipGradNorm(params, 1.0);
@@ -157,7 +158,7 @@ export function lionStep(model: LlamaModel, adam: AdamWState, paradigm: 'sparse'
   adamwStep(params, adam, 1e-4, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 });
   lap('adamwStep (TypeScript)');
   let nnz = 0;
-  if (sparse) for (let i = 0; i < f.rep.length; i++) if (f.rep[i] !== 0) nnz++;
+  if (sparse) for (const r of [fq.rep, fc.rep]) for (let i = 0; i < r.length; i++) if (r[i] !== 0) nnz++;
   return { loss: terms.loss, phases, phasesCpu, nnzPerRow: sparse ? nnz / (B + Nc) : dim };
 }
 
