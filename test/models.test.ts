@@ -17,10 +17,10 @@ import { DEFAULTS } from '../src/defaults.js';
 import { LionError } from '../src/errors.js';
 
 /** Measured at commit time with `npm start` (nDCG@10 / R@100 on all 225 Cranfield queries), minus a margin. */
-// Committed: sparse 0.0438 / 0.2315, dense 0.0439 / 0.2249 (nDCG@10 / R@100). Chance: ~0.006 / ~0.071.
+// Committed: sparse 0.0441 / 0.2619, dense 0.0684 / 0.2626 (nDCG@10 / R@100). Chance: ~0.006 / ~0.071.
 const FLOORS = {
-  sparse: { ndcg10: 0.03, recall100: 0.15 },
-  dense: { ndcg10: 0.03, recall100: 0.15 },
+  sparse: { ndcg10: 0.03, recall100: 0.18 },
+  dense: { ndcg10: 0.05, recall100: 0.18 },
 };
 
 function safetensorsDtypes(file: string): Set<string> {
