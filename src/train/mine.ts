@@ -25,7 +25,7 @@ export interface MineOptions {
 
 export interface MineResult {
   examples: ClExample[];
-  /** Queries of the qrels without any relevant document, text, or run. */
+  /** Queries of the qrels without any relevant document, text, run, or any non-relevant hit to use as a negative. */
   skipped: number;
 }
 
@@ -42,6 +42,8 @@ export function mineNegatives(run: Run, qrels: Qrels, queries: ReadonlyMap<strin
     const hits = run.get(qid);
     if (positives.length === 0 || text === undefined || !hits) { skipped++; continue; }
     const negIds = sortHits(hits).slice(skip).map((h) => h.docid).filter((d) => !((judged.get(d) ?? 0) > 0)).slice(0, n);
+    // Every training format needs at least one negative: a query whose hits are all relevant gives no example.
+    if (negIds.length === 0) { skipped++; continue; }
     for (const posId of positives) examples.push({ kind: 'cl', query: text, posId, negIds });
   }
   return { examples, skipped };

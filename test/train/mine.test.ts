@@ -29,6 +29,13 @@ test('negatives are the run in score order minus relevant documents; one example
   assert.throws(() => mineNegatives(run, qrels, new Map(), { negatives: 0 }), /positive integer/);
 });
 
+test('a query whose hits are all relevant gives no example (the trainer needs a negative)', () => {
+  const allRelevant: Run = new Map([['q1', [{ docid: 'p', score: 2 }, { docid: 'p2', score: 1 }]]]);
+  const r = mineNegatives(allRelevant, qrels, new Map([['q1', 'first']]), { negatives: 3 });
+  assert.deepEqual(r.examples, []);
+  assert.equal(r.skipped, 3);
+});
+
 test('lion mine writes a CL training file the trainer reads', async () => {
   const d = tempDir();
   writeFileSync(join(d, 'run.trec'), 'q1 Q0 p 1 9 bm25\nq1 Q0 z 2 7 bm25\nq1 Q0 b 3 5 bm25\n');
