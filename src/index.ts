@@ -130,3 +130,9 @@ export { trainReranker, loadReranker, scorePairs, scoreTrainingFile } from './tr
 export type { RerankTrainOptions, Reranker } from './train/rerank.js';
 export { crossForward, crossBackward, newScoreHead, loadScoreHead, saveScoreHead, pairTokens } from './encoders/cross.js';
 export type { ScoreHead, CrossForward } from './encoders/cross.js';
+export { planStudy, parseSizes, toyConfig, countParams, docsPerQuery, formatPlan, formatCount, PAPER_SIZES, PAPER_EXAMPLES, PAPER_BUDGET, PARADIGMS, OBJECTIVES } from './study/grid.js';
+export type { StudySize, StudyCell, StudyPlan, PlanOptions } from './study/grid.js';
+export { runStudy, prepareStudy, readStudyFile } from './study/run.js';
+export type { StudyResult, StudyFile, RunStudyOptions, PrepareStudyOptions } from './study/run.js';
+export { studyTable, studyPlot, writeStudyReport, STUDY_METRICS } from './study/report.js';
+export type { StudyMetric } from './study/report.js';

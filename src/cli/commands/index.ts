@@ -14,6 +14,7 @@ import { quickstartCommand } from './quickstart.js';
 import { rerankScoreCommand, rerankTrainCommand } from './rerank.js';
 import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
+import { studyPlanCommand, studyReportCommand, studyRunCommand } from './study.js';
 import { trainCommand } from './train.js';
 
 export const commands: Command[] = [
@@ -31,5 +32,8 @@ export const commands: Command[] = [
   rerankTrainCommand,
   searchCommand,
   serveCommand,
+  studyPlanCommand,
+  studyReportCommand,
+  studyRunCommand,
   trainCommand,
 ];

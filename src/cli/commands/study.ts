@@ -1,0 +1,114 @@
+/**
+ * `lion study plan | run | report`: the scaling study of src/study — the grid of sizes × paradigms × objectives
+ * under the fixed compute budget (plan), training and evaluating every cell resumably (run), and the markdown
+ * table plus SVG plots of the results (report). See docs/study.md.
+ */
+import { join } from 'node:path';
+import { DEFAULTS } from '../../defaults.js';
+import { UsageError } from '../../errors.js';
+import type { Paradigm } from '../../encoders/encode.js';
+import type { Objective } from '../../train/losses.js';
+import { formatPlan, OBJECTIVES, PARADIGMS } from '../../study/grid.js';
+import { prepareStudy, readStudyFile, runStudy } from '../../study/run.js';
+import { writeStudyReport } from '../../study/report.js';
+import { parseArgs, type OptTable, type Parsed } from '../args.js';
+import type { Command } from '../command.js';
+
+const d = DEFAULTS.study;
+
+const planOptions = {
+  sizes: { kind: 'string', default: d.sizes, help: 'comma-separated sizes: 1b,3b,8b (the paper) or h<hidden>l<layers> (toy, from scratch)' },
+  models: { kind: 'string', help: 'comma-separated base model directories, one per size (instead of from scratch)' },
+  tokenizer: { kind: 'string', help: 'tokenizer folder of the from-scratch sizes (vocabulary, BOS/EOS)' },
+  train: { kind: 'string', help: 'training file (CL, or CL+KD for KD cells); its example count is the epoch' },
+  examples: { kind: 'int', help: 'examples per epoch when no --train is given (MS MARCO: 532751)' },
+  paradigms: { kind: 'string', default: PARADIGMS.join(','), help: 'sparse,dense' },
+  objectives: { kind: 'string', default: OBJECTIVES.join(','), help: 'cl,kd,cl+kd' },
+  budget: { kind: 'number', help: 'parameter·document-passes per training query (default: one CL epoch of the largest size)' },
+  batch: { kind: 'int', default: d.batch, help: 'CL / CL+KD queries per step of toy sizes (paper sizes carry their own)' },
+  'kd-batch-factor': { kind: 'number', default: d.kdBatchFactor, help: 'KD batch = CL batch × this (toy sizes)' },
+  negatives: { kind: 'int', default: d.negatives, help: 'hard negatives per query for CL and CL+KD' },
+  lr: { kind: 'number', default: d.lr, help: 'learning rate of every cell' },
+  'fractional-epochs': { kind: 'boolean', help: 'keep fractional epochs instead of rounding them as the paper does' },
+} satisfies OptTable;
+
+const list = <T extends string>(raw: string, allowed: readonly T[], field: string): T[] => raw.split(',').map((x) => x.trim()).filter(Boolean).map((x) => {
+  if (!allowed.includes(x as T)) throw new UsageError(`--${field}: '${x}' is not one of ${allowed.join(', ')}`, { field });
+  return x as T;
+});
+
+function planArgs(o: Parsed<typeof planOptions>) {
+  return {
+    sizes: o.sizes, tokenizer: o.tokenizer, models: o.models ? o.models.split(',') : undefined, trainFile: o.train,
+    examples: o.examples, paradigms: list<Paradigm>(o.paradigms, PARADIGMS, 'paradigms'), objectives: list<Objective>(o.objectives, OBJECTIVES, 'objectives'),
+    budget: o.budget, batch: o.batch, kdBatchFactor: o['kd-batch-factor'], negatives: o.negatives, lr: o.lr, integerEpochs: !o['fractional-epochs'],
+  };
+}
+
+export const studyPlanCommand: Command = {
+  name: 'study plan',
+  summary: 'print the scaling grid resolved under the fixed compute budget',
+  usage: 'lion study plan --sizes 1b,3b,8b --examples 532751 --budget 1.45e11',
+  options: planOptions,
+  async run(argv) {
+    const o = parseArgs(argv, planOptions, 'study plan');
+    if (o._.length) throw new UsageError(`study plan: unexpected argument '${o._[0]}'`);
+    const { plan } = await prepareStudy(planArgs(o));
+    process.stdout.write(`${formatPlan(plan)}\n`);
+    return 0;
+  },
+};
+
+const runOptions = {
+  ...planOptions,
+  collection: { kind: 'string', required: true, help: 'BEIR folder to evaluate on (corpus.jsonl, queries.jsonl, qrels/test.tsv)' },
+  corpus: { kind: 'string', help: 'passages the training file names (default: the collection corpus)' },
+  work: { kind: 'string', default: d.work, help: 'work folder: bases, cells, results.json (re-run to continue)' },
+  full: { kind: 'boolean', help: 'full fine-tuning of given base models (from-scratch sizes always train fully)' },
+  tau: { kind: 'number', default: DEFAULTS.train.tau, help: 'dense score temperature' },
+  'query-max-length': { kind: 'int', default: DEFAULTS.train.queryMaxLength, help: 'query tokens in training' },
+  'doc-max-length': { kind: 'int', default: DEFAULTS.train.docMaxLength, help: 'passage tokens in training' },
+  'eval-doc-max-length': { kind: 'int', default: d.evalDocMaxLength, help: 'document tokens at evaluation' },
+  seed: { kind: 'int', default: DEFAULTS.train.seed, help: 'seed of initialisation and sampling' },
+} satisfies OptTable;
+
+export const studyRunCommand: Command = {
+  name: 'study run',
+  summary: 'train and evaluate every cell of the scaling grid (resumable)',
+  usage: 'lion study run --sizes h32l1,h48l2 --tokenizer tok --train train.clkd.jsonl --collection beir/scifact --work study',
+  options: runOptions,
+  async run(argv) {
+    const o = parseArgs(argv, runOptions, 'study run');
+    if (o._.length) throw new UsageError(`study run: unexpected argument '${o._[0]}'`);
+    if (!o.train) throw new UsageError('study run needs --train (a CL or CL+KD training file)', { field: 'train' });
+    const { sizes, plan } = await prepareStudy(planArgs(o));
+    process.stderr.write(`${formatPlan(plan)}\n\n`);
+    const f = await runStudy({
+      plan, sizes, collection: o.collection, trainFile: o.train, trainCorpus: o.corpus, work: o.work, tokenizer: o.tokenizer,
+      full: o.full || undefined, tau: o.tau, queryMaxLength: o['query-max-length'], docMaxLength: o['doc-max-length'],
+      evalDocMaxLength: o['eval-doc-max-length'], seed: o.seed, onCell: (m) => process.stderr.write(`study: ${m}\n`),
+    });
+    process.stderr.write(`study: ${f.cells.length} cells in ${join(o.work, 'results.json')}\n`);
+    return 0;
+  },
+};
+
+const reportOptions = {
+  results: { kind: 'string', required: true, help: 'results.json of a study work folder' },
+  out: { kind: 'string', required: true, help: 'folder for study.md and the SVG plots' },
+} satisfies OptTable;
+
+export const studyReportCommand: Command = {
+  name: 'study report',
+  summary: 'markdown table and SVG plots of a scaling study',
+  usage: 'lion study report --results study/results.json --out study/report',
+  options: reportOptions,
+  async run(argv) {
+    const o = parseArgs(argv, reportOptions, 'study report');
+    if (o._.length) throw new UsageError(`study report: unexpected argument '${o._[0]}'`);
+    const f = readStudyFile(o.results);
+    if (!f) throw new UsageError(`results file not found: ${o.results}`, { file: o.results });
+    for (const p of await writeStudyReport(f, o.out)) process.stderr.write(`study report: wrote ${p}\n`);
+    return 0;
+  },
+};
