@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { countParams, docsPerQuery, formatPlan, PAPER_BUDGET, PAPER_EXAMPLES, PAPER_SIZES, parseSizes, planStudy, toyConfig } from '../../src/study/grid.js';
 import { parameterSpecs } from '../../src/model/registry.js';
 import { UsageError } from '../../src/errors.js';
+import { main } from '../../src/cli/main.js';
 
 // spec §4.2, sparse table: epochs, effective batch, negatives, max_steps of each (size, objective)
 const PAPER: Record<string, { epochs: number; batch: number; negs: number; steps: number }> = {
@@ -64,4 +65,19 @@ test('toy sizes parse into from-scratch configurations whose parameters are coun
   assert.throws(() => parseSizes('huge'), UsageError);
   assert.throws(() => parseSizes('h30l1'), UsageError);
   assert.throws(() => planStudy({ sizes: [], examples: 10 }), UsageError);
+});
+
+test('lion study plan prints the paper grid; bad lists are usage errors', async () => {
+  const out: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((s: string) => { out.push(s); return true; }) as typeof process.stdout.write;
+  try {
+    assert.equal(await main(['study', 'plan', '--sizes', '1b,3b,8b', '--examples', String(PAPER_EXAMPLES), '--budget', String(PAPER_BUDGET), '--paradigms', 'dense']), 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  const text = out.join('');
+  assert.match(text, /8B-dense-kd\s+8\.03B\s+2\s+8\s+512\s+1\s+8324/);
+  assert.equal((text.match(/-dense-/g) ?? []).length, 9);
+  assert.equal(await main(['study', 'plan', '--examples', '10', '--objectives', 'mse']), 2);
 });
