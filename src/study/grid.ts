@@ -34,6 +34,8 @@ export interface StudySize {
   config?: ModelConfig;
   /** Base model directory (Hugging Face layout) to fine-tune; absent for from-scratch sizes. */
   model?: string;
+  /** PEFT adapter of `model` to continue (the paper continues each size's MNTP adapter). */
+  adapter?: string;
 }
 
 /** How the budget is turned into cells. */

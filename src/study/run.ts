@@ -151,12 +151,12 @@ export async function runStudy(o: RunStudyOptions): Promise<StudyFile> {
     const size = o.sizes.find((s) => s.name === cell.size);
     if (!size) throw new UsageError(`plan cell ${cell.id} names size ${cell.size}, which is not among the sizes given`, { field: 'sizes' });
     const model = await baseModel(size, o);
-    const full = o.full ?? !size.model;
+    const full = !size.adapter && (o.full ?? !size.model);
     const output = join(o.work, 'cells', cell.id);
     say(`${cell.id}: training ${cell.steps} steps (batch ${cell.batch}, ${cell.negatives} negatives)`);
     const t0 = performance.now();
     const sum = await trainRetriever({
-      paradigm: cell.paradigm, objective: cell.objective, model, full, trainFile: cell.objective === 'kd' ? kdFile : o.trainFile,
+      paradigm: cell.paradigm, objective: cell.objective, model, adapter: size.adapter, full, trainFile: cell.objective === 'kd' ? kdFile : o.trainFile,
       corpus, output, maxSteps: cell.steps, batchSize: cell.batch, gradAccum: 1, negatives: cell.negatives, lr: cell.lr,
       seed: o.seed, tau: o.tau, queryMaxLength: o.queryMaxLength, docMaxLength: o.docMaxLength, warmupRatio: o.warmupRatio,
       saveEvery: Math.max(1, Math.ceil(cell.steps / 5)), logEvery: Math.max(1, Math.ceil(cell.steps / 20)), kernels: o.kernels,
@@ -187,6 +187,8 @@ export interface PrepareStudyOptions {
   tokenizer?: string;
   /** Base model directories, one per size in order, instead of from-scratch models (comma-separated sizes keep their names). */
   models?: readonly string[];
+  /** MNTP (or other) PEFT adapters, one per base model, continued by every cell of that size (as the paper does). */
+  adapters?: readonly string[];
   /** Training file whose example count is the epoch; else `examples`. */
   trainFile?: string;
   examples?: number;
@@ -212,6 +214,10 @@ export async function prepareStudy(o: PrepareStudyOptions): Promise<{ sizes: Stu
       s.params = countParams(loadModelConfig(dir));
       delete s.config;
     });
+  }
+  if (o.adapters) {
+    if (!o.models || o.adapters.length !== o.models.length) throw new UsageError('give one adapter per base model (--models)', { field: 'adapters' });
+    sizes.forEach((s, i) => { s.adapter = o.adapters![i]; });
   }
   let examples = o.examples;
   if (o.trainFile) {

@@ -87,6 +87,14 @@ test('a micro study trains, evaluates, resumes and reports every cell', async ()
   assert.equal((md.match(/^\| (sparse|dense) \| cl \|/gm) ?? []).length, 4);
   const svg = readFileSync(join(s.dir, 'report', 'ndcg10.svg'), 'utf8');
   assert.equal((svg.match(/<polyline class="series"/g) ?? []).length, 2);
+  // a given base model (here the from-scratch h32l1 the study built) is fine-tuned with a fresh LoRA adapter
+  const base = join(work, 'bases', 'h32l1');
+  const lora = await prepareStudy({ sizes: 'h32l1', models: [base], trainFile: s.trainFile, objectives: ['cl'], paradigms: ['dense'], batch: 4, negatives: 3, lr: 3e-3 });
+  assert.equal(lora.plan.cells[0]!.params, small.params);
+  const lf = await runStudy({ ...opts, plan: lora.plan, sizes: lora.sizes, work: join(s.dir, 'lora') });
+  assert.ok(existsSync(join(s.dir, 'lora', 'cells', 'h32l1-dense-cl', 'adapter_config.json')));
+  assert.ok(!existsSync(join(s.dir, 'lora', 'bases')));
+  assert.equal(lf.cells[0]!.numQueries, s.evalQueries);
   // KD needs teacher scores: a CL file is refused before any training
   const kd = await prepareStudy({ sizes: 'h32l1', tokenizer: s.tok, trainFile: s.trainFile, objectives: ['kd'], paradigms: ['dense'], batch: 4 });
   await assert.rejects(runStudy({ ...opts, plan: kd.plan, sizes: kd.sizes, work: join(s.dir, 'kd') }), (e) => e instanceof UsageError && /teacher|CL\+KD/.test(e.message));

@@ -19,6 +19,7 @@ const d = DEFAULTS.study;
 const planOptions = {
   sizes: { kind: 'string', default: d.sizes, help: 'comma-separated sizes: 1b,3b,8b (the paper) or h<hidden>l<layers> (toy, from scratch)' },
   models: { kind: 'string', help: 'comma-separated base model directories, one per size (instead of from scratch)' },
+  adapters: { kind: 'string', help: 'comma-separated PEFT adapters (e.g. MNTP), one per --models entry, continued by every cell' },
   tokenizer: { kind: 'string', help: 'tokenizer folder of the from-scratch sizes (vocabulary, BOS/EOS)' },
   train: { kind: 'string', help: 'training file (CL, or CL+KD for KD cells); its example count is the epoch' },
   examples: { kind: 'int', help: 'examples per epoch when no --train is given (MS MARCO: 532751)' },
@@ -39,7 +40,8 @@ const list = <T extends string>(raw: string, allowed: readonly T[], field: strin
 
 function planArgs(o: Parsed<typeof planOptions>) {
   return {
-    sizes: o.sizes, tokenizer: o.tokenizer, models: o.models ? o.models.split(',') : undefined, trainFile: o.train,
+    sizes: o.sizes, tokenizer: o.tokenizer, models: o.models ? o.models.split(',') : undefined,
+    adapters: o.adapters ? o.adapters.split(',') : undefined, trainFile: o.train,
     examples: o.examples, paradigms: list<Paradigm>(o.paradigms, PARADIGMS, 'paradigms'), objectives: list<Objective>(o.objectives, OBJECTIVES, 'objectives'),
     budget: o.budget, batch: o.batch, kdBatchFactor: o['kd-batch-factor'], negatives: o.negatives, lr: o.lr, integerEpochs: !o['fractional-epochs'],
   };
