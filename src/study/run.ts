@@ -136,6 +136,16 @@ export async function runStudy(o: RunStudyOptions): Promise<StudyFile> {
   const prior = readStudyFile(resultsPath);
   const file: StudyFile = { collection: o.collection, plan: o.plan, cells: prior?.cells ?? [] };
   const done = new Set(file.cells.map((c) => c.id));
+  // A finished cell is reused only when the plan still asks for the same training; otherwise say so.
+  for (const c of o.plan.cells) {
+    const prev = file.cells.find((x) => x.id === c.id);
+    const changed = prev && (['params', 'epochs', 'batch', 'negatives', 'steps', 'lr'] as const).find((k) => prev[k] !== c[k]);
+    if (changed) {
+      throw new UsageError(`cell ${c.id} in ${resultsPath} was run with ${changed} ${prev![changed]}, the plan now asks for ${c[changed]}`, {
+        file: resultsPath, field: changed, hint: 'use a new --work folder for a different plan',
+      });
+    }
+  }
   const kind = await trainingKind(o.trainFile);
   const needsTeacher = o.plan.cells.some((c) => c.objective !== 'cl');
   if (needsTeacher && kind !== 'clkd') {

@@ -54,7 +54,7 @@ test('lion study report writes study.md and one SVG per metric', async () => {
   writeFileSync(file, JSON.stringify(results));
   assert.equal(await main(['study', 'report', '--results', file, '--out', join(dir, 'report')]), 0);
   const md = readFileSync(join(dir, 'report', 'study.md'), 'utf8');
-  assert.match(md, /5 of 0 cells finished|5 of \d+ cells finished/);
+  assert.match(md, /5 of 0 cells finished/);
   assert.match(md, /!\[nDCG@10\]\(ndcg10\.svg\)/);
   for (const m of ['ndcg10', 'mrr10', 'recall100']) assert.ok(existsSync(join(dir, 'report', `${m}.svg`)));
   await writeStudyReport(results, join(dir, 'r2'), ['ndcg10']);

@@ -82,6 +82,9 @@ test('a micro study trains, evaluates, resumes and reports every cell', async ()
   const again = await runStudy({ ...opts, onCell: (m) => said.push(m) });
   assert.deepEqual(said, plan.cells.map((c) => `${c.id}: done already`));
   assert.deepEqual(again.cells, f.cells);
+  // a changed plan does not silently reuse cells trained under the old one
+  const other = await prepareStudy({ sizes: 'h32l1,h48l1', tokenizer: s.tok, trainFile: s.trainFile, objectives: ['cl'], batch: 6, negatives: 3, lr: 3e-3 });
+  await assert.rejects(runStudy({ ...opts, plan: other.plan }), (e) => e instanceof UsageError && /was run with batch 4, the plan now asks for 6/.test(e.message));
   const paths = await writeStudyReport(again, join(s.dir, 'report'));
   const md = readFileSync(paths[0]!, 'utf8');
   assert.equal((md.match(/^\| (sparse|dense) \| cl \|/gm) ?? []).length, 4);
