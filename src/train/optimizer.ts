@@ -4,8 +4,10 @@
  *   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
  *   p ← p − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
  * State (m, v, t) is plain Float32Arrays keyed by parameter name, so checkpoints save and restore it by name.
+ * The arithmetic is the kernel interface's (`adamw`, `sumSquares`, `scale`): native when the addon is built.
  */
 import { ShapeError } from '../errors.js';
+import { getKernels, type Kernels } from '../kernels/index.js';
 
 /** A trainable tensor: its values and the gradient accumulated into it. */
 export interface Param {
@@ -35,31 +37,19 @@ export function initAdamW(params: readonly Param[]): AdamWState {
 }
 
 /** One AdamW step at learning rate `lr`; increments `state.step`. Gradients are left as they are. */
-export function adamwStep(params: readonly Param[], state: AdamWState, lr: number, cfg: AdamWConfig): void {
+export function adamwStep(params: readonly Param[], state: AdamWState, lr: number, cfg: AdamWConfig, k: Kernels = getKernels()): void {
   state.step += 1;
-  const t = state.step;
-  const bc1 = 1 - cfg.beta1 ** t, bc2 = 1 - cfg.beta2 ** t;
-  const stepSize = lr / bc1, sqrtBc2 = Math.sqrt(bc2);
-  const decay = 1 - lr * cfg.weightDecay;
-  const { beta1: b1, beta2: b2, eps } = cfg;
   for (const p of params) {
     const m = state.m.get(p.name), v = state.v.get(p.name);
     if (!m || !v || m.length !== p.value.length) throw new ShapeError(`AdamW: no state of the right size for ${p.name}`, { field: p.name });
-    const x = p.value, g = p.grad;
-    for (let k = 0; k < x.length; k++) {
-      const gk = g[k]!;
-      const mk = b1 * m[k]! + (1 - b1) * gk;
-      const vk = b2 * v[k]! + (1 - b2) * gk * gk;
-      m[k] = mk; v[k] = vk;
-      x[k] = x[k]! * decay - (stepSize * mk) / (Math.sqrt(vk) / sqrtBc2 + eps);
-    }
+    k.adamw(p.value, p.grad, m, v, p.value.length, lr, cfg.beta1, cfg.beta2, cfg.eps, cfg.weightDecay, state.step);
   }
 }
 
-/** Global L2 norm of all gradients (float64 accumulation). */
-export function gradNorm(params: readonly Param[]): number {
+/** Global L2 norm of all gradients. */
+export function gradNorm(params: readonly Param[], k: Kernels = getKernels()): number {
   let s = 0;
-  for (const p of params) for (let k = 0; k < p.grad.length; k++) s += p.grad[k]! * p.grad[k]!;
+  for (const p of params) s += k.sumSquares(p.grad, p.grad.length);
   return Math.sqrt(s);
 }
 
@@ -67,10 +57,10 @@ export function gradNorm(params: readonly Param[]): number {
  * Scale all gradients so their global norm is at most `maxNorm` (torch.nn.utils.clip_grad_norm_: coefficient
  * maxNorm/(norm + 1e-6), applied only when below 1). Returns the norm before clipping.
  */
-export function clipGradNorm(params: readonly Param[], maxNorm: number): number {
-  const norm = gradNorm(params);
+export function clipGradNorm(params: readonly Param[], maxNorm: number, k: Kernels = getKernels()): number {
+  const norm = gradNorm(params, k);
   const coef = maxNorm / (norm + 1e-6);
-  if (coef < 1) for (const p of params) for (let k = 0; k < p.grad.length; k++) p.grad[k] *= coef;
+  if (coef < 1) for (const p of params) k.scale(p.grad, coef, p.grad.length);
   return norm;
 }
 
