@@ -5,6 +5,7 @@
  */
 import { ShapeError } from '../errors.js';
 import type { LlamaModel, TokenBatch } from '../model/llama.js';
+import { hiddenGradScratch } from './scratch.js';
 
 /** What the pooling backward pass needs from its forward pass. */
 export interface DenseForward {
@@ -33,7 +34,7 @@ export function denseBackward(model: LlamaModel, f: DenseForward, drep: Float32A
   const C = model.config.hiddenSize;
   const { B, T } = f.batch;
   if (drep.length !== B * C) throw new ShapeError(`dense backward: drep holds ${drep.length} values, expected B·C = ${B * C}`);
-  const dh = new Float32Array(B * T * C);
+  const dh = hiddenGradScratch(model, B * T * C);
   model.k.meanPoolBackward(dh, drep, f.hidden, f.norms, f.batch.mask, B, T, C);
   model.backward(dh, { slot: f.slot });
 }

@@ -9,6 +9,7 @@
  */
 import { ShapeError } from '../errors.js';
 import type { LlamaModel, TokenBatch } from '../model/llama.js';
+import { hiddenGradScratch } from './scratch.js';
 import type { SparseVec } from '../types.js';
 
 /** The logit scale d^-1/4 (d = hidden size), applied for every model size as the reference does. */
@@ -45,7 +46,7 @@ export function sparseBackward(model: LlamaModel, f: SparseForward, drep: Float3
   if (drep.length !== B * V) throw new ShapeError(`sparse backward: drep holds ${drep.length} values, expected B·V = ${B * V}`);
   const head = model.headName();
   const dw = model.trainableParams().find((p) => p.name === head)?.grad ?? null;
-  const dh = new Float32Array(B * T * C);
+  const dh = hiddenGradScratch(model, B * T * C);
   model.k.sparseHeadBackward(dh, dw, drep, f.rep, f.argmax, f.hidden, model.param(head), B, T, C, V, sparseScale(C));
   model.backward(dh, { slot: f.slot });
 }
