@@ -1,29 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collect, detectTextFormat, docText, readCorpus, readQueries } from '../../src/io/corpus.js';
 import { readTriples } from '../../src/io/msmarco.js';
-import { FormatError, NotFoundError } from '../../src/errors.js';
-import { fixtures, tempDir } from '../helpers.js';
+import { NotFoundError } from '../../src/errors.js';
+import { assertFormatError, fixtures, tempDir, writeTemp } from '../helpers.js';
 
 const io = join(fixtures, 'io');
 
-function file(body: string, name: string): string {
-  const p = join(tempDir(), name);
-  writeFileSync(p, body);
-  return p;
-}
 
-async function formatError(p: Promise<unknown>, path: string, line: number, expected: RegExp) {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof FormatError, `not a FormatError: ${e}`);
-    assert.equal(e.file, path);
-    assert.equal(e.line, line);
-    assert.match(e.message, expected);
-    return true;
-  });
-}
 
 test('BEIR corpus.jsonl keeps titles (empty ones too); docText is title + " " + text', async () => {
   const docs = await collect(readCorpus(join(io, 'corpus.jsonl')));
@@ -53,34 +38,34 @@ test('queries: BEIR JSONL, TREC/MS MARCO topics TSV (leading space kept), a BEIR
 });
 
 test('format detection by extension, else by the first non-blank line', async () => {
-  assert.equal(await detectTextFormat(file('{"_id": "1", "text": "x"}\n', 'docs')), 'jsonl');
-  assert.equal(await detectTextFormat(file('\n1\tx\n', 'docs')), 'tsv');
+  assert.equal(await detectTextFormat(writeTemp('{"_id": "1", "text": "x"}\n', 'docs')), 'jsonl');
+  assert.equal(await detectTextFormat(writeTemp('\n1\tx\n', 'docs')), 'tsv');
   assert.equal(await detectTextFormat('whatever.jsonl.gz'), 'jsonl');
   assert.equal(await detectTextFormat('whatever.tsv'), 'tsv');
-  assert.deepEqual(await collect(readCorpus(file('{"id": "p1", "contents": "pyserini form"}\n', 'docs'))), [{ id: 'p1', text: 'pyserini form' }]);
+  assert.deepEqual(await collect(readCorpus(writeTemp('{"id": "p1", "contents": "pyserini form"}\n', 'docs'))), [{ id: 'p1', text: 'pyserini form' }]);
 });
 
 test('corpus and query errors name the file, the line and what was expected', async () => {
-  let p = file('{"_id": "1", "text": "ok"}\n{"_id": "2", "text": \n', 'c.jsonl');
-  await formatError(collect(readCorpus(p)), p, 2, /malformed JSON/);
-  p = file('{"_id": "1", "title": "t"}\n', 'c.jsonl');
-  await formatError(collect(readCorpus(p)), p, 1, /field "text": expected a string \(field is missing\)/);
-  p = file('{"text": "no id"}\n', 'c.jsonl');
-  await formatError(collect(readCorpus(p)), p, 1, /field "_id"/);
-  p = file('{"_id": "1", "text": "x", "title": 5}\n', 'c.jsonl');
-  await formatError(collect(readCorpus(p)), p, 1, /field "title": expected a string/);
-  p = file('[1, 2]\n', 'c.jsonl');
-  await formatError(collect(readCorpus(p)), p, 1, /expected a JSON object/);
-  p = file('1\tok\nno tab here\n', 'c.tsv');
-  await formatError(collect(readCorpus(p)), p, 2, /expected 'pid\\ttext' \(no tab/);
-  p = file('\tno id\n', 'q.tsv');
-  await formatError(collect(readQueries(p)), p, 1, /non-empty id/);
+  let p = writeTemp('{"_id": "1", "text": "ok"}\n{"_id": "2", "text": \n', 'c.jsonl');
+  await assertFormatError(collect(readCorpus(p)), p, 2, /malformed JSON/);
+  p = writeTemp('{"_id": "1", "title": "t"}\n', 'c.jsonl');
+  await assertFormatError(collect(readCorpus(p)), p, 1, /field "text": expected a string \(field is missing\)/);
+  p = writeTemp('{"text": "no id"}\n', 'c.jsonl');
+  await assertFormatError(collect(readCorpus(p)), p, 1, /field "_id"/);
+  p = writeTemp('{"_id": "1", "text": "x", "title": 5}\n', 'c.jsonl');
+  await assertFormatError(collect(readCorpus(p)), p, 1, /field "title": expected a string/);
+  p = writeTemp('[1, 2]\n', 'c.jsonl');
+  await assertFormatError(collect(readCorpus(p)), p, 1, /expected a JSON object/);
+  p = writeTemp('1\tok\nno tab here\n', 'c.tsv');
+  await assertFormatError(collect(readCorpus(p)), p, 2, /expected 'pid\\ttext' \(no tab/);
+  p = writeTemp('\tno id\n', 'q.tsv');
+  await assertFormatError(collect(readQueries(p)), p, 1, /non-empty id/);
   await assert.rejects(collect(readCorpus(join(tempDir(), 'missing.jsonl'))), NotFoundError);
   await assert.rejects(collect(readCorpus(tempDir())), NotFoundError); // a folder without corpus.jsonl
 });
 
 test('MS MARCO training triples', async () => {
   assert.deepEqual(await collect(readTriples(join(io, 'triples.tsv'))), [{ query: 'what is a', positive: 'A is a letter.', negative: 'B is a letter.' }]);
-  const p = file('q\tpos only\n', 't.tsv');
-  await formatError(collect(readTriples(p)), p, 1, /expected 3 tab-separated fields/);
+  const p = writeTemp('q\tpos only\n', 't.tsv');
+  await assertFormatError(collect(readTriples(p)), p, 1, /expected 3 tab-separated fields/);
 });

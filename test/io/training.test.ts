@@ -1,29 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrainingFile } from '../../src/io/training.js';
 import { collect } from '../../src/io/corpus.js';
-import { FormatError } from '../../src/errors.js';
-import { fixtures, tempDir } from '../helpers.js';
+import { assertFormatError, fixtures, writeTemp } from '../helpers.js';
 
 const io = join(fixtures, 'io');
 
-function file(body: string): string {
-  const p = join(tempDir(), 'train.jsonl');
-  writeFileSync(p, body);
-  return p;
-}
 
-async function formatError(p: Promise<unknown>, path: string, line: number, expected: RegExp) {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof FormatError, `not a FormatError: ${e}`);
-    assert.equal(e.file, path);
-    assert.equal(e.line, line);
-    assert.match(e.message, expected);
-    return true;
-  });
-}
 
 test('CL: question, pos_pid, neg_pids (integer ids become strings)', async () => {
   assert.deepEqual(await collect(readTrainingFile(join(io, 'train-cl.jsonl'))), [
@@ -63,9 +47,9 @@ test('validation errors name the file, the line and the field', async () => {
     [`${cl}not json\n`, 2, /malformed JSON/],
   ];
   for (const [body, line, re] of cases) {
-    const p = file(body);
-    await formatError(collect(readTrainingFile(p)), p, line, re);
+    const p = writeTemp(body, 'train.jsonl');
+    await assertFormatError(collect(readTrainingFile(p)), p, line, re);
   }
-  const p = file(cl);
-  await formatError(collect(readTrainingFile(p, { kind: 'kd' })), p, 1, /expected a KD/);
+  const p = writeTemp(cl, 'train.jsonl');
+  await assertFormatError(collect(readTrainingFile(p, { kind: 'kd' })), p, 1, /expected a KD/);
 });

@@ -1,32 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readQrels, readRun, readRunFile, writeRun } from '../../src/io/trec.js';
 import { FormatError, UsageError } from '../../src/errors.js';
 import type { Run } from '../../src/types.js';
-import { fixtures, tempDir } from '../helpers.js';
+import { assertFormatError, fixtures, tempDir, writeTemp } from '../helpers.js';
 
-function file(body: string, name = 'f.txt'): string {
-  const p = join(tempDir(), name);
-  writeFileSync(p, body);
-  return p;
-}
 
 /** The promise rejects with a FormatError naming this file and line, and the message says what was expected. */
-async function formatError(p: Promise<unknown>, path: string, line: number | undefined, expected: RegExp) {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof FormatError, `not a FormatError: ${e}`);
-    assert.equal(e.file, path);
-    assert.equal(e.line, line);
-    assert.match(e.message, expected);
-    assert.ok(e.message.startsWith(line === undefined ? `${path}: ` : `${path}:line ${line}: `), e.message);
-    return true;
-  });
-}
 
 test('TREC qrels (0 or Q0 in the iteration column, tabs or spaces)', async () => {
-  const q = await readQrels(file('q1 0 d1 2\nq1 Q0 d2 0\r\nq2\t0\td3\t1\n'));
+  const q = await readQrels(writeTemp('q1 0 d1 2\nq1 Q0 d2 0\r\nq2\t0\td3\t1\n'));
   assert.deepEqual([...q.keys()], ['q1', 'q2']);
   assert.deepEqual([...q.get('q1')!], [['d1', 2], ['d2', 0]]);
   assert.equal(q.get('q2')!.get('d3'), 1);
@@ -35,31 +20,31 @@ test('TREC qrels (0 or Q0 in the iteration column, tabs or spaces)', async () =>
 test('BEIR qrels TSV with its header line (CRLF), and without one', async () => {
   const q = await readQrels(join(fixtures, 'eval', 'beir-qrels.tsv'));
   assert.deepEqual([...q.get('q1')!], [['d1', 1], ['q1', 1]]);
-  const noHeader = await readQrels(file('1\t31715818\t1\n3\t14717500\t1\n'));
+  const noHeader = await readQrels(writeTemp('1\t31715818\t1\n3\t14717500\t1\n'));
   assert.equal(noHeader.get('3')!.get('14717500'), 1);
 });
 
 test('qrels JSON {qid: {docid: grade}}', async () => {
-  const q = await readQrels(file('{"q1": {"d1": 1, "d2": 0}}', 'qrels.json'));
+  const q = await readQrels(writeTemp('{"q1": {"d1": 1, "d2": 0}}', 'qrels.json'));
   assert.equal(q.get('q1')!.get('d1'), 1);
-  const bad = file('{"q1": {"d1": "high"}}', 'bad.json');
-  await formatError(readQrels(bad), bad, undefined, /integer grade/);
-  const broken = file('{"q1": ', 'broken.json');
-  await formatError(readQrels(broken), broken, undefined, /malformed JSON/);
+  const bad = writeTemp('{"q1": {"d1": "high"}}', 'bad.json');
+  await assertFormatError(readQrels(bad), bad, undefined, /integer grade/);
+  const broken = writeTemp('{"q1": ', 'broken.json');
+  await assertFormatError(readQrels(broken), broken, undefined, /malformed JSON/);
 });
 
 test('qrels errors name the file, the line and what was expected', async () => {
-  let p = file('q1 0 d1 1\nq1 0 d2 high\n');
-  await formatError(readQrels(p), p, 2, /integer relevance grade, got 'high'/);
-  p = file('q1 0 d1 1\nq1 0 d2\n');
-  await formatError(readQrels(p), p, 2, /expected 4 columns/);
-  p = file('\nq1 d1\n');
-  await formatError(readQrels(p), p, 2, /4 columns\) or BEIR/);
-  p = file('q1 0 d1 1\nq1 0 d1 2\n');
-  await formatError(readQrels(p), p, 2, /judged twice with different grades/);
-  p = file('q1 0 d1 1.5\n');
-  await formatError(readQrels(p), p, 1, /integer relevance grade/);
-  assert.equal((await readQrels(file('q1 0 d1 1\nq1 0 d1 1\n'))).get('q1')!.size, 1); // an identical repeat is harmless
+  let p = writeTemp('q1 0 d1 1\nq1 0 d2 high\n');
+  await assertFormatError(readQrels(p), p, 2, /integer relevance grade, got 'high'/);
+  p = writeTemp('q1 0 d1 1\nq1 0 d2\n');
+  await assertFormatError(readQrels(p), p, 2, /expected 4 columns/);
+  p = writeTemp('\nq1 d1\n');
+  await assertFormatError(readQrels(p), p, 2, /4 columns\) or BEIR/);
+  p = writeTemp('q1 0 d1 1\nq1 0 d1 2\n');
+  await assertFormatError(readQrels(p), p, 2, /judged twice with different grades/);
+  p = writeTemp('q1 0 d1 1.5\n');
+  await assertFormatError(readQrels(p), p, 1, /integer relevance grade/);
+  assert.equal((await readQrels(writeTemp('q1 0 d1 1\nq1 0 d1 1\n'))).get('q1')!.size, 1); // an identical repeat is harmless
 });
 
 test('runs: 6 columns with the tag, 3 columns, JSON; the rank column is ignored', async () => {
@@ -70,22 +55,22 @@ test('runs: 6 columns with the tag, 3 columns, JSON; the rank column is ignored'
   const three = await readRunFile(join(fixtures, 'eval', 'run3.txt'));
   assert.equal(three.format, 'trec3');
   assert.deepEqual(three.run, six.run);
-  const json = await readRun(file('{"q1": {"d1": 2.5, "d2": -1}}', 'run.json'));
+  const json = await readRun(writeTemp('{"q1": {"d1": 2.5, "d2": -1}}', 'run.json'));
   assert.deepEqual(json.get('q1'), [{ docid: 'd1', score: 2.5 }, { docid: 'd2', score: -1 }]);
 });
 
 test('run errors: duplicate docid, non-numeric score, wrong column counts', async () => {
-  let p = file('q1 Q0 d1 1 2.0 t\nq1 Q0 d2 2 1.0 t\nq1 Q0 d1 3 0.5 t\n');
-  await formatError(readRun(p), p, 3, /duplicate docid d1 for query q1 \(first seen on line 1\)/);
-  p = file('q1 Q0 d1 1 high t\n');
-  await formatError(readRun(p), p, 1, /numeric score, got 'high'/);
-  p = file('q1 d1 0.5\nq1 Q0 d2 2 0.4 t\n');
-  await formatError(readRun(p), p, 2, /expected 3 columns 'qid docid score'/);
-  p = file('q1 Q0 d1 1 0.5\n');
-  await formatError(readRun(p), p, 1, /6 columns\) or 'qid docid score' \(3 columns\), got 5/);
-  p = file('{"q1": {"d1": "x"}}', 'r.json');
-  await formatError(readRun(p), p, undefined, /finite score/);
-  assert.equal((await readRun(file('q1 Q0 d1 1 1 t\nq2 Q0 d1 1 1 t\n'))).size, 2); // same docid, other query: fine
+  let p = writeTemp('q1 Q0 d1 1 2.0 t\nq1 Q0 d2 2 1.0 t\nq1 Q0 d1 3 0.5 t\n');
+  await assertFormatError(readRun(p), p, 3, /duplicate docid d1 for query q1 \(first seen on line 1\)/);
+  p = writeTemp('q1 Q0 d1 1 high t\n');
+  await assertFormatError(readRun(p), p, 1, /numeric score, got 'high'/);
+  p = writeTemp('q1 d1 0.5\nq1 Q0 d2 2 0.4 t\n');
+  await assertFormatError(readRun(p), p, 2, /expected 3 columns 'qid docid score'/);
+  p = writeTemp('q1 Q0 d1 1 0.5\n');
+  await assertFormatError(readRun(p), p, 1, /6 columns\) or 'qid docid score' \(3 columns\), got 5/);
+  p = writeTemp('{"q1": {"d1": "x"}}', 'r.json');
+  await assertFormatError(readRun(p), p, undefined, /finite score/);
+  assert.equal((await readRun(writeTemp('q1 Q0 d1 1 1 t\nq2 Q0 d1 1 1 t\n'))).size, 2); // same docid, other query: fine
 });
 
 test('writeRun sorts as trec_eval does, ranks 1..n, round-trips, and is atomic', async () => {
