@@ -15,7 +15,6 @@
  * is a ModelError/ArtifactError naming the tensor and the file.
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { ArtifactError, ModelError, NotFoundError } from '../errors.js';
 import { withAtomicWrite } from '../util/atomic.js';
@@ -262,10 +261,7 @@ export async function writeSafetensors(path: string, tensors: TensorToWrite[], m
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(hjson.length));
   await withAtomicWrite(path, async (out) => {
-    // write with backpressure through events.once, which removes its listeners again
-    const put = async (chunk: Uint8Array): Promise<void> => {
-      if (!out.stream.write(chunk)) await once(out.stream, 'drain');
-    };
+    const put = (chunk: Uint8Array): Promise<void> => out.write(chunk);
     await put(len);
     await put(hjson);
     for (const t of tensors) {
