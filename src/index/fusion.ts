@@ -13,7 +13,7 @@ import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
 import { compareCodePoints, sortHits } from '../eval/order.js';
 import type { Hit, Run } from '../types.js';
-import { nextDown } from './topk.js';
+import { strictlyDecreasing } from './topk.js';
 
 export type FusionMethod = 'rrf' | 'sum';
 export type FusionNorm = 'minmax' | 'zscore' | 'none';
@@ -83,9 +83,7 @@ export function fuseRuns(runs: Run[], opts: FusionOptions = {}): Run {
     }
     const fused = [...acc].map(([docid, score]) => ({ docid, score }));
     fused.sort((a, b) => (b.score - a.score) || compareCodePoints(a.docid, b.docid));
-    const hits = fused.slice(0, k);
-    for (let i = 1; i < hits.length; i++) if (hits[i]!.score >= hits[i - 1]!.score) hits[i]!.score = nextDown(hits[i - 1]!.score);
-    out.set(qid, hits);
+    out.set(qid, strictlyDecreasing(fused.slice(0, k)));
   }
   return out;
 }

@@ -86,13 +86,14 @@ export function nextDown(x: number): number {
  */
 export function hitsOf(r: SearchResult, q: number, ids: (pos: number) => string): Hit[] {
   const hits: Hit[] = [];
-  let prev = Infinity;
-  for (let i = 0; i < r.counts[q]!; i++) {
-    let s = r.scores[q * r.k + i]!;
-    if (s >= prev) s = nextDown(prev);
-    hits.push({ docid: ids(r.docs[q * r.k + i]!), score: s });
-    prev = s;
-  }
+  for (let i = 0; i < r.counts[q]!; i++) hits.push({ docid: ids(r.docs[q * r.k + i]!), score: r.scores[q * r.k + i]! });
+  return strictlyDecreasing(hits);
+}
+
+/** Make best-first `hits` strictly decreasing in place: each score not below its predecessor becomes the next
+ * float64 under it. Returns `hits`. */
+export function strictlyDecreasing(hits: Hit[]): Hit[] {
+  for (let i = 1; i < hits.length; i++) if (hits[i]!.score >= hits[i - 1]!.score) hits[i]!.score = nextDown(hits[i - 1]!.score);
   return hits;
 }
 
