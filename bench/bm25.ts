@@ -27,6 +27,7 @@ import { evaluate } from '../src/eval/evaluate.js';
 import { collect, docText, readCorpus, readQueries } from '../src/io/corpus.js';
 import { readQrels } from '../src/io/trec.js';
 import type { Hit, Qrels, Run, TextRecord } from '../src/types.js';
+import { median } from './stats.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const shared = process.env.LION_SHARED ?? resolve(repoRoot, '..', 'shared');
@@ -64,11 +65,6 @@ const DATASETS: Dataset[] = [
   },
 ];
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 const r3 = (x: number): number => Math.round(x * 1e3) / 1e3;
 

@@ -14,6 +14,7 @@ import { Rng } from '../src/train/rng.js';
 import { type DenseDtype, searchDense, vectorIndexFromMatrix } from '../src/index/vector/flat.js';
 import { buildHnsw, loadHnsw, saveHnsw, searchHnsw } from '../src/index/vector/hnsw.js';
 import type { SearchResult } from '../src/index/topk.js';
+import { median } from './stats.js';
 
 const N = Number(process.env.LION_BENCH_DENSE_DOCS ?? 100_000);
 const Q = Number(process.env.LION_BENCH_DENSE_QUERIES ?? 1000);
@@ -21,7 +22,6 @@ const D = 768;
 const K = 10;
 const REPEATS = 3;
 const threads = availableParallelism();
-const median = (xs: number[]) => { const s = xs.slice().sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]!; };
 const round = (x: number, d = 3) => Number(x.toFixed(d));
 
 /** Vectors with a decaying spectrum: x = mean + sum_i z_i * i^-0.5 * e_i, then mixed by random sign flips and a permutation. */

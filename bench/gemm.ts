@@ -23,6 +23,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNative } from '../src/kernels/native.js';
+import { median } from './stats.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHAPES: [number, number, number][] = [[4096, 256, 1024], [4096, 1024, 256], [2048, 512, 32000], [512, 512, 512], [128, 2048, 8192]];
@@ -89,7 +90,6 @@ function runAnchor(threads: number): { blas: string[]; results: Sample[] } | { e
   return JSON.parse(p.stdout) as { blas: string[]; results: Sample[] };
 }
 
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const key = (s: { M: number; K: number; N: number; layout: string }, t: number): string => `${s.M}x${s.K}x${s.N}/${s.layout}/${t}`;
 
 function main(): void {

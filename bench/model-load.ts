@@ -86,12 +86,8 @@ with open(f, 'rb') as fh:
         sd[k] = (u.astype(np.uint32) << 16).view(np.float32).reshape(v['shape'])
 print(json.dumps({'seconds': time.time() - t0, 'maxRssBytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 `;
+import { median } from './stats.js';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function child(dir: string): void {
   const t0 = performance.now();

@@ -38,6 +38,7 @@ import { encodeTokens } from '../src/encoders/encode.js';
 import { demoModels } from '../src/server/collection.js';
 import { loadEncoder } from '../src/server/encoder-load.js';
 import type { SparseVec } from '../src/types.js';
+import { median } from './stats.js';
 
 const root = process.cwd();
 const cran = join(root, 'test', 'fixtures', 'cranfield');
@@ -50,7 +51,6 @@ const SOAK_ROUNDS = Number(process.env.LION_BENCH_SOAK_ROUNDS ?? 6);
 type Autocannon = (opts: Record<string, unknown>) => Promise<any>;
 const autocannon = (await import('autocannon' as string)).default as Autocannon;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
 async function startLion(args: string[]): Promise<{ url: string; child: ChildProcess }> {

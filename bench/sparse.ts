@@ -13,13 +13,12 @@ import { invert } from '../src/index/inverted/build.js';
 import { encodeIndex, type InvertedIndex } from '../src/index/inverted/format.js';
 import { type QueryBatch, searchSparse, type SparseSearchOptions } from '../src/index/inverted/search.js';
 import { DEFAULT_SPEC, generateSplade } from './gen-splade.js';
+import { median, percentile as pct } from './stats.js';
 
 const REPEATS = 3;
 const spec = { ...DEFAULT_SPEC, docs: Number(process.env.LION_BENCH_DOCS ?? DEFAULT_SPEC.docs), queries: Number(process.env.LION_BENCH_QUERIES ?? DEFAULT_SPEC.queries) };
 const threadsAll = availableParallelism();
 
-const median = (xs: number[]) => { const s = xs.slice().sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]!; };
-const pct = (xs: number[], p: number) => { const s = xs.slice().sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]!; };
 const round = (x: number, d = 3) => Number(x.toFixed(d));
 
 /** The anchor: the obvious TypeScript accumulator (Float32Array scores, then a threshold heap-free top-k scan). */

@@ -45,11 +45,8 @@ export const refConfig: ModelConfig = {
   bosTokenId: null, eosTokenId: null,
 };
 
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+import { median } from './stats.js';
+export { median };
 
 export const round = (x: number, d = 3): number => +x.toFixed(d);
 
