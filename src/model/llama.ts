@@ -152,11 +152,11 @@ export class LlamaModel {
     this.recompute = opts.recompute ?? false;
     if (!['fp32', 'bf16', 'int8'].includes(this.dtype)) throw new UsageError(`weight dtype must be fp32, bf16 or int8, got '${this.dtype}'`, { field: 'dtype' });
     if (!['fp32', 'bf16'].includes(this.precision)) throw new UsageError(`precision must be fp32 or bf16, got '${this.precision}'`, { field: 'precision' });
-    if (this.dtype === 'int8' && this.trainable !== 'none') {
-      throw new UsageError('int8 weights are for inference only', { field: 'dtype', hint: 'train LoRA on a bf16 base (dtype bf16), or use precision bf16 on fp32 weights' });
-    }
     if (this.dtype !== 'fp32' && this.trainable === 'all') {
       throw new UsageError(`full fine-tuning needs fp32 master weights, not ${this.dtype}`, { field: 'dtype', hint: 'load the model in fp32 and train with --precision bf16 for bf16 matmuls' });
+    }
+    if (this.dtype === 'int8' && this.trainable !== 'none') {
+      throw new UsageError('int8 weights are for inference only', { field: 'dtype', hint: 'train LoRA on a bf16 base (dtype bf16), or use precision bf16 on fp32 weights' });
     }
     this.linears = layerLinears(config);
     const withHead = opts.withHead ?? true;
@@ -318,13 +318,18 @@ export class LlamaModel {
 
   /**
    * Arena name of activation `field` of layer `l` in the pass in progress: inference shares layer 0's set;
-   * training keeps a set per layer; training with recompute keeps only each layer's input `x` and its
-   * dropout masks per layer, and everything else in the shared work set `w.` (scratch).
+   * training keeps a set per layer. A trainable model with `recompute` keeps only each layer's input `x` and
+   * its dropout masks per layer (inference: layer 0's), and everything else in the shared work set `w.`.
    */
   private an(l: number, field: string): string {
-    if (!this.pass.train) return `L0.${field}`;
+    const layer = this.pass.train ? l : 0;
     if (this.pass.recompute && field !== 'x' && !field.endsWith('.drop')) return `w.${field}`;
-    return `L${l}.${field}`;
+    return `L${layer}.${field}`;
+  }
+
+  /** True when this model's activations follow the recompute layout (trainable, with `recompute`). */
+  private get recomputes(): boolean {
+    return this.recompute && this.trainable !== 'none';
   }
 
   /** Grows the RoPE tables to T rows, the slot's activations to N tokens and the scratch (training) to N. */
@@ -341,9 +346,9 @@ export class LlamaModel {
     const dropout = trainable && this.lora !== null && this.lora.dropout > 0;
     let slot = this.slots.get(slotName);
     if (!slot || N > slot.tokens) {
-      const specs: ArenaSpec[] = [...this.layerSpecs('L0.', N, dropout)];
-      for (let l = 1; l < (trainable ? this.config.numLayers : 1); l++) {
-        if (!this.recompute) { specs.push(...this.layerSpecs(`L${l}.`, N, dropout)); continue; }
+      const specs: ArenaSpec[] = [];
+      for (let l = 0; l < (trainable ? this.config.numLayers : 1); l++) {
+        if (!this.recomputes) { specs.push(...this.layerSpecs(`L${l}.`, N, dropout)); continue; }
         specs.push({ name: `L${l}.x`, shape: [N, C] });
         if (dropout) for (const lin of this.linears) if (this.lora!.targets.includes(targetOf(lin.module))) specs.push(this.dropSpec(`L${l}.`, lin.module, lin.in, N));
       }
@@ -352,7 +357,7 @@ export class LlamaModel {
       slot = { act: new Arena(specs), tokens: N, saved: null };
       this.slots.set(slotName, slot);
     }
-    if (train && N > this.scratchTokens) {
+    if ((train || this.recomputes) && N > this.scratchTokens) {
       const maxIn = Math.max(C, H * D, F);
       const specs: ArenaSpec[] = [
         { name: 'd.x', shape: [N, C] }, { name: 'd.h', shape: [N, C] }, { name: 'd.att', shape: [N, H * D] },
@@ -361,7 +366,7 @@ export class LlamaModel {
       ];
       if (this.lora) specs.push({ name: 'd.u', shape: [N, this.lora.r] });
       if (dropout) specs.push({ name: 's.xd', shape: [N, maxIn] }, { name: 'd.xd', shape: [N, maxIn] });
-      if (this.recompute) specs.push(...this.layerSpecs('w.', N, false).filter((x) => x.name !== 'w.x'));
+      if (this.recomputes) specs.push(...this.layerSpecs('w.', N, false).filter((x) => x.name !== 'w.x'));
       this.scratch = null;
       this.scratch = new Arena(specs);
       this.scratchTokens = N;
@@ -426,7 +431,7 @@ export class LlamaModel {
     if (ids.length !== N || mask.length !== N) throw new ShapeError(`token batch: ids and mask must hold B·T = ${N} values`, { field: 'ids' });
     const train = (opts.train ?? this.trainable !== 'none') && this.trainable !== 'none';
     this.cur = this.ensureActivations(opts.slot ?? 'main', N, T, train);
-    this.pass = { train, recompute: train && this.recompute };
+    this.pass = { train, recompute: this.recomputes };
     const starts = realStarts(mask, B, T);
     const shifted = starts.some((s) => s !== 0);
     for (let i = 0; i < N; i++) {
@@ -447,7 +452,7 @@ export class LlamaModel {
   /**
    * Layer `l` forward from its input `x` (named by `an`). `draw`: draw fresh dropout masks (false when
    * recomputing, which reuses the forward's). `full`: also compute the layer's output (the next layer's input);
-   * a recompute stops at the MLP activation, all that backward reads.
+   * a recompute stops at the MLP activation and the down projection's LoRA input, all that backward reads.
    */
   private layerForward(l: number, s: NonNullable<Slot['saved']>, draw: boolean, full: boolean): void {
     const c = this.config, k = this.k;
@@ -471,7 +476,7 @@ export class LlamaModel {
     this.linearForward(l, 4, h2, gate, N, draw);
     this.linearForward(l, 5, h2, up, N, draw);
     k.swigluForward(act, gate, up, N * F);
-    if (!full) return;
+    if (!full) { this.loraInput(l, 6, act, N, draw); return; }
     const next = l + 1 < c.numLayers ? this.A(this.an(l + 1, 'x'), N) : this.A('xf', N);
     this.linearForward(l, 6, act, next, N, draw);
     k.axpy(next, x2, 1, N * C);
@@ -482,9 +487,15 @@ export class LlamaModel {
     const lin = this.linears[li]!;
     const p = `model.layers.${l}.${lin.module}`;
     this.linFwd(y, x, this.weight(p + '.weight'), lin.bias ? this.param(p + '.bias') : null, N, lin.in, lin.out);
+    const u = this.loraInput(l, li, x, N, draw);
+    if (u) this.mm(y, u, this.param(loraNames(l, lin.module).b), N, lin.out, this.lora!.r, false, true, loraScale(this.lora!), 1); // y += s·u·Bᵀ
+  }
+
+  /** u (N, R) = drop(x)·Aᵀ of linear `li` of layer `l` (null when it has no active adapter). */
+  private loraInput(l: number, li: number, x: Float32Array, N: number, draw: boolean): Float32Array | null {
+    const lin = this.linears[li]!;
     const lora = this.lora;
-    if (!lora || this.merged || !lora.targets.includes(targetOf(lin.module))) return;
-    const n = loraNames(l, lin.module);
+    if (!lora || this.merged || !lora.targets.includes(targetOf(lin.module))) return null;
     const u = this.A(this.an(l, `${lin.module}.u`), N);
     let xin = x;
     if (this.pass.train && lora.dropout > 0) {
@@ -493,8 +504,8 @@ export class LlamaModel {
       xin = this.A('s.xd', N).subarray(0, N * lin.in);
       applyMask(xin, x, drop, 1 / (1 - lora.dropout), N * lin.in);
     }
-    this.linFwd(u, xin, { dtype: 'fp32', w: this.param(n.a) }, null, N, lin.in, lora.r); // (N, R)
-    this.mm(y, u, this.param(n.b), N, lin.out, lora.r, false, true, loraScale(lora), 1); // y += s·u·Bᵀ
+    this.linFwd(u, xin, { dtype: 'fp32', w: this.param(loraNames(l, lin.module).a) }, null, N, lin.in, lora.r); // (N, R)
+    return u;
   }
 
   /** The dropout keep-mask (N·in bytes) of one adapted linear, a byte view of its float slot. */
@@ -526,7 +537,7 @@ export class LlamaModel {
     const s = slot?.saved;
     if (!slot || !s) throw new UsageError(`backward needs a training forward first (forward(batch, {train: true}) in slot "${opts.slot ?? 'main'}")`);
     this.cur = slot;
-    this.pass = { train: true, recompute: this.recompute };
+    this.pass = { train: true, recompute: this.recomputes };
     const { B, T, ids, mask } = s.batch;
     const c = this.config;
     const N = B * T;

@@ -13,7 +13,7 @@
  * else fp32; int8 is opt-in. docs/models.md gives the measurements behind it; change the rule here.
  */
 import { UsageError } from '../errors.js';
-import type { Kernels } from '../kernels/types.js';
+import type { IsaInfo, Kernels } from '../kernels/types.js';
 import type { WeightDtype } from './reduced.js';
 
 export type { WeightDtype } from './reduced.js';
@@ -24,10 +24,10 @@ export type DtypeRequest = WeightDtype | 'auto';
 export const WEIGHT_DTYPES: readonly WeightDtype[] = ['fp32', 'bf16', 'int8'];
 export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
 
-/** The kernel paths the backend reports (the `isa()` of the low-precision kernels), or ref's when absent. */
-export function kernelIsa(k: Kernels): { bf16: string; int8: string; available: string[] } {
-  const f = (k as { isa?: () => { bf16: string; int8: string; available: string[] } }).isa;
-  return typeof f === 'function' ? f.call(k) : { bf16: 'ref', int8: 'ref', available: ['ref'] };
+/** The code path of each reduced-precision kernel family (`k.isa()`). */
+export function kernelIsa(k: Kernels): IsaInfo {
+  // an addon built before the reduced-precision kernels lacks isa(): it has no bf16 path to offer
+  return typeof k.isa === 'function' ? k.isa() : { bf16: 'none', int8: 'none', available: [] };
 }
 
 /** True when the kernels' bf16 path multiplies bf16 natively (AMX tiles or AVX512-BF16 dot products). */
@@ -81,4 +81,14 @@ export function describePrecision(r: PrecisionRecord, requested?: DtypeRequest):
   const auto = requested === 'auto' ? ' (auto)' : '';
   const path = r.dtype === 'int8' ? `int8 path ${r.isa.int8}` : r.dtype === 'bf16' || r.precision === 'bf16' ? `bf16 path ${r.isa.bf16}` : 'fp32';
   return `dtype ${r.dtype}${auto}, precision ${r.precision}, kernels ${r.backend} (${r.threads} thread${r.threads === 1 ? '' : 's'}), ${path}`;
+}
+
+/**
+ * The base dtype a training run stores its frozen weights in: fp32 when every weight trains (master
+ * weights); with LoRA and bf16 precision the frozen base is held in bf16, which gives the same products
+ * (the kernels round fp32 operands to bf16 anyway) at half the memory. `requested` overrides.
+ */
+export function trainingDtype(precision: Precision, full: boolean, requested?: WeightDtype): WeightDtype {
+  if (requested) return requested;
+  return !full && precision === 'bf16' ? 'bf16' : 'fp32';
 }
