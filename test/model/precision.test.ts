@@ -11,14 +11,17 @@
  * random fp32, so rounding them to bf16 is part of the error (a bf16 checkpoint loses nothing on load).
  */
 import assert from 'node:assert/strict';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isLionError } from '../../src/errors.js';
 import { loadNative, ref, type Kernels } from '../../src/kernels/index.js';
-import { loadModel } from '../../src/model/checkpoint.js';
+import { openCheckpoint, readTensor, readTensorBf16Into, writeSafetensors } from '../../src/io/safetensors.js';
+import { loadModel, saveModel } from '../../src/model/checkpoint.js';
 import type { LlamaModel } from '../../src/model/llama.js';
 import { LORA_TARGETS } from '../../src/model/lora.js';
 import { defaultDtype, hasNativeBf16, resolveDtype } from '../../src/model/precision.js';
+import { tempDir } from '../helpers.js';
 import { goldenBatch, lmLoss, loadGolden, realRows } from './golden.js';
 
 /** Backends that have the reduced-precision kernels: ref, and native once its addon exports them. */
@@ -230,5 +233,60 @@ describe('reduced weights and training', () => {
     assert.equal(resolveDtype('auto', ref), 'fp32');
     assert.equal(resolveDtype(undefined, ref), 'fp32', 'the library loads fp32 unless asked');
     assert.equal(resolveDtype('int8', ref), 'int8');
+  });
+});
+
+describe('loading reduced weights from BF16, F16 and F32 checkpoints', () => {
+  const g = loadGolden('qwen2'); // untied head, biases, two shards
+  const fp32 = loadModel(g.dir, { kernels: ref });
+
+  /** The checkpoint's values of `name` as bf16 bits, computed independently of the loader. */
+  const fileBits = (dir: string, name: string): Uint16Array => {
+    const info = openCheckpoint(dir).tensors.get(name)!;
+    const wide = readTensor(info), bits = new Uint16Array(wide.length);
+    ref.toBf16(bits, wide, wide.length);
+    return bits;
+  };
+
+  test('BF16 file → bf16 model: the file\'s bits, unchanged; saved back, the same bytes', async () => {
+    const dir = tempDir();
+    await saveModel(fp32, dir, 'BF16');
+    const m = loadModel(dir, { kernels: ref, dtype: 'bf16' });
+    for (const t of m.reduced.all()) {
+      const info = openCheckpoint(dir).tensors.get(t.name)!;
+      assert.equal(info.dtype, 'BF16');
+      const raw = new Uint16Array(t.bf16!.length);
+      readTensorBf16Into(info, raw);
+      assert.deepEqual(t.bf16, raw, t.name);
+    }
+    assert.deepEqual(m.param('model.norm.weight'), readTensor(openCheckpoint(dir).tensors.get('model.norm.weight')!), 'norms stay fp32');
+    const again = tempDir();
+    await saveModel(m, again, 'BF16');
+    for (const t of m.reduced.all()) assert.deepEqual(fileBits(again, t.name), fileBits(dir, t.name), `${t.name} round trip`);
+    await assert.rejects(saveModel(loadModel(dir, { kernels: ref, dtype: 'int8' }), tempDir()), /held in int8/);
+  });
+
+  test('F16 and F32 files → bf16 model: each value rounded once to nearest even', async () => {
+    const dir = tempDir();
+    copyFileSync(join(g.dir, 'config.json'), join(dir, 'config.json'));
+    await writeSafetensors(join(dir, 'model.safetensors'), fp32.parameters().map((p) => ({ name: p.name, shape: p.shape, data: p.value, dtype: 'F16' as const })));
+    for (const src of [dir, g.dir]) {
+      const m = loadModel(src, { kernels: ref, dtype: 'bf16' });
+      for (const t of m.reduced.all()) assert.deepEqual(t.bf16, fileBits(src, t.name), `${src}: ${t.name}`);
+    }
+  });
+
+  test('int8: linears quantised per row from the file\'s values as they stream in; the head from its bf16 copy', () => {
+    const m = loadModel(g.dir, { kernels: ref, dtype: 'int8' });
+    for (const t of m.reduced.all()) {
+      if (!t.q) { assert.equal(t.name, 'model.embed_tokens.weight'); continue; }
+      const [rows, K] = t.shape;
+      const q = new Int8Array(rows * K), scale = new Float32Array(rows);
+      const src = t.bf16 ?? readTensor(openCheckpoint(g.dir).tensors.get(t.name)!);
+      if (t.bf16) assert.deepEqual(t.bf16, fileBits(g.dir, t.name));
+      ref.quantizeInt8(q, scale, src, rows, K);
+      assert.deepEqual(t.q, q, t.name);
+      assert.deepEqual(t.scale, scale, t.name);
+    }
   });
 });
