@@ -22,6 +22,10 @@
 #define LION_512BF16 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx512bf16,fma")))
 #define LION_512VNNI __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx512vnni,fma")))
 
+#ifndef LION_BCAST_ASM
+#define LION_BCAST_ASM 1
+#endif
+
 namespace lion {
 namespace {
 
@@ -45,9 +49,15 @@ LION_512BF16 __attribute__((noinline)) void tile_bf16(long kw, const uint32_t* _
     _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
 #pragma GCC unroll 14
     for (int i = 0; i < R; i++) {
+#if LION_BCAST_ASM
+      // The A pair as an embedded broadcast operand: no separate broadcast instruction.
+      asm("vdpbf16ps %[a]%{1to16%}, %[b], %[c]" : [c] "+v"(c0[i]) : [b] "v"(b0), [a] "m"(a[i]));
+      asm("vdpbf16ps %[a]%{1to16%}, %[b], %[c]" : [c] "+v"(c1[i]) : [b] "v"(b1), [a] "m"(a[i]));
+#else
       const __m512bh ai = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[i]));
       c0[i] = _mm512_dpbf16_ps(c0[i], ai, b0);
       c1[i] = _mm512_dpbf16_ps(c1[i], ai, b1);
+#endif
     }
     a += MR;
     b += NR;
@@ -90,17 +100,24 @@ LION_512VNNI __attribute__((noinline)) void tile_vnni(long kw, const uint32_t* _
     a += MR;
     b += NR;
   }
+  // The accumulators go through memory once: an epilogue reading them by index would make GCC keep the whole
+  // tile in memory inside the k loop.
+  alignas(64) int32_t acc[R * NR];
+#pragma GCC unroll 14
+  for (int i = 0; i < R; i++) {
+    _mm512_store_si512(acc + i * NR, c0[i]);
+    _mm512_store_si512(acc + i * NR + 16, c1[i]);
+  }
   const __mmask16 m0 = mask_lo(nr), m1 = mask_lo(nr - 16);
   const __m512 one = _mm512_set1_ps(1.f);
   const __m512 sw0 = e.sw ? _mm512_maskz_loadu_ps(m0, e.sw) : one, sw1 = e.sw ? _mm512_maskz_loadu_ps(m1, e.sw + 16) : one;
   const __m512 z = _mm512_setzero_ps();
   const __m512 bi0 = e.bias ? _mm512_maskz_loadu_ps(m0, e.bias) : z, bi1 = e.bias ? _mm512_maskz_loadu_ps(m1, e.bias + 16) : z;
-#pragma GCC unroll 14
   for (int i = 0; i < R; i++) {
     const __m512i off = _mm512_set1_epi32(e.rs ? e.off * e.rs[i] : 0);
     const __m512 sx = _mm512_set1_ps(e.sx[i]);
-    const __m512 v0 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c0[i], off));
-    const __m512 v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(c1[i], off));
+    const __m512 v0 = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_load_si512(acc + i * NR), off));
+    const __m512 v1 = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_load_si512(acc + i * NR + 16), off));
     _mm512_mask_storeu_ps(c + i * ldc, m0, _mm512_add_ps(_mm512_mul_ps(v0, _mm512_mul_ps(sx, sw0)), bi0));
     _mm512_mask_storeu_ps(c + i * ldc + 16, m1, _mm512_add_ps(_mm512_mul_ps(v1, _mm512_mul_ps(sx, sw1)), bi1));
   }
@@ -183,6 +200,51 @@ LpKernel lp_bf16_avx512bf16() {
 }
 LpKernel lp_i8_avx512vnni() {
   return LpKernel{MR, NR, 4, Pk::I8, Pk::U8, 0, 14 * 8, 32 * 16, 1, false, false, micro_vnni, pack_kfast_avx512};
+}
+
+}  // namespace lion
+
+namespace lion {
+
+// Dot products of an fp32 row with a bf16 (widened) or fp32 row, four accumulators deep (the exact recompute
+// of the low-precision sparse head).
+LION_512 static inline __m512 wide(const uint16_t* p) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+}
+
+LION_512 float dot_bf16_avx512(const float* a, const uint16_t* b, long n) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  long i = 0;
+  for (; i + 64 <= n; i += 64) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), wide(b + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), wide(b + i + 16), s1);
+    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), wide(b + i + 32), s2);
+    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), wide(b + i + 48), s3);
+  }
+  for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), wide(b + i), s0);
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    const __m512 w = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, b + i)), 16));
+    s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), w, s1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+LION_512 float dot_f32_avx512(const float* a, const float* b, long n) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  long i = 0;
+  for (; i + 64 <= n; i += 64) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), s2);
+    s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), s3);
+  }
+  for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
 }
 
 }  // namespace lion
