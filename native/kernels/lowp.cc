@@ -367,6 +367,11 @@ void lp_pack(const LpKernel& k, bool is_a, const Operand& op, long r0, long rows
              uint32_t* dst) {
   const int R = is_a ? k.MR : k.NR;
   const bool rowmajor = is_a && k.a_rowmajor;
+  if (op.kmajor && !rowmajor && pk == Pk::BF16 && op.src != Src::I8 && k.pack_kfast == pack_kfast_avx512 &&
+      k.kw_align == 1) {
+    pack_kmajor_bf16_avx512(op, r0, rows, R, p0, kc, dst);
+    return;
+  }
   if (!op.kmajor && !rowmajor && k.pack_kfast && k.kw_align == 1) {
     k.pack_kfast(op, r0, rows, R, p0, kc, pk, alpha, dst);
     return;
@@ -441,7 +446,24 @@ const LpKernel& i8_kernel_for(I8Path p) {
 
 }  // namespace
 
-const LpKernel& bf16_kernel() { return bf16_kernel_for(isa_choice().bf16); }
+// LION_LP_BLOCKS=KC,MC,NC overrides the bf16 blocking (KC in k, rounded to whole words; MC, NC rounded up to
+// whole tiles), for tuning on other CPUs.
+const LpKernel& bf16_kernel() {
+  static const LpKernel k = [] {
+    LpKernel q = bf16_kernel_for(isa_choice().bf16);
+    if (const char* e = std::getenv("LION_LP_BLOCKS")) {
+      long kc = 0, mc = 0, nc = 0;
+      if (std::sscanf(e, "%ld,%ld,%ld", &kc, &mc, &nc) == 3 && kc > 0 && mc > 0 && nc > 0) {
+        const long step = static_cast<long>(q.G) * q.kw_align;
+        q.KC = (kc + step - 1) / step * step;
+        q.MC = (mc + q.MR - 1) / q.MR * q.MR;
+        q.NC = (nc + q.NR - 1) / q.NR * q.NR;
+      }
+    }
+    return q;
+  }();
+  return k;
+}
 const LpKernel& i8_kernel() { return i8_kernel_for(isa_choice().i8); }
 
 // ------------------------------------------------------------------ the driver

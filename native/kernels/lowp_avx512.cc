@@ -193,6 +193,31 @@ LION_512 void pack_kfast_avx512(const Operand& op, long r0, long rows, int R, lo
   }
 }
 
+// k-major operands (rows of the stored matrix are k): word (r, p) pairs element r of stored rows 2p and 2p+1,
+// so 16 consecutive r of both rows are converted and merged lane by lane — no transpose.
+// bf16 bits of 16 elements (stored row k, columns r .. r+15 under mask m) in 32-bit lanes.
+LION_512 static inline __m512i kmajor_lanes(const Operand& op, long k, long r, __mmask16 m) {
+  if (op.src == Src::F32) return rne_bits(_mm512_maskz_loadu_ps(m, static_cast<const float*>(op.p) + k * op.ld + r));
+  return _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(op.p) + k * op.ld + r));
+}
+
+LION_512 void pack_kmajor_bf16_avx512(const Operand& op, long r0, long rows, int R, long p0, long kc, uint32_t* dst) {
+  const long kw = (kc + 1) / 2;
+  for (long pr = 0; pr < rows; pr += R, dst += kw * R) {
+    const int live = static_cast<int>(std::min<long>(R, rows - pr));
+    for (long w = 0; w < kw; w++) {
+      const long k = 2 * w;
+      for (int g0 = 0; g0 < R; g0 += 16) {
+        const __mmask16 m = mask_lo(live - g0), st = mask_lo(R - g0);
+        const long r = r0 + pr + g0;
+        __m512i v = kmajor_lanes(op, p0 + k, r, m);
+        if (k + 1 < kc) v = _mm512_or_si512(v, _mm512_slli_epi32(kmajor_lanes(op, p0 + k + 1, r, m), 16));
+        _mm512_mask_storeu_epi32(dst + w * R + g0, st, v);
+      }
+    }
+  }
+}
+
 // Blocking in k: bf16 KC = 2048 (1024 words: a 14-row A panel of 56 KB and a 32-column B panel of 128 KB stay
 // in L2 with room for the A block); int8 never splits K (exact int32 sums), K ≤ 65536.
 LpKernel lp_bf16_avx512bf16() {
