@@ -367,9 +367,9 @@ void lp_pack(const LpKernel& k, bool is_a, const Operand& op, long r0, long rows
              uint32_t* dst) {
   const int R = is_a ? k.MR : k.NR;
   const bool rowmajor = is_a && k.a_rowmajor;
-  if (op.kmajor && !rowmajor && pk == Pk::BF16 && op.src != Src::I8 && k.pack_kfast == pack_kfast_avx512 &&
-      k.kw_align == 1) {
-    pack_kmajor_bf16_avx512(op, r0, rows, R, p0, kc, dst);
+  if (op.kmajor && !rowmajor && (pk == Pk::BF16 || pk == Pk::F32) && op.src != Src::I8 &&
+      k.pack_kfast == pack_kfast_avx512 && k.kw_align == 1) {
+    pack_kmajor_bf16_avx512(op, r0, rows, R, p0, kc, pk, alpha, dst);
     return;
   }
   if (!op.kmajor && !rowmajor && k.pack_kfast && k.kw_align == 1) {
@@ -401,9 +401,9 @@ void float_micro(long kw, const uint32_t* a, const uint32_t* b, float* c, long l
 }
 
 template <Micro (*F)()>
-LpKernel float_kernel(long KC, long MC, long NC) {
+LpKernel float_kernel(long KC, long MC, long NC, LpPack fast = nullptr) {
   const Micro m = F();
-  return LpKernel{m.MR, m.NR, 1, Pk::F32, Pk::F32, KC, MC, NC, 1, false, true, float_micro<F>, nullptr};
+  return LpKernel{m.MR, m.NR, 1, Pk::F32, Pk::F32, KC, MC, NC, 1, false, true, float_micro<F>, fast};
 }
 
 constexpr int PMR = 4, PNR = 16;
@@ -422,7 +422,7 @@ LION_CLONES void micro_i16_portable(long kw, const uint32_t* a, const uint32_t* 
 const LpKernel& bf16_kernel_for(Bf16Path p) {
   static const LpKernel portable = float_kernel<micro_portable>(256, 4 * 32, 16 * 64);
   static const LpKernel avx2 = float_kernel<micro_avx2>(256, 6 * 24, 16 * 128);
-  static const LpKernel avx512 = float_kernel<micro_avx512>(1024, 14 * 8, 32 * 32);
+  static const LpKernel avx512 = float_kernel<micro_avx512>(1024, 14 * 8, 32 * 32, pack_kfast_avx512);
   switch (p) {
     case Bf16Path::Amx: { static const LpKernel k = lp_bf16_amx(); return k; }
     case Bf16Path::Avx512Bf16: { static const LpKernel k = lp_bf16_avx512bf16(); return k; }

@@ -141,7 +141,13 @@ LION_512 inline __m512i rne_bits(__m512 v) {
 }
 
 // 16 packed words (32 bf16 or 64 int8 values along k) of one operand row.
-LION_512 inline __m512 load_words(const Operand& op, long row, long k, Pk pk) {
+LION_512 inline __m512 load_words(const Operand& op, long row, long k, Pk pk, float alpha) {
+  if (pk == Pk::F32) {  // 16 values rounded to bf16 and widened back, times alpha (the widening paths)
+    __m512i bits;
+    if (op.src == Src::F32) bits = rne_bits(_mm512_loadu_ps(static_cast<const float*>(op.p) + row * op.ld + k));
+    else bits = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(op.p) + row * op.ld + k)));
+    return _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_castsi512_ps(_mm512_slli_epi32(bits, 16)));
+  }
   if (op.src == Src::F32) {
     const float* s = static_cast<const float*>(op.p) + row * op.ld + k;
     const __m256i lo = _mm512_cvtepi32_epi16(rne_bits(_mm512_loadu_ps(s)));
@@ -158,7 +164,8 @@ LION_512 inline __m512 load_words(const Operand& op, long row, long k, Pk pk) {
 
 LION_512 void pack_kfast_avx512(const Operand& op, long r0, long rows, int R, long p0, long kc, Pk pk, float alpha,
                                 uint32_t* dst) {
-  const bool fast = R <= 32 && ((pk == Pk::BF16 && op.src != Src::I8) || ((pk == Pk::I8 || pk == Pk::U8) && op.src == Src::I8));
+  const bool fast = R <= 32 && (((pk == Pk::BF16 || pk == Pk::F32) && op.src != Src::I8) ||
+                                ((pk == Pk::I8 || pk == Pk::U8) && op.src == Src::I8));
   const int G = pk == Pk::F32 ? 1 : (pk == Pk::BF16 || pk == Pk::I16) ? 2 : 4;
   const long kw = (kc + G - 1) / G;
   if (!fast) { pack_generic(op, r0, rows, R, p0, kc, pk, alpha, dst, kw, false); return; }
@@ -171,7 +178,7 @@ LION_512 void pack_kfast_avx512(const Operand& op, long r0, long rows, int R, lo
         __m512 r[16];
 #pragma GCC unroll 16
         for (int i = 0; i < 16; i++)
-          r[i] = g0 + i < live ? load_words(op, r0 + pr + g0 + i, k, pk) : _mm512_setzero_ps();
+          r[i] = g0 + i < live ? load_words(op, r0 + pr + g0 + i, k, pk, alpha) : _mm512_setzero_ps();
         transpose16(r);
         const __mmask16 m = mask_lo(R - g0);
         float* d = reinterpret_cast<float*>(dst) + ch * 16 * R + g0;
@@ -193,7 +200,21 @@ LION_512 static inline __m512i kmajor_lanes(const Operand& op, long k, long r, _
   return _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(op.p) + k * op.ld + r));
 }
 
-LION_512 void pack_kmajor_bf16_avx512(const Operand& op, long r0, long rows, int R, long p0, long kc, uint32_t* dst) {
+LION_512 void pack_kmajor_bf16_avx512(const Operand& op, long r0, long rows, int R, long p0, long kc, Pk pk,
+                                      float alpha, uint32_t* dst) {
+  if (pk == Pk::F32) {  // widening paths: one value per word, rounded, widened, times alpha
+    const __m512 va = _mm512_set1_ps(alpha);
+    for (long pr = 0; pr < rows; pr += R, dst += kc * R) {
+      const int live = static_cast<int>(std::min<long>(R, rows - pr));
+      for (long k = 0; k < kc; k++)
+        for (int g0 = 0; g0 < R; g0 += 16) {
+          const __m512i v = _mm512_slli_epi32(kmajor_lanes(op, p0 + k, r0 + pr + g0, mask_lo(live - g0)), 16);
+          _mm512_mask_storeu_ps(reinterpret_cast<float*>(dst) + k * R + g0, mask_lo(R - g0),
+                                _mm512_mul_ps(va, _mm512_castsi512_ps(v)));
+        }
+    }
+    return;
+  }
   const long kw = (kc + 1) / 2;
   for (long pr = 0; pr < rows; pr += R, dst += kw * R) {
     const int live = static_cast<int>(std::min<long>(R, rows - pr));
