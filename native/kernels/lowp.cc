@@ -421,7 +421,7 @@ LION_CLONES void micro_i16_portable(long kw, const uint32_t* a, const uint32_t* 
 
 const LpKernel& bf16_kernel_for(Bf16Path p) {
   static const LpKernel portable = float_kernel<micro_portable>(256, 4 * 32, 16 * 64);
-  static const LpKernel avx2 = float_kernel<micro_avx2>(256, 6 * 24, 16 * 128);
+  static const LpKernel avx2 = float_kernel<micro_avx2>(256, 6 * 24, 16 * 128, pack_kfast_avx2);
   static const LpKernel avx512 = float_kernel<micro_avx512>(1024, 14 * 8, 32 * 32, pack_kfast_avx512);
   switch (p) {
     case Bf16Path::Amx: { static const LpKernel k = lp_bf16_amx(); return k; }
