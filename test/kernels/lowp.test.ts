@@ -34,6 +34,10 @@ test('native: reduced-precision kernels match ref on the default path', { skip }
   const k = nat as Kernels;
   const stats = checkLowp(k);
   t.diagnostic(`paths ${JSON.stringify(k.isa())}; ${JSON.stringify(stats)}`);
+  if (!process.env.LION_ISA) {  // AMX is opt-in: never the default
+    assert.notEqual(k.isa().bf16, 'amx');
+    assert.notEqual(k.isa().int8, 'amx-int8');
+  }
 });
 
 test('native: every LION_ISA path this CPU can run matches ref', { skip }, (t) => {
