@@ -12,6 +12,7 @@ import { denseForward } from '../../src/encoders/dense.js';
 import { compareSparse, sparseForward, sparseHeadAgreement } from '../../src/encoders/sparse.js';
 import { docText, readCorpus } from '../../src/io/corpus.js';
 import { loadModel } from '../../src/model/checkpoint.js';
+import { QueryEncoderPool } from '../../src/server/encoder-pool.js';
 import { loadEncoder } from '../../src/server/encoder-load.js';
 import { loadTokenizer } from '../../src/tokenizer/tokenizer.js';
 import { lowpBackends } from '../model/lowp.js';
@@ -91,4 +92,17 @@ test('the server\'s encoder loader passes the dtype on (as `lion serve --dtype` 
     assert.equal(model.weight('model.layers.0.mlp.up_proj.weight').dtype, dtype);
   }
   assert.equal(loadEncoder(ds, 'dense').model.dtype, 'fp32', 'fp32 unless asked');
+});
+
+test('query encoder workers load in the dtype they are given (lion serve --dtype)', async () => {
+  const q = 'what are the structural and aeroelastic problems associated with flight of high speed aircraft';
+  const enc = async (dtype: 'fp32' | 'int8') => {
+    const pool = await QueryEncoderPool.start({ model: ds, paradigm: 'dense', maxLength: 64, maxBatch: 4, workers: 1, timeoutMs: 60_000, dtype });
+    try { return (await pool.encode(q)) as Float32Array; } finally { await pool.close(); }
+  };
+  const a = await enc('fp32'), b = await enc('int8');
+  let dot = 0, x = 0, y = 0, same = true;
+  for (let i = 0; i < a.length; i++) { dot += a[i]! * b[i]!; x += a[i]! ** 2; y += b[i]! ** 2; same &&= a[i] === b[i]; }
+  assert.ok(!same, 'the int8 worker computes in int8');
+  assert.ok(dot / Math.sqrt(x * y) > 0.995, `cosine ${dot / Math.sqrt(x * y)}`);
 });
