@@ -8,13 +8,15 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { F32, Kernels } from './types.js';
+import type { F32, Kernels, U16 } from './types.js';
 
 /** What the compiled addon exports (see native/kernels/addon.cc). */
-interface Addon extends Omit<Kernels, 'name' | 'threads' | 'gemm'> {
+interface Addon extends Omit<Kernels, 'name' | 'threads' | 'gemm' | 'gemmBf16'> {
   threads(): number;
   cpuLevel(): string;
   gemm(c: F32, a: F32, b: F32, M: number, N: number, K: number, transA: boolean, transB: boolean,
+    alpha: number, beta: number, lda: number, ldb: number, ldc: number): void;
+  gemmBf16(c: F32, a: F32 | U16, b: F32 | U16, M: number, N: number, K: number, transA: boolean, transB: boolean,
     alpha: number, beta: number, lda: number, ldb: number, ldc: number): void;
 }
 
@@ -48,5 +50,7 @@ export function loadNative(): Kernels & { cpuLevel: string } {
     cpuLevel: addon.cpuLevel(),
     gemm: (c, a, b, M, N, K, transA, transB, alpha, beta, lda, ldb, ldc) =>
       addon.gemm(c, a, b, M, N, K, transA, transB, alpha, beta, lda ?? 0, ldb ?? 0, ldc ?? 0),
+    gemmBf16: (c, a, b, M, N, K, transA, transB, alpha, beta, lda, ldb, ldc) =>
+      addon.gemmBf16(c, a, b, M, N, K, transA, transB, alpha, beta, lda ?? 0, ldb ?? 0, ldc ?? 0),
   };
 }
