@@ -97,9 +97,19 @@ export function timedKernels(k: Kernels): { kernels: Kernels; ms: Map<string, nu
   return { kernels, ms, cpuMs, calls };
 }
 
+/** Reduced-precision options of a bench model (issue 9): matmul precision and activation recomputation. */
+export interface BenchPrecision { precision?: 'fp32' | 'bf16'; recompute?: boolean }
+
+/** `--precision bf16` / `--recompute` from a worker's argv. */
+export function precisionArgs(argv: string[]): BenchPrecision {
+  const i = argv.indexOf('--precision');
+  return { precision: i >= 0 && argv[i + 1] === 'bf16' ? 'bf16' : 'fp32', recompute: argv.includes('--recompute') };
+}
+
 /** Lion's model on the reference configuration, weights N(0, 0.02) as transformers initialises them. */
-export function buildModel(trainable: Trainable, kernels: Kernels, withHead = true): LlamaModel {
-  const model = new LlamaModel(refConfig, { trainable, withHead, bidirectional: true, kernels });
+export function buildModel(trainable: Trainable, kernels: Kernels, withHead = true, prec: BenchPrecision = {}): LlamaModel {
+  const extra = prec.precision === 'bf16' || prec.recompute ? { precision: prec.precision ?? 'fp32', recompute: prec.recompute ?? false } : {};
+  const model = new LlamaModel(refConfig, { trainable, withHead, bidirectional: true, kernels, ...extra } as ConstructorParameters<typeof LlamaModel>[1]);
   initWeights(model, 0);
   return model;
 }
