@@ -37,6 +37,7 @@ export function getKernels(): Kernels {
   try {
     chosen = loadNative();
   } catch (e) {
+    if (e instanceof UsageError) throw e; // e.g. a LION_ISA this CPU cannot run
     const why = e instanceof Error ? e.message : String(e);
     if (want === 'native') {
       throw new UsageError(`LION_BACKEND=native but the kernel addon does not load: ${why}`,

@@ -59,9 +59,9 @@ function quantizeRow(q: Int8Array | Int32Array, qo: number, x: ArrayLike<number>
   let mx = 0;
   for (let k = 0; k < K; k++) {
     const a = Math.abs(x[xo + k]);
-    if (!(a <= mx)) mx = a; // NaN propagates
+    if (!Number.isFinite(a)) { for (let j = 0; j < K; j++) q[qo + j] = 0; return NaN; }
+    if (a > mx) mx = a;
   }
-  if (!Number.isFinite(mx)) return NaN;
   const s = Math.fround(mx / 127);
   for (let k = 0; k < K; k++) {
     if (s === 0) { q[qo + k] = 0; continue; }
