@@ -65,7 +65,8 @@ function resetPeak(): boolean {
 
 /** Lion's weight bytes as stored (every parameter buffer the model holds, whatever its element type). */
 function weightBytes(model: unknown): number | null {
-  const m = model as { weightBytes?: () => number; parameters?: () => { value: ArrayBufferView }[] };
+  const m = model as { weightBytes?: number | (() => number) };
+  if (typeof m.weightBytes === 'number') return m.weightBytes;
   if (typeof m.weightBytes === 'function') return m.weightBytes();
   return null;
 }
