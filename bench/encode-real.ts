@@ -145,6 +145,11 @@ function generate(shape: '1b' | '8b', dir: string): Record<string, unknown> {
 const phase = (c: Child, T: number): Record<string, number> | undefined =>
   (c.data?.phases as Record<string, number>[] | undefined)?.find((p) => p.tokens === T);
 const dps = (c: Child | undefined, T: number): number | null => (c?.ok ? phase(c, T)?.docsPerSec ?? null : null);
+/** Documents per CPU-second (all threads of the process): on a shared machine the figure that survives contention. */
+const dpc = (c: Child | undefined, T: number): number | null => {
+  const p = c?.ok ? phase(c, T) : undefined;
+  return p && p.cpuSeconds > 0 ? p.docs / p.cpuSeconds : null;
+};
 const r2 = (a: number | null, b: number | null): number | null => (a !== null && b !== null && b > 0 ? round(a / b, 2) : null);
 
 function memAvailable(): number {
@@ -178,6 +183,11 @@ function driver(): void {
         rows.push({
           threads, head, tokens: T, docs: DOCS[T], batch: BATCH[T],
           docsPerSec: Object.fromEntries(Object.keys(got).map((k) => [k, d(k) === null ? null : round(d(k)!, 3)])),
+          docsPerCpuSecond: Object.fromEntries(Object.keys(got).map((k) => [k, dpc(got[k], T) === null ? null : round(dpc(got[k], T)!, 3)])),
+          cpuTimeRatios: {
+            lionBf16VsTorchBf16: r2(dpc(got['lion-bf16'], T), dpc(got['torch-bf16'], T)), lionInt8VsTorchBf16: r2(dpc(got['lion-int8'], T), dpc(got['torch-bf16'], T)),
+            lionFp32VsTorchFp32: r2(dpc(got['lion-fp32'], T), dpc(got['torch-fp32'], T)),
+          },
           peakRssGiB: Object.fromEntries(Object.keys(got).map((k) => [k, peak(k) === null ? null : round(peak(k)! / 2 ** 30, 2)])),
           ratios: {
             lionBf16VsTorchBf16: r2(d('lion-bf16'), d('torch-bf16')), lionInt8VsTorchBf16: r2(d('lion-int8'), d('torch-bf16')),
@@ -192,6 +202,7 @@ function driver(): void {
       }
     }
   }
+  for (const r of rows) console.log(`  per CPU-second t${r.threads} ${r.head} ${r.tokens}: ${JSON.stringify(r.docsPerCpuSecond)} ratios ${JSON.stringify(r.cpuTimeRatios)}`);
   console.log('threads head   T | docs/s lion fp32 bf16 int8 | torch fp32 bf16 | bf16/torchBf16 int8/torchBf16 | peak GiB lion fp32 bf16 int8 torch fp32 bf16');
   for (const r of rows) {
     const d = r.docsPerSec as Record<string, number | null>, g = r.peakRssGiB as Record<string, number | null>, q = r.ratios as Record<string, number | null>;

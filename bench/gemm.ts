@@ -28,7 +28,7 @@
  * Run: npm run bench:gemm          (writes bench/results/gemm.json)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -308,11 +308,14 @@ function all(): void {
   if (PARTS.includes('lowp')) lowp = lowpMain();
   if (PARTS.includes('fp32')) main(lowp);
   else {
-    const result = { benchmark: 'gemm', command: 'BENCH_PARTS=lowp npm run bench:gemm', date: new Date().toISOString(),
-      host: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), loadavgAtEnd: loadavg() }, lowPrecision: lowp };
+    // Only the reduced-precision part ran: keep the fp32 part of an earlier result file.
+    const path = join(repoRoot, 'bench/results/gemm.json');
+    const old = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown> : { benchmark: 'gemm' };
+    const result = { ...old, lowPrecision: { ...lowp, command: 'BENCH_PARTS=lowp npm run bench:gemm', date: new Date().toISOString(),
+      host: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), loadavgAtEnd: loadavg() } } };
     mkdirSync(join(repoRoot, 'bench/results'), { recursive: true });
-    writeFileSync(join(repoRoot, 'bench/results/gemm.json'), JSON.stringify(result, null, 2) + '\n');
-    console.log('wrote bench/results/gemm.json (low-precision part only)');
+    writeFileSync(path, JSON.stringify(result, null, 2) + '\n');
+    console.log('wrote bench/results/gemm.json (low-precision part; the fp32 part is kept from the earlier run)');
   }
 }
 

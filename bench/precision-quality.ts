@@ -18,6 +18,9 @@
  * tokenised with the Llama-3 tokenizer, cut at 128 tokens, one precision per process (each model is 2.5–5 GB);
  * sparse and dense vectors come from the same forward pass (the sparse head and mean pooling on its hidden states).
  *
+ * BENCH_QUALITY_PARTS=collections,1b (default both) selects the parts; a part not run keeps its previous result
+ * in the JSON, with the date it was measured.
+ *
  * Run: npm run bench:precision-quality   (writes bench/results/precision-quality.json)
  */
 import { spawnSync } from 'node:child_process';
@@ -226,12 +229,22 @@ function random1b(): Record<string, unknown> {
 
 async function main(): Promise<void> {
   const started = new Date().toISOString(), c0 = process.cpuUsage();
-  const results: Record<string, unknown>[] = [];
-  results.push(await collection('cranfield', join(repoRoot, 'test/fixtures/cranfield')));
-  const scifact = join(repoRoot, '..', 'shared', 'data', 'scifact');
-  if (existsSync(join(scifact, 'qrels', 'test.tsv'))) results.push(await collection('scifact', scifact));
-  else { results.push({ collection: 'scifact', skipped: `${scifact} is absent` }); console.log(`scifact skipped: ${scifact} is absent`); }
-  const oneB = process.env.BENCH_QUALITY_1B === '0' ? { skipped: 'BENCH_QUALITY_1B=0' } : random1b();
+  // BENCH_QUALITY_PARTS=collections,1b (default both); a part not run keeps its previous result (with its date).
+  const parts = (process.env.BENCH_QUALITY_PARTS ?? 'collections,1b').split(',');
+  const prevPath = join(repoRoot, 'bench/results/precision-quality.json');
+  const prev = existsSync(prevPath) ? JSON.parse(readFileSync(prevPath, 'utf8')) as Record<string, unknown> : {};
+  let results: unknown[] = [];
+  if (parts.includes('collections')) {
+    results.push({ ...(await collection('cranfield', join(repoRoot, 'test/fixtures/cranfield'))), measured: started });
+    const scifact = join(repoRoot, '..', 'shared', 'data', 'scifact');
+    if (existsSync(join(scifact, 'qrels', 'test.tsv'))) results.push({ ...(await collection('scifact', scifact)), measured: started });
+    else { results.push({ collection: 'scifact', skipped: `${scifact} is absent` }); console.log(`scifact skipped: ${scifact} is absent`); }
+  } else {
+    results = ((prev.collections as Record<string, unknown>[] | undefined) ?? []).map((c) => ({ measured: prev.started, ...c }));
+  }
+  const oneB = !parts.includes('1b') || process.env.BENCH_QUALITY_1B === '0'
+    ? (prev.randomCheckpoint1b as Record<string, unknown> | undefined) ?? { skipped: 'not run (BENCH_QUALITY_PARTS)' }
+    : { ...random1b(), measured: started };
   const c = process.cpuUsage(c0);
   const k = getKernels();
   const path = writeResult('precision-quality', {
