@@ -9,17 +9,17 @@
  * and 2, read once per process by the addon; the anchor at torch.set_num_threads = 1 and 2), so every child's
  * peak RSS is that configuration's own. Children print one JSON line on stdout.
  *
- * Anchor environment: jemalloc via LD_PRELOAD with MALLOC_CONF keeping freed memory; OPENBLAS_CORETYPE and
- * OPENBLAS_L2_SIZE removed from that subprocess only; OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = threads; and,
- * because Debian's torch links libblas.so.3 (the reference BLAS unless an alternative is installed), the
- * OpenBLAS that scripts/bench_gemm_openblas.sh unpacks into bench/work/openblas first on LD_LIBRARY_PATH
- * (LION_OPENBLAS_LIB overrides). Without it torch's matmul runs at ~4 GFLOP/s instead of ~100.
+ * Anchor environment (bench/anchor.ts): jemalloc via LD_PRELOAD with MALLOC_CONF keeping freed memory, OpenBLAS
+ * for torch's float32 matmuls, oneDNN for its bf16 ones, installed with apt-get when missing (as root); the
+ * anchor checks inside its own process what it loaded (scripts/anchor_env.py) and the bench refuses to write a
+ * result when jemalloc or OpenBLAS is not actually loaded (without them PyTorch ran 3x slower on a fresh
+ * machine and the ratios were inflated).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { anchorCommand, anchorEnv, checkRefusal, PYTHON, repoRoot } from './anchor.js';
 import { tokenBatch } from '../src/encoders/batch.js';
 import { denseBackward, denseForward, type DenseForward } from '../src/encoders/dense.js';
 import { sparseBackward, sparseForward, type SparseForward } from '../src/encoders/sparse.js';
@@ -31,9 +31,7 @@ import { initWeights } from '../src/train/init.js';
 import { gemmFromKernels, retrievalLoss, type Objective } from '../src/train/losses.js';
 import { adamwStep, clipGradNorm, type AdamWState } from '../src/train/optimizer.js';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const PYTHON = process.env.LION_BENCH_PYTHON ?? '/usr/bin/python3';
-export const JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2';
+export { anchorEnv, AnchorRefused, JEMALLOC, PYTHON, repoRoot } from './anchor.js';
 
 /** The reference configuration of issue 3. */
 export const REF = { V: 32000, C: 256, L: 4, H: 4, F: 688, B: 16, Tq: 32, Nc: 128, Td: 128 } as const;
@@ -99,9 +97,19 @@ export function timedKernels(k: Kernels): { kernels: Kernels; ms: Map<string, nu
   return { kernels, ms, cpuMs, calls };
 }
 
+/** Reduced-precision options of a bench model (issue 9): matmul precision and activation recomputation. */
+export interface BenchPrecision { precision?: 'fp32' | 'bf16'; recompute?: boolean }
+
+/** `--precision bf16` / `--recompute` from a worker's argv. */
+export function precisionArgs(argv: string[]): BenchPrecision {
+  const i = argv.indexOf('--precision');
+  return { precision: i >= 0 && argv[i + 1] === 'bf16' ? 'bf16' : 'fp32', recompute: argv.includes('--recompute') };
+}
+
 /** Lion's model on the reference configuration, weights N(0, 0.02) as transformers initialises them. */
-export function buildModel(trainable: Trainable, kernels: Kernels, withHead = true): LlamaModel {
-  const model = new LlamaModel(refConfig, { trainable, withHead, bidirectional: true, kernels });
+export function buildModel(trainable: Trainable, kernels: Kernels, withHead = true, prec: BenchPrecision = {}): LlamaModel {
+  const extra = prec.precision === 'bf16' || prec.recompute ? { precision: prec.precision ?? 'fp32', recompute: prec.recompute ?? false } : {};
+  const model = new LlamaModel(refConfig, { trainable, withHead, bidirectional: true, kernels, ...extra } as ConstructorParameters<typeof LlamaModel>[1]);
   initWeights(model, 0);
   return model;
 }
@@ -228,39 +236,20 @@ export function host(): Record<string, unknown> {
     totalMemBytes: totalmem(), freeMemBytes: freemem(), node: process.version };
 }
 
-function openblasDir(): string | undefined {
-  const local = join(repoRoot, 'bench/work/openblas/root/usr/lib/x86_64-linux-gnu/openblas-pthread');
-  if (process.env.LION_OPENBLAS_LIB) return process.env.LION_OPENBLAS_LIB;
-  if (!existsSync(join(local, 'libblas.so.3'))) {
-    const p = spawnSync('bash', [join(repoRoot, 'scripts/bench_gemm_openblas.sh')], { encoding: 'utf8' });
-    if (p.status !== 0) return undefined;
-  }
-  return existsSync(join(local, 'libblas.so.3')) ? local : undefined;
-}
-
-/** The anchor's environment for `threads` threads (see the file comment). */
-export function anchorEnv(threads: number): { env: NodeJS.ProcessEnv; described: Record<string, string> } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  const described: Record<string, string> = {
-    OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads),
-    LD_PRELOAD: JEMALLOC, MALLOC_CONF: 'retain:true,dirty_decay_ms:-1,muzzy_decay_ms:-1',
-  };
-  const lib = openblasDir();
-  if (lib) described.LD_LIBRARY_PATH = [lib, env.LD_LIBRARY_PATH].filter(Boolean).join(':');
-  return { env: { ...env, ...described }, described: { ...described, unset: 'OPENBLAS_CORETYPE OPENBLAS_L2_SIZE' } };
-}
-
 export interface ChildResult { ok: boolean; data?: Record<string, unknown>; error?: string; command: string }
 
-/** Run scripts/bench_torch_step.py with `args` on `threads` threads; parses its JSON line. */
-export function runAnchor(args: string[], threads: number): ChildResult {
+/**
+ * Run scripts/bench_torch_step.py (or `script`) with `args` on `threads` threads; parses its JSON line. The
+ * child checks its own environment (jemalloc, OpenBLAS, oneDNN for --autocast/--dtype bf16) and exits 3 when it
+ * is not what the anchor needs: that throws AnchorRefused, so the bench stops without writing a result.
+ */
+export function runAnchor(args: string[], threads: number, script = 'scripts/bench_torch_step.py'): ChildResult {
   const { env, described } = anchorEnv(threads);
-  const argv = [join(repoRoot, 'scripts/bench_torch_step.py'), ...args, '--threads', String(threads)];
-  const command = `${Object.entries(described).filter(([k]) => k !== 'unset').map(([k, v]) => `${k}=${v}`).join(' ')} ` +
-    `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ${PYTHON} scripts/bench_torch_step.py ${[...args, '--threads', String(threads)].join(' ')}`;
-  return parseChild(spawnSync(PYTHON, argv, { env, encoding: 'utf8', maxBuffer: 1 << 26 }), command);
+  const full = [...args, '--threads', String(threads)];
+  const command = anchorCommand(described, script, full);
+  const p = spawnSync(PYTHON, [join(repoRoot, script), ...full], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  checkRefusal(p, `anchor ${script} ${args.join(' ')}`);
+  return parseChild(p, command);
 }
 
 /** Run this bench file again as a Lion worker child with LION_THREADS = threads. */

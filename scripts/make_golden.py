@@ -23,6 +23,22 @@ real positions, the loss (mean cross-entropy of next-token labels, -100 ignored)
 for full fine-tuning in the bidirectional case; the LoRA parameters for the LoRA cases), and the losses of 10
 torch.optim.AdamW steps on the same batch. Output: test/fixtures/golden/<model>/golden.safetensors + cases.json.
 
+Reduced precision (golden-bf16.safetensors + cases-bf16.json, per model): the same weights and batch run the
+way a PyTorch user runs them in bfloat16, with transformers 4.43's own casts (RMSNorm in float32 then cast back,
+cos/sin cast to the activations' dtype, softmax in float32 then cast back, logits .float()):
+
+  autocast  float32 weights under torch.autocast('cpu', dtype=torch.bfloat16): matmuls and linears in bf16
+            (outputs rounded to bf16), the residual stream float32. Bidirectional: final hidden states, logits,
+            the sparse rep (log1p(relu(max_t logits·d^-1/4)), real tokens) and the dense rep (masked mean of
+            F.normalize(h)), the loss, and its gradients for full fine-tuning (`autocast.bi`) and for the LoRA
+            adapter on the frozen base (`autocast.bi_lora`, the paper's setting).
+  bf16w     the checkpoint loaded as bf16 (model.to(torch.bfloat16)): every activation bf16, reps taken in
+            float32 from the bf16 final states. Forward only (hidden, logits, sparse, dense).
+
+plus the exact float64 sparse and dense reps (`bi.sparse`, `bi.dense`). cases-bf16.json records, for each
+tensor, PyTorch's own error against the float64 answer (relative Frobenius error, smallest row cosine), so a
+reduced-precision path can be held to "no worse than PyTorch's bf16, within a stated factor".
+
 Run: /usr/bin/python3 scripts/make_golden.py   (torch >= 1.13, numpy; deterministic, seed 1234)
 """
 import json
@@ -307,6 +323,167 @@ def make_model(name, cfg, qkv_bias, shards, dense_adapter, script_only=()):
         'lora': {**LORA, 'targets': TARGETS, 'adapterKeys': 'dense' if dense_adapter else 'sparse'},
         'adamw': ADAMW, 'cases': cases,
         'note': 'logits and hidden are at the real positions only, in row-major (b, t) order',
+    })
+    make_bf16_goldens(d, cfg, params, lora, scaling, ids, mask, labels, dense_adapter)
+
+
+# ------------------------------------------------------------------------------------------ bf16 goldens
+def forward_hf(cfg, p, lora, scaling, ids, mask, causal):
+    """transformers 4.43's eager Llama/Qwen2 forward with its own dtype casts, for reduced-precision runs.
+
+    `p` holds float32 (run under autocast) or bfloat16 (a bf16 checkpoint) tensors; returns (logits float32,
+    hidden in the activations' dtype)."""
+    B, T = ids.shape
+    H, KVH, D, eps = cfg['num_attention_heads'], cfg['num_key_value_heads'], cfg['head_dim'], cfg['rms_norm_eps']
+
+    def norm(x, w):
+        dt = x.dtype
+        x32 = x.to(torch.float32)
+        x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)
+        return w * x32.to(dt)
+
+    def lin(x, key):
+        y = torch.nn.functional.linear(x, p[key + '.weight'], p.get(key + '.bias'))
+        if lora is not None and key in lora:
+            a, b = lora[key]
+            y = y + torch.nn.functional.linear(torch.nn.functional.linear(x, a), b) * scaling
+        return y
+
+    x = torch.nn.functional.embedding(ids, p['model.embed_tokens.weight'])
+    freqs = torch.outer(torch.arange(T, dtype=DT), rope_inv_freq(cfg))
+    emb = torch.cat((freqs, freqs), dim=-1)
+    cos32, sin32 = emb.cos().float()[None, None], emb.sin().float()[None, None]
+    add = torch.zeros(B, 1, T, T, dtype=x.dtype)
+    add = add.masked_fill(mask[:, None, None, :] == 0, torch.finfo(x.dtype).min)
+    if causal:
+        add = add.masked_fill(torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1), torch.finfo(x.dtype).min)
+    for l in range(cfg['num_hidden_layers']):
+        pre = f'model.layers.{l}.'
+        h = norm(x, p[pre + 'input_layernorm.weight'])
+        q = lin(h, pre + 'self_attn.q_proj').view(B, T, H, D).transpose(1, 2)
+        k = lin(h, pre + 'self_attn.k_proj').view(B, T, KVH, D).transpose(1, 2)
+        v = lin(h, pre + 'self_attn.v_proj').view(B, T, KVH, D).transpose(1, 2)
+        cos, sin = cos32.to(v.dtype), sin32.to(v.dtype)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = k.repeat_interleave(H // KVH, dim=1)
+        v = v.repeat_interleave(H // KVH, dim=1)
+        att = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(D) + add
+        att = torch.softmax(att, dim=-1, dtype=torch.float32).to(q.dtype)
+        o = torch.matmul(att, v).transpose(1, 2).reshape(B, T, H * D)
+        x = x + lin(o, pre + 'self_attn.o_proj')
+        h = norm(x, p[pre + 'post_attention_layernorm.weight'])
+        x = x + lin(torch.nn.functional.silu(lin(h, pre + 'mlp.gate_proj')) * lin(h, pre + 'mlp.up_proj'), pre + 'mlp.down_proj')
+    hidden = norm(x, p['model.norm.weight'])
+    head = p['model.embed_tokens.weight'] if cfg['tie_word_embeddings'] else p['lm_head.weight']
+    return torch.nn.functional.linear(hidden, head).float(), hidden
+
+
+def sparse_rep(logits, mask, C):
+    """Spec §2.4 on (B, T, V) logits: log1p(relu(max over real tokens of logits · d^-1/4)), in float32/64."""
+    z = logits * C ** -0.25
+    z = z.masked_fill(mask[:, :, None] == 0, float('-inf'))
+    return torch.log1p(torch.relu(z.max(dim=1).values))
+
+
+def dense_rep(hidden, mask):
+    """Spec §2.5: masked mean of F.normalize(h) over real tokens, not re-normalised."""
+    m = mask[:, :, None].to(hidden.dtype)
+    return (torch.nn.functional.normalize(hidden, dim=-1) * m).sum(1) / m.sum(1)
+
+
+def errors(got, want):
+    """Relative Frobenius error and the smallest row cosine (rows = last dim) of `got` against `want`."""
+    g, w = got.double().reshape(-1, got.shape[-1]) if got.dim() > 1 else got.double()[None], \
+        want.double().reshape(-1, want.shape[-1]) if want.dim() > 1 else want.double()[None]
+    rel = ((g - w).norm() / w.norm().clamp_min(1e-300)).item()
+    cos = torch.nn.functional.cosine_similarity(g, w, dim=-1, eps=1e-300)
+    nz = w.norm(dim=-1) > 0
+    return {'relFrobenius': rel, 'minRowCosine': cos[nz].min().item() if nz.any() else 1.0}
+
+
+def make_bf16_goldens(d, cfg, params, lora, scaling, ids, mask, labels, dense_adapter):
+    """golden-bf16.safetensors + cases-bf16.json (see the module docstring). Uses no random numbers."""
+    V, C = cfg['vocab_size'], cfg['hidden_size']
+    real = mask.reshape(-1).nonzero().reshape(-1)
+    rows = lambda x, X: x.detach().reshape(-1, X)[real].float()
+    out, errs = {}, {}
+    # the exact answer (float64) for the reps
+    with torch.no_grad():
+        logits64, hidden64 = forward(cfg, params, None, scaling, ids, mask, False)
+    exact = {'hidden': rows(hidden64, C).double(), 'logits': rows(logits64, V).double(),
+             'sparse': sparse_rep(logits64, mask, C), 'dense': dense_rep(hidden64, mask)}
+    out['bi.sparse'], out['bi.dense'] = exact['sparse'].float(), exact['dense'].float()
+
+    def record(tag, name, t, want):
+        out[f'{tag}.{name}'] = t.detach().float().contiguous()
+        errs[f'{tag}.{name}'] = errors(t.detach(), want)
+
+    # autocast, full fine-tuning: forward, reps, loss and every parameter's gradient
+    p32 = {k: v.float().clone().requires_grad_(True) for k, v in params.items()}
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        logits, hidden = forward_hf(cfg, p32, None, scaling, ids, mask, False)
+        loss = loss_fn(logits, labels)
+    loss.backward()
+    want_grads = {}
+    p64 = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+    lg64, _ = forward(cfg, p64, None, scaling, ids, mask, False)
+    loss_fn(lg64, labels).backward()
+    record('autocast.bi', 'hidden', rows(hidden, C), exact['hidden'])
+    record('autocast.bi', 'logits', rows(logits, V), exact['logits'])
+    record('autocast.bi', 'sparse', sparse_rep(logits.detach(), mask, C), exact['sparse'])
+    record('autocast.bi', 'dense', dense_rep(hidden.detach().float(), mask), exact['dense'])
+    grads = []
+    for k, v in p32.items():
+        record('autocast.bi', f'grad.{k}', v.grad, p64[k].grad)
+        grads.append(k)
+    cases = [{'name': 'autocast.bi', 'mode': 'autocast', 'causal': False, 'lora': False, 'loss': loss.item(),
+              'exactLoss': loss_fn(lg64, labels).item(), 'grads': grads}]
+
+    # autocast, LoRA on the frozen base: the adapter's gradients
+    p32 = {k: v.float() for k, v in params.items()}
+    l32 = {k: (a.float().clone().requires_grad_(True), b.float().clone().requires_grad_(True)) for k, (a, b) in lora.items()}
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        logits, hidden = forward_hf(cfg, p32, l32, scaling, ids, mask, False)
+        loss = loss_fn(logits, labels)
+    loss.backward()
+    l64 = {k: (a.clone().requires_grad_(True), b.clone().requires_grad_(True)) for k, (a, b) in lora.items()}
+    lg64, h64 = forward(cfg, params, l64, scaling, ids, mask, False)
+    loss64 = loss_fn(lg64, labels)
+    loss64.backward()
+    record('autocast.bi_lora', 'hidden', rows(hidden, C), rows(h64, C).double())
+    grads = []
+    for key, (a, b) in l32.items():
+        for which, t, t64 in (('A', a, l64[key][0]), ('B', b, l64[key][1])):
+            gk = peft_key(key, which, dense_adapter)
+            record('autocast.bi_lora', f'grad.{gk}', t.grad, t64.grad)
+            grads.append(gk)
+    cases.append({'name': 'autocast.bi_lora', 'mode': 'autocast', 'causal': False, 'lora': True, 'loss': loss.item(),
+                  'exactLoss': loss64.item(), 'grads': grads})
+
+    # a bf16 checkpoint run as bf16 (model.to(torch.bfloat16)), inference
+    pbf = {k: v.to(torch.bfloat16) for k, v in params.items()}
+    with torch.no_grad():
+        logits, hidden = forward_hf(cfg, pbf, None, scaling, ids, mask, False)
+    record('bf16w.bi', 'hidden', rows(hidden, C), exact['hidden'])
+    record('bf16w.bi', 'logits', rows(logits, V), exact['logits'])
+    record('bf16w.bi', 'sparse', sparse_rep(logits, mask, C), exact['sparse'])
+    record('bf16w.bi', 'dense', dense_rep(hidden.float(), mask), exact['dense'])
+    cases.append({'name': 'bf16w.bi', 'mode': 'bf16-weights', 'causal': False, 'lora': False,
+                  'loss': loss_fn(logits, labels).item(), 'grads': []})
+
+    write_safetensors(os.path.join(d, 'golden-bf16.safetensors'), out)
+    write_json(os.path.join(d, 'cases-bf16.json'), {
+        'model': os.path.basename(d), 'torch': torch.__version__,
+        'batch': 'the batch of cases.json (ids, mask, labels)',
+        'modes': {
+            'autocast': "float32 weights under torch.autocast('cpu', dtype=torch.bfloat16), transformers 4.43 casts",
+            'bf16-weights': 'weights and activations bfloat16 (model.to(torch.bfloat16)), transformers 4.43 casts',
+        },
+        'reps': 'sparse: log1p(relu(max over real tokens of logits * d^-1/4)) (B, V); dense: masked mean of F.normalize(h) (B, C); bi.* are the float64 answers',
+        'cases': cases,
+        'torchErrorVsExact': errs,
+        'note': 'hidden and logits are at the real positions only, in row-major (b, t) order',
     })
 
 
