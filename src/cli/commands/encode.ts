@@ -18,10 +18,10 @@ const options = {
   queries: { kind: 'string', help: 'queries to encode (BEIR queries.jsonl or qid\\ttext TSV)' },
   out: { kind: 'string', required: true, help: 'output file' },
   format: { kind: 'string', help: 'jsonl or shard (sparse; default jsonl); dense is always a shard' },
-  'max-length': { kind: 'int', help: `tokens per text, BOS included (default ${d.queryMaxLength} for queries, ${d.docMaxLength} for documents; BEIR uses ${d.beirMaxLength})` },
-  'max-batch': { kind: 'int', default: d.maxBatch, help: 'texts per batch at most' },
-  'max-tokens': { kind: 'int', default: d.maxTokens, help: 'padded tokens per batch at most' },
-  'top-k': { kind: 'int', default: d.topK, help: 'sparse: keep the k largest weights (0 = all, as the paper)' },
+  'max-length': { kind: 'int', min: 1, help: `tokens per text, BOS included (default ${d.queryMaxLength} for queries, ${d.docMaxLength} for documents; BEIR uses ${d.beirMaxLength})` },
+  'max-batch': { kind: 'int', min: 1, default: d.maxBatch, help: 'texts per batch at most' },
+  'max-tokens': { kind: 'int', min: 1, default: d.maxTokens, help: 'padded tokens per batch at most' },
+  'top-k': { kind: 'int', min: 0, default: d.topK, help: 'sparse: keep the k largest weights (0 = all, as the paper)' },
   shard: { kind: 'string', help: 'i/N: encode records i, i+N, i+2N, ...' },
 } satisfies OptTable;
 

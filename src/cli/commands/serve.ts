@@ -18,16 +18,16 @@ const options = {
   'dense-model': { kind: 'string', help: "with --collection: encoder for a dense index of it, as 'dense'" },
   'demo-models': { kind: 'boolean', help: 'with --collection: the shipped demonstration encoders (models/lion-demo-sp, -ds) as --sparse-model and --dense-model' },
   model: { kind: 'string', multiple: true, help: 'query encoder for a sparse or dense index, as NAME=DIR (model or PEFT adapter folder); text queries are encoded on worker threads' },
-  'encoder-workers': { kind: 'int', default: d.encoderWorkers, help: 'worker threads per query encoder' },
+  'encoder-workers': { kind: 'int', min: 1, max: 64, default: d.encoderWorkers, help: 'worker threads per query encoder' },
   corpus: { kind: 'string', multiple: true, help: 'corpus whose titles and text the page shows (BEIR folder, corpus.jsonl or TSV)' },
   host: { kind: 'string', default: d.host, help: 'address to listen on (0.0.0.0 exposes the server to the network)' },
-  port: { kind: 'int', default: d.port, help: 'TCP port (0 picks a free one)' },
-  k: { kind: 'int', default: d.k, help: 'results per system when a request gives no k' },
-  'max-k': { kind: 'int', default: d.maxK, help: 'largest k a request may ask for' },
-  'timeout-ms': { kind: 'int', default: d.timeoutMs, help: 'per-request deadline' },
+  port: { kind: 'int', min: 0, max: 65535, default: d.port, help: 'TCP port (0 picks a free one)' },
+  k: { kind: 'int', min: 1, default: d.k, help: 'results per system when a request gives no k' },
+  'max-k': { kind: 'int', min: 1, default: d.maxK, help: 'largest k a request may ask for' },
+  'timeout-ms': { kind: 'int', min: 1, default: d.timeoutMs, help: 'per-request deadline' },
   files: { kind: 'string', multiple: true, help: 'folder whose qrels and runs the evaluation view may open by path (default: the current folder)' },
-  k1: { kind: 'number', default: DEFAULTS.bm25.k1, help: 'BM25 k1 for BM25 indexes' },
-  b: { kind: 'number', default: DEFAULTS.bm25.b, help: 'BM25 b for BM25 indexes' },
+  k1: { kind: 'number', min: 0, default: DEFAULTS.bm25.k1, help: 'BM25 k1 for BM25 indexes' },
+  b: { kind: 'number', min: 0, max: 1, default: DEFAULTS.bm25.b, help: 'BM25 b for BM25 indexes' },
 } satisfies OptTable;
 
 export const serveCommand: Command = {
