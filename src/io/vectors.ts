@@ -446,6 +446,7 @@ export async function* readSparseJsonl(path: string, opts: SparseReadOptions = {
     const rec = o as { id?: unknown; _id?: unknown; vector?: unknown };
     const id = rec.id ?? rec._id;
     if (typeof id !== 'string' && typeof id !== 'number') throw new FormatError("missing string field 'id'", { file: path, line, field: 'id' });
+    if (typeof id === 'number' && !Number.isSafeInteger(id)) throw new FormatError(`id ${id} is not an integer that a JSON number can hold exactly (beyond 2^53); write it as a string`, { file: path, line, field: 'id' });
     if (typeof rec.vector !== 'object' || rec.vector === null || Array.isArray(rec.vector)) {
       throw new FormatError("missing object field 'vector' ({tokenId: weight})", { file: path, line, field: 'vector' });
     }

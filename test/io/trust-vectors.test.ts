@@ -74,3 +74,15 @@ test('.f32: NaN/Inf rows are refused on write (E_NONFINITE); version 1 shards ar
   writeFileSync(p, b);
   assert.throws(() => drain(p), (e: any) => e.code === 'E_ARTIFACT' && /version 1/.test(e.message));
 });
+
+test('a JSON _id of 12345678901234567890 keeps its digits; an id list beyond 2^53 is a FormatError', async () => {
+  const { readBeirCorpus } = await import('../../src/io/beir.js');
+  const { readTrainingFile } = await import('../../src/io/training.js');
+  const d = tempDir();
+  writeFileSync(join(d, 'c.jsonl'), '{"_id": 12345678901234567890, "text": "x"}\n{"text": "a \\"_id\\": 1", "_id": 99999999999999999999}\n{"_id": 7, "text": "y"}\n');
+  const ids: string[] = [];
+  for await (const r of readBeirCorpus(join(d, 'c.jsonl'))) ids.push(r.id);
+  assert.deepEqual(ids, ['12345678901234567890', '99999999999999999999', '7']);
+  writeFileSync(join(d, 't.jsonl'), '{"question": "q", "pos_pid": "1", "neg_pids": [12345678901234567890]}\n');
+  await assert.rejects(async () => { for await (const _ of readTrainingFile(join(d, 't.jsonl'))) { /* drain */ } }, (e: any) => e.code === 'E_FORMAT' && /2\^53/.test(e.message));
+});
