@@ -39,7 +39,7 @@ test('config.json sizes are bounded before allocation: a billion layers, huge di
     assert.ok(performance.now() - t0 < 1000);
   };
   check({ num_hidden_layers: 1_000_000_000 }, 'num_hidden_layers');
-  check({ hidden_size: 2 ** 40, num_attention_heads: 1 }, 'hidden_size');
+  check({ hidden_size: 2 ** 40, num_attention_heads: 1, num_key_value_heads: 1, head_dim: 64 }, 'hidden_size');
   check({ vocab_size: 0 }, 'vocab_size');
   check({ rms_norm_eps: -1 }, 'rms_norm_eps');
   check({ rms_norm_eps: 0 }, 'rms_norm_eps');
