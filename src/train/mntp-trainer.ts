@@ -64,6 +64,8 @@ export interface MntpOptions extends Partial<MntpDefaults> {
   /** Rows per LM-head chunk (bounds the (rows, V) logits). Default 512. */
   headRows?: number;
   resume?: boolean;
+  /** Resume under changed settings (refused by default, naming the differences). */
+  forceResume?: boolean;
   kernels?: Kernels;
   onStep?: (step: number, stats: Record<string, number>) => void;
 }

@@ -60,6 +60,8 @@ export interface RetrievalTrainOptions extends Partial<TrainDefaults> {
   maxSteps?: number;
   /** Continue from the output directory's last checkpoint when there is one (default true). */
   resume?: boolean;
+  /** Resume under changed settings (refused by default, naming the differences). */
+  forceResume?: boolean;
   kernels?: Kernels;
   /** Called after every optimiser step (after its checkpoint, if any) with the step's statistics. */
   onStep?: (step: number, stats: Record<string, number>) => void;

@@ -37,6 +37,7 @@ const options = {
   'log-every': { kind: 'int', min: 1, default: d.logEvery, help: 'steps per train_log.jsonl line' },
   'save-every': { kind: 'int', min: 1, default: d.saveEvery, help: 'steps per checkpoint' },
   'no-resume': { kind: 'boolean', help: 'start over even if the output directory has a checkpoint' },
+  'force-resume': { kind: 'boolean', help: 'resume even though the checkpoint was made with other settings (they are listed when refused)' },
 } satisfies OptTable;
 
 export const mntpCommand: Command = {
@@ -54,7 +55,7 @@ export const mntpCommand: Command = {
       tokenizer: o.tokenizer ? loadTokenizer(o.tokenizer) : undefined, tokenizerDir: o.tokenizer, bpeVocab: o['bpe-vocab'], corpus: o.corpus, output: o.out,
       blockLength: o['block-length'], batchSize: o['batch-size'], maxSteps: o['max-steps'], epochs: o.epochs, maxPassages: o['max-passages'],
       lr: o.lr, warmupRatio: o['warmup-ratio'], probability: o.probability, loraR: o['lora-r'], loraAlpha: o['lora-alpha'],
-      loraDropout: o['lora-dropout'], seed: o.seed, logEvery: o['log-every'], saveEvery: o['save-every'], resume: !o['no-resume'],
+      loraDropout: o['lora-dropout'], seed: o.seed, logEvery: o['log-every'], saveEvery: o['save-every'], resume: !o['no-resume'], forceResume: o['force-resume'],
     });
     process.stderr.write(`mntp: ${sum.blocks} blocks, ${sum.steps} steps, loss ${sum.firstLoss.toFixed(4)} -> ${sum.lastLoss.toFixed(4)} -> ${sum.output}\n`);
     return 0;

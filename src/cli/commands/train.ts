@@ -39,6 +39,7 @@ export const commonTrainOptions = {
   'log-every': { kind: 'int', min: 1, default: d.logEvery, help: 'optimiser steps per train_log.jsonl line' },
   'save-every': { kind: 'int', min: 1, default: d.saveEvery, help: 'optimiser steps per checkpoint' },
   'no-resume': { kind: 'boolean', help: 'start over even if the output directory has a checkpoint' },
+  'force-resume': { kind: 'boolean', help: 'resume even though the checkpoint was made with other settings (they are listed when refused)' },
 } satisfies OptTable;
 
 /** The library options the shared flags stand for. */
@@ -48,7 +49,7 @@ export function commonTrainArgs(o: Parsed<typeof commonTrainOptions>) {
     batchSize: o['batch-size'], gradAccum: o['grad-accum'], epochs: o.epochs, maxSteps: o['max-steps'], lr: o.lr,
     warmupRatio: o['warmup-ratio'], maxGradNorm: o['max-grad-norm'], weightDecay: o['weight-decay'],
     queryMaxLength: o['query-max-length'], docMaxLength: o['doc-max-length'], loraR: o['lora-r'], loraAlpha: o['lora-alpha'],
-    loraDropout: o['lora-dropout'], seed: o.seed, logEvery: o['log-every'], saveEvery: o['save-every'], resume: !o['no-resume'],
+    loraDropout: o['lora-dropout'], seed: o.seed, logEvery: o['log-every'], saveEvery: o['save-every'], resume: !o['no-resume'], forceResume: o['force-resume'],
   };
 }
 
