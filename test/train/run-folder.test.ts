@@ -41,6 +41,12 @@ test('finished run says so and exits 0; changed settings are refused naming them
   r = await lion([...args.slice(0, -4), '--max-steps', '3', '--force-resume']);
   assert.equal(r.code, 0, r.err);
   assert.equal(existsSync(join(out, 'train.lock')), false);
+  // A damaged checkpoint is refused on resume, not trained on.
+  const opt = join(out, 'checkpoint-3', 'optimizer.safetensors');
+  const b = readFileSync(opt); b[b.length - 3] ^= 0x40; writeFileSync(opt, b);
+  r = await lion([...args.slice(0, -4), '--max-steps', '4', '--force-resume']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /E_CHECKSUM: .*optimizer\.safetensors/);
 });
 
 test('the folder lock refuses a live holder (E_BUSY) and takes over a dead one', async () => {
