@@ -32,6 +32,7 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ArtifactError, FormatError, NonFiniteError, NotFoundError, ShapeError } from '../errors.js';
 import type { DenseMatrix, SparseVec } from '../types.js';
+import { tempName } from '../util/atomic.js';
 import { Checksum, makeTrailer, TRAILER_BYTES, verifyTrailer, type VerifyMode } from '../util/checksum.js';
 import { identityToJson, parseIdentity, type EncoderIdentity } from '../util/identity.js';
 
@@ -52,11 +53,7 @@ export interface SparseReadOptions {
   vocabSize?: number;
 }
 
-let tmpCounter = 0;
-function tempPath(path: string): string {
-  tmpCounter += 1;
-  return `${path}.tmp-${process.pid}-${tmpCounter}`;
-}
+const tempPath = tempName;
 
 /** Checks a sparse vector's invariants; `where` names the file and record for the error. */
 export function checkSparseVec(vec: SparseVec, vocabSize: number | undefined, file: string, record: string, line?: number): void {

@@ -14,6 +14,7 @@ import { Index, MetricKind, ScalarKind } from 'usearch';
 import { DEFAULTS } from '../../defaults.js';
 import { ArtifactError, ChecksumError, NotFoundError, ShapeError } from '../../errors.js';
 import { checksumFile } from '../../util/checksum.js';
+import { tempName } from '../../util/atomic.js';
 import { defaultThreads } from '../native.js';
 import { emptyResult, type SearchResult } from '../topk.js';
 import { rowOf, type VectorIndex } from './flat.js';
@@ -79,7 +80,7 @@ export function removeHnsw(graphPath: string): void {
 }
 
 function writeSyncAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = tempName(path);
   try {
     const fd = openSync(tmp, 'w');
     try { writeSync(fd, text); fsyncSync(fd); } finally { closeSync(fd); }
@@ -93,7 +94,7 @@ function writeSyncAtomic(path: string, text: string): void {
  */
 export function saveHnsw(h: HnswIndex, path: string, ix: Pick<VectorIndex, 'checksum' | 'rows' | 'dim'>): void {
   if (ix.checksum === undefined) throw new ArtifactError('an HNSW graph can only be saved for an index written to disk', { file: path });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  const tmp = tempName(path);
   try {
     rmSync(bindingPath(path), { force: true });
     h.graph.save(tmp);
