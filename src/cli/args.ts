@@ -41,6 +41,7 @@ export interface OptSpec {
 
 /** The allowed range of a numeric option, for messages and help ('>= 1', '(0, 1]', ...). */
 export function rangeText(spec: OptSpec): string {
+  if (spec.min !== undefined && spec.max !== undefined && spec.gt === undefined) return `${spec.min}..${spec.max}`;
   const lo = spec.gt !== undefined ? `> ${spec.gt}` : spec.min !== undefined ? `>= ${spec.min}` : '';
   const hi = spec.max !== undefined ? `<= ${spec.max}` : '';
   return [lo, hi].filter(Boolean).join(' and ');
