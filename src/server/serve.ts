@@ -27,6 +27,8 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
   models?: Record<string, string>;
   /** Worker threads per query encoder. */
   encoderWorkers?: number;
+  /** Serve indexes with query encoders other than the ones recorded in them. */
+  allowForeignQueries?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
  */
 export async function serve(opts: ServeOptions): Promise<LionServer> {
   if (opts.indexes.length === 0 && !opts.collection) throw new UsageError('give at least one --index (or --collection)', { field: 'index' });
-  const systems = await openSystems(opts.indexes, { bm25: opts.bm25, models: opts.models, encoderWorkers: opts.encoderWorkers, encodeTimeoutMs: opts.timeoutMs });
+  const systems = await openSystems(opts.indexes, { bm25: opts.bm25, models: opts.models, encoderWorkers: opts.encoderWorkers, encodeTimeoutMs: opts.timeoutMs, allowForeignQueries: opts.allowForeignQueries });
   try {
     const corpora = [...(opts.collection ? [opts.collection] : []), ...(opts.corpus ?? [])];
     if (opts.collection) {
@@ -52,7 +54,7 @@ export async function serve(opts: ServeOptions): Promise<LionServer> {
       throw new UsageError('--sparse-model and --dense-model encode a --collection; for index files use --model NAME=DIR', { field: 'sparse-model' });
     }
     const docs = corpora.length ? await loadDocStore(corpora) : undefined;
-    const { indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
+    const { indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, allowForeignQueries: _f, ...rest } = opts;
     return await createLionServer({ ...rest, systems, docs });
   } catch (e) {
     for (const s of systems) await s.close?.(); // encoder workers would keep the process alive

@@ -106,3 +106,17 @@ test('a port in use and an unresolvable --host are E_USAGE errors that say so', 
     await assert.rejects(createLionServer({ systems: [await system()], port: 0, host: 'no-such-host.invalid', log: () => {} }), (e: any) => e.code === 'E_USAGE' && e.field === 'host');
   } finally { await a.close(); }
 });
+
+test('serving an index with a query encoder other than the one recorded in it is E_FOREIGN', async () => {
+  const { join } = await import('node:path');
+  const { writeDenseShard } = await import('../../src/io/vectors.js');
+  const { buildDenseIndex } = await import('../../src/index/vector/flat.js');
+  const { encoderIdentity } = await import('../../src/util/identity.js');
+  const { openSystems } = await import('../../src/server/systems.js');
+  const { repoRoot, tempDir } = await import('../helpers.js');
+  const ds = join(repoRoot, 'models', 'lion-demo-ds'), sp = join(repoRoot, 'models', 'lion-demo-sp');
+  const d = tempDir();
+  writeDenseShard(join(d, 'v.f32'), { data: new Float32Array(8).fill(0.5), rows: 2, dim: 4, ids: ['a', 'b'] }, encoderIdentity({ model: ds, head: 'dense', dim: 4 }));
+  buildDenseIndex([join(d, 'v.f32')], join(d, 'x.lvec'));
+  await assert.rejects(openSystems([`x=${join(d, 'x.lvec')}`], { models: { x: sp } }), (e: any) => e.code === 'E_FOREIGN' && /lion-demo-ds/.test(e.message));
+});

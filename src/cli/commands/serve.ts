@@ -28,6 +28,9 @@ const options = {
   files: { kind: 'string', multiple: true, help: 'folder whose qrels and runs the evaluation view may open by path (default: the current folder)' },
   k1: { kind: 'number', min: 0, default: DEFAULTS.bm25.k1, help: 'BM25 k1 for BM25 indexes' },
   b: { kind: 'number', min: 0, max: 1, default: DEFAULTS.bm25.b, help: 'BM25 b for BM25 indexes' },
+  'allow-foreign-queries': { kind: 'boolean', help: 'serve an index with a --model other than the encoder recorded in it' },
+  'max-connections': { kind: 'int', min: 1, default: 256, help: 'open connections at most (more get a 503)' },
+  'max-heavy': { kind: 'int', min: 1, default: 2, help: 'evaluations and explained searches in progress at most (more get a 503)' },
 } satisfies OptTable;
 
 export const serveCommand: Command = {
@@ -65,6 +68,9 @@ export const serveCommand: Command = {
       bm25: { k1: o.k1, b: o.b },
       models,
       encoderWorkers: o['encoder-workers'],
+      allowForeignQueries: o['allow-foreign-queries'],
+      maxConnections: o['max-connections'],
+      maxHeavy: o['max-heavy'],
     });
     const names = s.systems.map((x) => `${x.info.name} (${x.info.kind})`).join(', ');
     process.stderr.write(`lion serve: ${s.url}/ serving ${names}; Ctrl-C stops\n`);
