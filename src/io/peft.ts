@@ -80,6 +80,7 @@ export function readPeftAdapter(dir: string): PeftAdapter {
 /** peft LoraConfig → Lion LoraConfig, refusing what Lion does not compute. */
 export function loraFromConfig(raw: Record<string, unknown>, file: string): LoraConfig {
   const fail = (field: string, msg: string): never => { throw new ModelError(msg, { file, field }); };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new FormatError('adapter_config.json is not a JSON object', { file });
   if (raw['peft_type'] !== undefined && raw['peft_type'] !== 'LORA') fail('peft_type', `peft_type ${JSON.stringify(raw['peft_type'])} is not LORA`);
   const r = raw['r'], alpha = raw['lora_alpha'] ?? r, dropout = raw['lora_dropout'] ?? 0;
   if (typeof r !== 'number') fail('r', '"r" must be a number');

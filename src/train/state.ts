@@ -105,7 +105,12 @@ export function verifyCheckpoint(dir: string): void {
 /** Load weights and AdamW moments of checkpoint `dir` into `model` (and `form.extra`); returns its state. */
 export function loadCheckpoint(dir: string, model: LlamaModel, form: WeightsForm): TrainerState {
   verifyCheckpoint(dir);
-  const state = JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as TrainerState;
+  const stateFile = join(dir, 'trainer_state.json');
+  let state: TrainerState;
+  try { state = JSON.parse(readFileSync(stateFile, 'utf8')) as TrainerState; } catch { throw new ArtifactError('trainer_state.json is not JSON', { file: stateFile }); }
+  if (!state || typeof state !== 'object' || !Number.isSafeInteger(state.step) || state.step < 0 || typeof state.config !== 'object' || state.config === null) {
+    throw new ArtifactError('trainer_state.json needs {"step": integer >= 0, "config": {...}}', { file: stateFile });
+  }
   if (form.adapter) {
     loadAdapterInto(model, readPeftAdapter(dir));
   } else {
