@@ -136,3 +136,18 @@ test('lion eval warns when the run and the qrels barely share query ids', () => 
   assert.equal(r.code, 0);
   assert.match(r.err, /warning: only 1 of the run's 2 queries have judgements/);
 });
+
+test('operating-system errors (disk full, port in use) print as E_IO with a hint, not a stack trace', async () => {
+  const { systemErrorText } = await import('../../../src/cli/main.js');
+  const e = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: 'ENOSPC', path: '/data/run.trec.tmp-1-1' });
+  assert.deepEqual(systemErrorText(e), { message: 'ENOSPC (/data/run.trec.tmp-1-1): no space left on device, write', hint: 'the disk is full: free space or write elsewhere' });
+  assert.equal(systemErrorText(new TypeError('x')), undefined);
+  // A real one: writing a run into a path under a regular file is ENOTDIR, reported as E_IO.
+  const { d } = setup();
+  writeFileSync(join(d, 'file'), 'x');
+  assert.equal(lion(['index', '--kind', 'dense', '--out', join(d, 'x.lvec'), join(d, 'a.f32')]).code, 0);
+  const r = lion(['search', '--index', join(d, 'x.lvec'), '--queries', join(d, 'q.f32'), '--out', join(d, 'file', 'run.trec')]);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /^lion search: E_IO: E(NOTDIR|EXIST)/);
+  assert.doesNotMatch(r.err, /\n\s+at /);
+});
