@@ -201,10 +201,14 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
   };
 
   const evaluate: Handler = async (req, res) => {
-    const body = parseJsonObject(await readBody(req, maxEvalBody));
-    // Loaded on first use: the evaluator is not needed to search.
-    const { evaluateRequest } = await import('./evaluate.js');
-    const out = await asHeavy(() => evaluateRequest(body, { ...evalOpts, signal: requestSignal(req) }));
+    // The heavy-request slot is taken before the (up to 64 MiB) body is read: a refused request costs nothing.
+    const out = await asHeavy(async () => {
+      const body = parseJsonObject(await readBody(req, maxEvalBody));
+      checkDeadline(req);
+      // Loaded on first use: the evaluator is not needed to search.
+      const { evaluateRequest } = await import('./evaluate.js');
+      return evaluateRequest(body, { ...evalOpts, signal: requestSignal(req) });
+    });
     checkDeadline(req);
     sendJson(res, 200, out);
   };

@@ -120,3 +120,17 @@ test('serving an index with a query encoder other than the one recorded in it is
   buildDenseIndex([join(d, 'v.f32')], join(d, 'x.lvec'));
   await assert.rejects(openSystems([`x=${join(d, 'x.lvec')}`], { models: { x: sp } }), (e: any) => e.code === 'E_FOREIGN' && /lion-demo-ds/.test(e.message));
 });
+
+test('evaluations beyond maxHeavy are refused before their bodies are read', async () => {
+  const s = await createLionServer({ systems: [await system()], port: 0, maxHeavy: 1, log: () => {} });
+  const u = new URL(s.url);
+  const a = connect(Number(u.port), u.hostname);
+  try {
+    await new Promise<void>((res) => a.once('connect', () => res()));
+    a.write('POST /api/evaluate HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"runs": [');
+    await new Promise((r) => setTimeout(r, 100)); // A now holds the only heavy slot, its body half sent
+    const r = await fetch(`${s.url}/api/evaluate`, { method: 'POST', body: JSON.stringify({ qrels: { text: 'q 0 d 1' }, runs: [] }) });
+    assert.equal(r.status, 503);
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'E_BUSY');
+  } finally { a.destroy(); await s.close(200); }
+});
