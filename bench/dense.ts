@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { exactSearch, MetricKind } from 'usearch';
 import { Rng } from '../src/train/rng.js';
-import { type DenseDtype, searchDense, vectorIndexFromMatrix } from '../src/index/vector/flat.js';
+import { type DenseDtype, searchDense, vectorIndexFromMatrix, writeVectorIndex } from '../src/index/vector/flat.js';
 import { buildHnsw, loadHnsw, saveHnsw, searchHnsw } from '../src/index/vector/hnsw.js';
 import type { SearchResult } from '../src/index/topk.js';
 import { median } from './stats.js';
@@ -109,10 +109,11 @@ function main(): void {
   const h = buildHnsw(ix, { threads, connectivity: 16, expansionAdd: 64, expansionSearch: 64 });
   const hnswBuild = (performance.now() - t0) / 1000;
   const graphPath = join(tmpdir(), `lion-bench-dense-${process.pid}.usearch`);
-  saveHnsw(h, graphPath);
+  writeVectorIndex(ix, graphPath.replace(/\.usearch$/, '.lvec')); // the graph is bound to its written index
+  saveHnsw(h, graphPath, ix);
   const hnsw: Record<string, unknown> = { connectivity: 16, expansionAdd: 64, buildSeconds: round(hnswBuild, 2) };
   for (const ef of [64, 256]) {
-    const g = loadHnsw(graphPath, D, { expansionSearch: ef });
+    const g = loadHnsw(graphPath, ix, { expansionSearch: ef });
     const hTimes: number[] = [];
     let hres!: SearchResult;
     for (let rep = 0; rep < REPEATS; rep++) {
@@ -125,7 +126,7 @@ function main(): void {
     for (let q = 0; q < Math.min(Q, 200); q++) { const t = performance.now(); searchHnsw(g, queries.subarray(q * D, (q + 1) * D), K, 1); lat.push(performance.now() - t); }
     hnsw[`expansionSearch=${ef}`] = { queriesPerSecond: round(Q / median(hTimes), 1), latencyMs1ThreadMedian: round(median(lat), 4), recallAt10VsExact: round(recall(f32Res!, hres, Q), 4) };
   }
-  rmSync(graphPath, { force: true });
+  for (const f of [graphPath, `${graphPath}.json`, graphPath.replace(/\.usearch$/, '.lvec')]) rmSync(f, { force: true });
   console.log(`  usearch HNSW: ${JSON.stringify(hnsw)}`);
   const out = {
     bench: 'dense', command: 'npm run bench:dense', docs: N, queries: Q, dim: D, k: K, threads, repeats: REPEATS,

@@ -111,6 +111,12 @@ export {
   readDenseShard, readDenseShards, writeDenseShard, sparseFromObject, sparseToObject,
 } from './io/vectors.js';
 export type { SparseRecord, SparseReadOptions } from './io/vectors.js';
+export { readShardInfo } from './io/vectors.js';
+export type { ShardInfo } from './io/vectors.js';
+export { Checksum, verifyTrailer, makeTrailer, checksumFile } from './util/checksum.js';
+export { encoderIdentity, modelFingerprint, checkIdentity, identityToJson, parseIdentity } from './util/identity.js';
+export type { EncoderIdentity } from './util/identity.js';
+export { SafeRegex } from './util/safe-regex.js';
 export { buildSparseIndex, buildInvertedIndexFromRecords, writeInvertedIndex } from './index/inverted/build.js';
 export type { BuildSparseOptions } from './index/inverted/build.js';
 export { loadInvertedIndex } from './index/inverted/format.js';

@@ -2,9 +2,22 @@
  * The typed option parser every command uses. A command declares its options as a table; the parser
  * rejects unknown flags, missing required values and malformed numbers with a UsageError, supports
  * `--name value`, `--name=value`, repeated flags (`multiple`), booleans and short aliases (`-q`).
+ * Numeric options may declare `min` / `max` (inclusive) and `gt` (exclusive lower bound); a value outside is a
+ * UsageError naming the option and the allowed range, so commands never see a nonsensical number.
  * Defaults come from `src/defaults.ts` through the table, so `lion help <cmd>` shows them.
  */
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+
+/** Refuses an output path that is one of the command's inputs (the same file, through links too). */
+export function refuseOverwrite(out: string, inputs: string[], command: string): void {
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : resolve(p));
+  const o = real(out);
+  for (const i of inputs) {
+    if (real(i) === o) throw new UsageError(`${command}: --out ${out} is also an input; it would be overwritten`, { field: 'out', hint: 'write the output to another file' });
+  }
+}
 
 export type OptKind = 'string' | 'number' | 'int' | 'boolean';
 
@@ -16,6 +29,22 @@ export interface OptSpec {
   required?: boolean;
   multiple?: boolean;
   default?: string | number | boolean;
+  /** Numbers: smallest allowed value (inclusive). */
+  min?: number;
+  /** Numbers: largest allowed value (inclusive). */
+  max?: number;
+  /** Numbers: the value must be strictly greater than this. */
+  gt?: number;
+  /** Strings: the allowed values. */
+  choices?: readonly string[];
+}
+
+/** The allowed range of a numeric option, for messages and help ('>= 1', '(0, 1]', ...). */
+export function rangeText(spec: OptSpec): string {
+  if (spec.min !== undefined && spec.max !== undefined && spec.gt === undefined) return `${spec.min}..${spec.max}`;
+  const lo = spec.gt !== undefined ? `> ${spec.gt}` : spec.min !== undefined ? `>= ${spec.min}` : '';
+  const hi = spec.max !== undefined ? `<= ${spec.max}` : '';
+  return [lo, hi].filter(Boolean).join(' and ');
 }
 
 export type OptTable = Record<string, OptSpec>;
@@ -36,7 +65,14 @@ function convert(name: string, spec: OptSpec, raw: string): string | number {
     if (raw.trim() === '' || !Number.isFinite(v) || (spec.kind === 'int' && !Number.isInteger(v))) {
       throw new UsageError(`--${name} expects ${spec.kind === 'int' ? 'an integer' : 'a number'}, got '${raw}'`, { field: name });
     }
+    if (spec.kind === 'int' && !Number.isSafeInteger(v)) throw new UsageError(`--${name} is too large: '${raw}'`, { field: name });
+    if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max) || (spec.gt !== undefined && !(v > spec.gt))) {
+      throw new UsageError(`--${name} must be ${rangeText(spec)}, got ${raw}`, { field: name });
+    }
     return v;
+  }
+  if (spec.choices && !spec.choices.includes(raw)) {
+    throw new UsageError(`--${name} must be one of ${spec.choices.join(', ')}, got '${raw}'`, { field: name });
   }
   return raw;
 }
@@ -95,7 +131,7 @@ export function formatHelp(command: string, summary: string, table: OptTable, us
   if (usage) lines.push(`usage: ${usage}`, '');
   const rows = Object.entries(table).map(([name, s]) => {
     const flag = `${s.short ? `-${s.short}, ` : ''}--${name}${s.kind === 'boolean' ? '' : ` <${s.kind}>`}`;
-    const extra = [s.required ? 'required' : '', s.multiple ? 'repeatable' : '', s.default !== undefined ? `default ${s.default}` : '']
+    const extra = [s.required ? 'required' : '', s.multiple ? 'repeatable' : '', rangeText(s), s.choices ? `one of ${s.choices.join('|')}` : '', s.default !== undefined ? `default ${s.default}` : '']
       .filter(Boolean).join(', ');
     return [flag, `${s.help}${extra ? ` (${extra})` : ''}`] as const;
   });

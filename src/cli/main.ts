@@ -62,6 +62,44 @@ export async function main(argv: string[]): Promise<number> {
       if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
       return 2;
     }
+    const sys = systemErrorText(e);
+    if (sys) {
+      process.stderr.write(`lion ${cmd.name}: E_IO: ${sys.message}\n  hint: ${sys.hint}\n`);
+      return 2;
+    }
     throw e;
   }
+}
+
+/** Operating-system errors (disk full, permissions, ...) the user can act on: a message and a hint, no stack. */
+const SYSTEM_HINTS: Record<string, string> = {
+  ENOSPC: 'the disk is full: free space or write elsewhere',
+  EDQUOT: 'the disk quota is exhausted: free space or write elsewhere',
+  EACCES: 'check the permissions of the file or folder',
+  EPERM: 'check the permissions of the file or folder',
+  EROFS: 'the file system is read-only: write elsewhere',
+  EISDIR: 'a folder was given where a file was expected',
+  ENOTDIR: 'a file was given where a folder was expected',
+  EEXIST: 'a file is in the way of a folder that had to be created: check the output path',
+  ENAMETOOLONG: 'the path is too long',
+  ELOOP: 'the path has a symbolic-link loop',
+  ENOTEMPTY: 'the folder is not empty',
+  EXDEV: 'the rename crosses file systems: write the output on the same file system',
+  EMFILE: 'too many open files: raise the limit (ulimit -n)',
+  ENFILE: 'too many open files on the system',
+  EIO: 'the device reported an input/output error',
+  ENOENT: 'check the path',
+  EADDRINUSE: 'the port is in use: pick another with --port (0 picks a free one)',
+  EADDRNOTAVAIL: 'the address is not on this machine: check --host',
+  ENOTFOUND: 'the host name does not resolve: check --host',
+  EAI_AGAIN: 'the host name could not be resolved: check --host',
+};
+
+export function systemErrorText(e: unknown): { message: string; hint: string } | undefined {
+  if (!(e instanceof Error)) return undefined;
+  const code = (e as NodeJS.ErrnoException).code;
+  if (!code || !(code in SYSTEM_HINTS)) return undefined;
+  const err = e as NodeJS.ErrnoException & { hostname?: string; address?: string; port?: number };
+  const what = err.path ?? err.hostname ?? (err.address !== undefined ? `${err.address}${err.port !== undefined ? `:${err.port}` : ''}` : undefined);
+  return { message: `${code}${what ? ` (${what})` : ''}: ${e.message.replace(/^[A-Z_]+: /, '')}`, hint: SYSTEM_HINTS[code]! };
 }

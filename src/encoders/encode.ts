@@ -11,7 +11,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
-import { UsageError } from '../errors.js';
+import { NonFiniteError, UsageError } from '../errors.js';
+import { encoderIdentity, identityToJson, type EncoderIdentity } from '../util/identity.js';
 import { docText, readCorpus, readQueries } from '../io/corpus.js';
 import type { Kernels } from '../kernels/types.js';
 import { loadModel } from '../model/checkpoint.js';
@@ -49,16 +50,73 @@ export interface Encoded {
   dense?: Float32Array; // (C)
 }
 
-/** Encode a batch of token sequences; returns one result per sequence, in order. */
-export function encodeTokens(model: LlamaModel, seqs: number[][], padId: number, opts: EncodeOptions): Array<SparseVec | Float32Array> {
+/** Index of the first batch row of `rep` (rows of `width`) holding a NaN or infinity, or -1. */
+function firstNonFiniteRow(rep: Float32Array, width: number): number {
+  for (let i = 0; i < rep.length; i++) if (!Number.isFinite(rep[i]!)) return Math.floor(i / width);
+  return -1;
+}
+
+const headChecked = new WeakSet<LlamaModel>();
+
+/** The sparse head's weights must be finite (a NaN logit would silently lose its term); checked once per model. */
+function checkHeadOnce(model: LlamaModel): void {
+  if (headChecked.has(model)) return;
+  const name = model.headName();
+  const w = model.param(name);
+  for (let i = 0; i < w.length; i++) {
+    if (!Number.isFinite(w[i]!)) throw new NonFiniteError(`weight ${name}[${Math.floor(i / model.config.hiddenSize)}, ${i % model.config.hiddenSize}] is ${w[i]}`, { field: name });
+  }
+  headChecked.add(model);
+}
+
+/**
+ * Encode a batch of token sequences; returns one result per sequence, in order. A NaN or infinite output fails
+ * the batch (E_NONFINITE) — `names` (texts or ids, one per sequence) say which input it was.
+ */
+export function encodeTokens(model: LlamaModel, seqs: number[][], padId: number, opts: EncodeOptions, names?: string[]): Array<SparseVec | Float32Array> {
   const batch = tokenBatch(seqs, padId, opts.maxLength);
+  const fail = (b: number): never => {
+    throw new NonFiniteError(`the ${opts.paradigm} encoder produced NaN or infinite values for ${names?.[b] !== undefined ? names[b] : `text ${b + 1} of the batch`}`);
+  };
   if (opts.paradigm === 'sparse') {
+    checkHeadOnce(model);
     const f = sparseForward(model, batch, false);
+    // The head's running max skips NaN logits, so look at the trunk's states (real tokens only) as well.
+    const { B, T } = batch;
+    const C = model.config.hiddenSize;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        if (!batch.mask[b * T + t]) continue;
+        const o = (b * T + t) * C;
+        for (let c = 0; c < C; c++) if (!Number.isFinite(f.hidden[o + c]!)) fail(b);
+      }
+    }
+    const bad = firstNonFiniteRow(f.rep, model.config.vocabSize);
+    if (bad >= 0) fail(bad);
     return seqs.map((_, b) => toSparseVec(f.rep, model.config.vocabSize, b, opts.topK ?? 0));
   }
   const C = model.config.hiddenSize;
   const f = denseForward(model, batch, false);
+  const bad = firstNonFiniteRow(f.rep, C);
+  if (bad >= 0) fail(bad);
   return seqs.map((_, b) => f.rep.slice(b * C, (b + 1) * C));
+}
+
+/**
+ * The first `maxLength` tokens of `text` without tokenising all of it: a prefix of 16 characters per token (at
+ * least 4,096) is tokenised, doubled while it yields too few tokens to be clear of the cut. A 60 MB line costs
+ * what its first few thousand characters cost.
+ */
+export function truncatedTokens(tok: EncoderTokenizer, text: string, maxLength: number): number[] {
+  const margin = 16;
+  let cut = Math.max(4096, 16 * (maxLength + margin));
+  for (;;) {
+    if (cut >= text.length) return tok.encode(text).slice(0, maxLength);
+    const ids = tok.encode(text.slice(0, cut));
+    // Only the tokens near the cut can differ from the full text's; keep those clear of it.
+    if (ids.length >= maxLength + margin) return ids.slice(0, maxLength);
+    cut *= 4;
+  }
 }
 
 /**
@@ -72,10 +130,14 @@ export async function* encodeRecords(
   const window = opts.window ?? 32 * opts.maxBatch;
   let pending: TextRecord[] = [];
   const flush = function* (): Generator<Encoded> {
-    const seqs = pending.map((r) => tok.encode(docText(r)).slice(0, opts.maxLength));
+    const seqs = pending.map((r) => truncatedTokens(tok, docText(r), opts.maxLength));
     const out = new Array<Encoded>(pending.length);
+    const name = (r: TextRecord): string => {
+      const t = docText(r);
+      return `id ${r.id} (${JSON.stringify(t.length > 60 ? `${t.slice(0, 60)}…` : t)})`;
+    };
     for (const group of lengthBatches(seqs.map((s) => s.length), opts)) {
-      const reps = encodeTokens(model, group.map((i) => seqs[i]!), tok.padId, opts);
+      const reps = encodeTokens(model, group.map((i) => seqs[i]!), tok.padId, opts, group.map((i) => name(pending[i]!)));
       group.forEach((i, k) => {
         const r = reps[k]!;
         out[i] = r instanceof Float32Array ? { id: pending[i]!.id, dense: r } : { id: pending[i]!.id, sparse: r };
@@ -115,7 +177,7 @@ export type VectorFormat = 'jsonl' | 'shard';
 /** Encode records into `out`: sparse JSONL or binary shard, or a dense binary shard. Returns the count. */
 export async function encodeToFile(
   model: LlamaModel, tok: EncoderTokenizer, records: AsyncIterable<TextRecord> | Iterable<TextRecord>, out: string,
-  opts: EncodeOptions & { format?: VectorFormat; shard?: { index: number; count: number }; label?: string },
+  opts: EncodeOptions & { format?: VectorFormat; shard?: { index: number; count: number }; label?: string; encoder?: EncoderIdentity },
 ): Promise<number> {
   const format = opts.format ?? (opts.paradigm === 'sparse' ? 'jsonl' : 'shard');
   if (opts.paradigm === 'dense' && format === 'jsonl') throw new UsageError('dense vectors are written as binary shards only (--format shard)');
@@ -123,13 +185,13 @@ export async function encodeToFile(
   const progress = new Progress(opts.label ?? 'encode', undefined, 'texts');
   let n = 0;
   if (opts.paradigm === 'dense') {
-    const w = new DenseShardWriter(out, model.config.hiddenSize);
+    const w = new DenseShardWriter(out, model.config.hiddenSize, opts.encoder);
     try {
       for await (const e of encodeRecords(model, tok, input, opts)) { w.add([e.id], e.dense!); n++; progress.tick(); }
       w.close();
     } catch (e) { w.abort(); throw e; }
   } else if (format === 'shard') {
-    const w = new SparseShardWriter(out, model.config.vocabSize);
+    const w = new SparseShardWriter(out, model.config.vocabSize, opts.encoder);
     try {
       for await (const e of encodeRecords(model, tok, input, opts)) { w.add(e.id, e.sparse!); n++; progress.tick(); }
       w.close();
@@ -197,10 +259,15 @@ export async function encodeCollection(o: EncodeCollectionOptions): Promise<numb
     shard: o.shard,
     label: `encode ${o.queries ? 'queries' : 'corpus'}`,
   };
+  const encoder = encoderIdentity({
+    model: o.model, adapter: o.adapter, head: o.paradigm,
+    vocab: o.paradigm === 'sparse' ? model.config.vocabSize : undefined,
+    dim: o.paradigm === 'dense' ? model.config.hiddenSize : undefined, dtype: precision.dtype,
+  });
   const records = o.queries ? readQueries(o.input) : readCorpus(o.input);
-  const n = await encodeToFile(model, tok, records, o.out, opts);
+  const n = await encodeToFile(model, tok, records, o.out, { ...opts, encoder });
   const { kernels: _k, onLoad: _l, ...recorded } = o;
-  const meta = { ...recorded, ...opts, texts: n, dtypeRequested: o.dtype ?? DEFAULTS.precision.inference, ...precision };
+  const meta = { ...recorded, ...opts, texts: n, dtypeRequested: o.dtype ?? DEFAULTS.precision.inference, ...precision, encoder: identityToJson(encoder) };
   await writeFileAtomic(`${o.out}.json`, `${JSON.stringify(meta, null, 2)}\n`);
   return n;
 }
@@ -214,7 +281,7 @@ export function scoreMatrix(
   model: LlamaModel, tok: EncoderTokenizer, queries: string[], passages: string[], paradigm: Paradigm, maxLength = 192,
 ): number[][] {
   const opts = { paradigm, maxLength, maxBatch: 64, maxTokens: 1 << 20 };
-  const enc = (texts: string[]) => encodeTokens(model, texts.map((t) => tok.encode(t).slice(0, maxLength)), tok.padId, opts);
+  const enc = (texts: string[]) => encodeTokens(model, texts.map((t) => truncatedTokens(tok, t, maxLength)), tok.padId, opts, texts.map((t) => JSON.stringify(t.slice(0, 60))));
   const q = enc(queries), p = enc(passages);
   const dot = (a: SparseVec | Float32Array, b: SparseVec | Float32Array): number => {
     if (a instanceof Float32Array && b instanceof Float32Array) return a.reduce((s, x, i) => s + x * b[i]!, 0);

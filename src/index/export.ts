@@ -234,6 +234,25 @@ async function exportBulk(ix: InvertedIndex | VectorIndex, kind: 'sparse' | 'den
 }
 
 /**
+ * Refuses an impact scale that rounds most of the index away: if more than half of the postings would become
+ * impact 0 (and be dropped), the export would not be the index. Names the scale that keeps them.
+ */
+function checkScale(ix: InvertedIndex, scale: number): void {
+  if (ix.numPostings === 0) return;
+  let zero = 0, max = 0;
+  for (let p = 0; p < ix.numPostings; p++) {
+    const w = ix.weights[p]! * ix.scale;
+    if (impact(w, scale) <= 0) zero++;
+    if (w > max) max = w;
+  }
+  if (zero * 2 > ix.numPostings) {
+    throw new UsageError(`--scale ${scale} rounds ${zero} of ${ix.numPostings} postings to impact 0 (largest weight ${max.toPrecision(4)}); the export would drop them`, {
+      field: 'scale', hint: `use a scale of at least ${(100 / Math.max(max, 1e-30)).toPrecision(2)} (impacts up to 100), e.g. --scale 100 as Anserini does for SPLADE`,
+    });
+  }
+}
+
+/**
  * Exports a sparse (InvertedIndex) or dense (VectorIndex) index.
  * @example
  * ```ts
@@ -246,6 +265,7 @@ export async function exportIndex(ix: InvertedIndex | VectorIndex, kind: 'sparse
   const name = opts.name ?? 'lion';
   const field = opts.field ?? (kind === 'sparse' ? 'sparse' : 'dense');
   if ((format === 'anserini' || format === 'ciff') && kind !== 'sparse') throw new UsageError(`${format} export holds sparse (inverted) indexes only`, { field: 'format' });
+  if (format === 'anserini' || format === 'ciff') checkScale(ix as InvertedIndex, scale);
   if (format === 'anserini') return exportAnserini(ix as InvertedIndex, out, scale);
   if (format === 'ciff') return exportCiff(ix as InvertedIndex, out, scale);
   if (format === 'opensearch' || format === 'qdrant') return exportBulk(ix, kind, format, out, name, field);

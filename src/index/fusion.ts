@@ -10,7 +10,7 @@
  * next float64 below the previous one).
  */
 import { DEFAULTS } from '../defaults.js';
-import { UsageError } from '../errors.js';
+import { NonFiniteError, UsageError } from '../errors.js';
 import { compareCodePoints, sortHits } from '../eval/order.js';
 import type { Hit, Run } from '../types.js';
 import { strictlyDecreasing } from './topk.js';
@@ -61,6 +61,15 @@ export function fuseRuns(runs: Run[], opts: FusionOptions = {}): Run {
   if (weights.length !== runs.length) throw new UsageError(`${weights.length} weights for ${runs.length} runs`, { field: 'weights' });
   if (method !== 'rrf' && method !== 'sum') throw new UsageError(`fusion method must be rrf or sum, got '${method}'`, { field: 'method' });
   if (!['minmax', 'zscore', 'none'].includes(norm)) throw new UsageError(`normalisation must be minmax, zscore or none, got '${norm}'`, { field: 'norm' });
+  if (!(Number.isFinite(c) && c >= 0)) throw new UsageError(`the RRF constant must be a finite number >= 0, got ${c}`, { field: 'rrfK' });
+  if (!(Number.isSafeInteger(k) && k >= 1)) throw new UsageError(`k must be a positive integer, got ${k}`, { field: 'k' });
+  if (!(depth === Infinity || (Number.isSafeInteger(depth) && depth >= 1))) throw new UsageError(`depth must be a positive integer, got ${depth}`, { field: 'depth' });
+  weights.forEach((w, i) => { if (!(Number.isFinite(w) && w >= 0)) throw new UsageError(`weight ${i + 1} must be a finite number >= 0, got ${w}`, { field: 'weights' }); });
+  runs.forEach((r, i) => {
+    for (const [qid, hits] of r) {
+      for (const h of hits) if (!Number.isFinite(h.score)) throw new NonFiniteError(`run ${i + 1}, query ${qid}, document ${h.docid}: score ${h.score}; fusion needs finite scores`, { field: 'score' });
+    }
+  });
   const qids: string[] = [];
   const seen = new Set<string>();
   for (const r of runs) for (const q of r.keys()) if (!seen.has(q)) { seen.add(q); qids.push(q); }

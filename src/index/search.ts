@@ -12,7 +12,8 @@ import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs
 import { dirname, resolve } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { ArtifactError, NotFoundError, ShapeError, UsageError } from '../errors.js';
-import { DENSE_SHARD_MAGIC, readDenseShards, readSparseVectors } from '../io/vectors.js';
+import { DENSE_SHARD_MAGIC, readDenseShards, readShardInfo, readSparseVectors, SPARSE_SHARD_MAGIC } from '../io/vectors.js';
+import { checkIdentity, parseIdentity, type EncoderIdentity } from '../util/identity.js';
 import { writeRun } from '../io/trec.js';
 import type { Run, SparseVec } from '../types.js';
 import { buildSparseIndex, type BuildSparseOptions } from './inverted/build.js';
@@ -20,7 +21,7 @@ import { INDEX_MAGIC, loadInvertedIndex } from './inverted/format.js';
 import { packQueries, searchSparse } from './inverted/search.js';
 import { better, emptyResult, type SearchResult, toRun } from './topk.js';
 import { buildDenseIndex, type DenseDtype, loadVectorIndex, searchDense, VEC_MAGIC } from './vector/flat.js';
-import { buildHnsw, loadHnsw, saveHnsw, searchHnsw } from './vector/hnsw.js';
+import { buildHnsw, loadHnsw, removeHnsw, saveHnsw, searchHnsw } from './vector/hnsw.js';
 
 export type IndexKind = 'sparse' | 'dense';
 
@@ -31,6 +32,8 @@ export interface BuildIndexOptions extends BuildSparseOptions {
   denseDtype?: DenseDtype;
   /** Dense: also build an HNSW graph (`<out>.usearch`). */
   hnsw?: boolean;
+  /** Merge vector files from different encoders (refused by default, E_FOREIGN). */
+  allowForeign?: boolean;
 }
 
 /** Builds an index of either kind from vector files and writes it to `out`. Returns a summary. */
@@ -41,8 +44,10 @@ export async function buildIndex(sources: string[], out: string, opts: BuildInde
     return { kind: 'sparse', documents: ix.numDocs, vocabulary: ix.vocab, postings: ix.numPostings, dtype: ix.dtype, seconds: (performance.now() - t0) / 1000 };
   }
   if (opts.kind !== 'dense') throw new UsageError(`index kind must be sparse or dense, got '${String(opts.kind)}'`, { field: 'kind' });
-  const ix = buildDenseIndex(sources, out, { dtype: opts.denseDtype });
-  if (opts.hnsw) saveHnsw(buildHnsw(ix), `${out}.usearch`);
+  const ix = buildDenseIndex(sources, out, { dtype: opts.denseDtype, allowForeign: opts.allowForeign });
+  // A graph left from an earlier build of `out` would answer with row numbers of the old index.
+  if (opts.hnsw) saveHnsw(buildHnsw(ix), `${out}.usearch`, ix);
+  else removeHnsw(`${out}.usearch`);
   return { kind: 'dense', documents: ix.rows, dim: ix.dim, dtype: ix.dtype, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -79,31 +84,52 @@ export function shardPaths(index: string[]): string[] {
   return out;
 }
 
-/** Merges per-shard results (positions local to each shard) into global positions; keeps the best k. */
-export function mergeResults(acc: SearchResult | undefined, next: SearchResult, offset: number): SearchResult {
-  const k = next.k;
+/**
+ * Merges per-shard results (positions local to each shard) into global positions; keeps the best k, where k is
+ * at most `kMax` (default: the larger stride) and at most the hits the two sides can hold together.
+ */
+export function mergeResults(acc: SearchResult | undefined, next: SearchResult, offset: number, kMax?: number): SearchResult {
   const nq = next.counts.length;
-  if (!acc) {
-    const r = emptyResult(nq, k);
-    for (let i = 0; i < nq * k; i++) { r.docs[i] = next.docs[i]! + offset; r.scores[i] = next.scores[i]!; }
-    r.counts.set(next.counts);
-    r.visited.set(next.visited);
-    return r;
-  }
+  const ka = acc?.k ?? 0, kb = next.k;
+  const k = Math.min(kMax ?? Math.max(ka, kb), ka + kb);
   const out = emptyResult(nq, k);
   for (let q = 0; q < nq; q++) {
     let a = 0, b = 0, n = 0;
-    const ca = acc.counts[q]!, cb = next.counts[q]!;
+    const ca = acc ? acc.counts[q]! : 0, cb = next.counts[q]!;
     while (n < k && (a < ca || b < cb)) {
-      const sa = acc.scores[q * k + a]!, da = acc.docs[q * k + a]!;
-      const sb = next.scores[q * k + b]!, db = next.docs[q * k + b]! + offset;
+      const sa = ca ? acc!.scores[q * ka + a]! : 0, da = ca ? acc!.docs[q * ka + a]! : 0;
+      const sb = next.scores[q * kb + b]!, db = next.docs[q * kb + b]! + offset;
       if (b >= cb || (a < ca && better(sa, da, sb, db))) { out.scores[q * k + n] = sa; out.docs[q * k + n] = da; a++; } else { out.scores[q * k + n] = sb; out.docs[q * k + n] = db; b++; }
       n++;
     }
     out.counts[q] = n;
-    out.visited[q] = acc.visited[q]! + next.visited[q]!;
+    out.visited[q] = (acc ? acc.visited[q]! : 0) + next.visited[q]!;
   }
   return out;
+}
+
+/**
+ * The encoder recorded for a query file: in a `.lsv` / `.f32` shard's meta block, or for sparse JSONL in the
+ * `<queries>.json` that `lion encode` writes beside it. Undefined when none is recorded.
+ */
+export function queryIdentity(path: string): EncoderIdentity | undefined {
+  const m = fileMagic(path);
+  if (m === DENSE_SHARD_MAGIC || m === SPARSE_SHARD_MAGIC) return readShardInfo(path).encoder;
+  const side = `${path}.json`;
+  if (!existsSync(side)) return undefined;
+  try {
+    const o = JSON.parse(readFileSync(side, 'utf8')) as { encoder?: unknown };
+    return parseIdentity(o?.encoder, side);
+  } catch { return undefined; }
+}
+
+/** Refuses a query file with repeated ids: a run holds one ranking per query id. */
+function checkUniqueQids(qids: string[], file: string): void {
+  const seen = new Set<string>();
+  for (const q of qids) {
+    if (seen.has(q)) throw new UsageError(`duplicate query id '${q}'`, { file, field: 'qid', hint: 'query ids must be unique' });
+    seen.add(q);
+  }
 }
 
 /** Options of `searchIndex`. */
@@ -115,6 +141,8 @@ export interface SearchIndexOptions {
   cut?: number;
   lambda?: number;
   threads?: number;
+  /** Search with query vectors from another encoder than the index's (refused by default, E_FOREIGN). */
+  allowForeign?: boolean;
 }
 
 function clipVocab(v: SparseVec, vocab: number): SparseVec {
@@ -141,6 +169,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
   const kinds = paths.map(indexKind);
   if (kinds.some((k) => k !== kinds[0])) throw new UsageError('all shards must be of one kind (sparse or dense)');
   const k = opts.k ?? DEFAULTS.search.k;
+  if (!Number.isSafeInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`, { field: 'k' });
   const t0 = performance.now();
   let merged: SearchResult | undefined;
   let offset = 0;
@@ -150,36 +179,47 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
   if (denseQueries !== (kinds[0] === 'dense')) {
     throw new ShapeError(`the queries are ${denseQueries ? 'dense' : 'sparse'} vectors but the index is ${kinds[0]}`, { file: queriesPath, hint: 'encode the queries with the model that encoded the index' });
   }
+  const qIdentity = queryIdentity(queriesPath);
+  const checkEncoder = (indexEncoder: unknown, p: string) =>
+    checkIdentity(parseIdentity(indexEncoder, p), qIdentity, { allowForeign: opts.allowForeign, indexFile: p, queryFile: queriesPath });
   if (kinds[0] === 'sparse') {
     const q = await readSparseQueries(queriesPath);
     qids = q.qids;
+    checkUniqueQids(qids, queriesPath);
     const mode = opts.mode ?? DEFAULTS.sparseSearch.mode;
     if (mode === 'hnsw') throw new UsageError('hnsw is a dense search mode; sparse modes are exact, blockmax and impact', { field: 'mode' });
     for (const p of paths) {
       const ix = loadInvertedIndex(p);
+      checkEncoder((ix.meta as unknown as Record<string, unknown>).encoder, p);
+      if (ix.numDocs === 0) continue;
+      const ks = Math.min(k, ix.numDocs); // k is capped at the documents there are
       // A shard whose vocabulary was inferred (largest id seen + 1) simply has no postings for larger ids.
       const vecs = ix.meta.vocabDeclared === false ? q.vecs.map((v) => clipVocab(v, ix.vocab)) : q.vecs;
       const qb = packQueries(vecs, ix.vocab, q.qids, queriesPath);
-      const r = searchSparse(ix, qb, { k, mode, alpha: opts.alpha, cut: opts.cut, lambda: opts.lambda, threads: opts.threads });
-      merged = mergeResults(merged, r, offset);
+      const r = searchSparse(ix, qb, { k: ks, mode, alpha: opts.alpha, cut: opts.cut, lambda: opts.lambda, threads: opts.threads });
+      merged = mergeResults(merged, r, offset, k);
       offset += ix.numDocs;
       for (const id of ix.ids) ids.push(id);
     }
   } else {
     const q = readDenseShards([queriesPath]);
     qids = q.ids;
+    checkUniqueQids(qids, queriesPath);
     const mode = opts.mode ?? 'exact';
     if (mode === 'blockmax' || mode === 'impact') throw new UsageError(`${mode} is a sparse search mode; dense modes are exact and hnsw`, { field: 'mode' });
     for (const p of paths) {
       const ix = loadVectorIndex(p);
       if (ix.dim !== q.dim) throw new ShapeError(`queries have dimension ${q.dim} but the index ${p} has ${ix.dim}`, { file: queriesPath, field: 'dim' });
-      const r = mode === 'hnsw' ? searchHnsw(loadHnsw(`${p}.usearch`, ix.dim), q.data, k, opts.threads) : searchDense(ix, q.data, { k, threads: opts.threads });
-      merged = mergeResults(merged, r, offset);
+      checkEncoder(ix.meta.encoder, p);
+      if (ix.rows === 0) continue;
+      const ks = Math.min(k, ix.rows); // k is capped at the documents there are
+      const r = mode === 'hnsw' ? searchHnsw(loadHnsw(`${p}.usearch`, ix), q.data, ks, opts.threads) : searchDense(ix, q.data, { k: ks, threads: opts.threads });
+      merged = mergeResults(merged, r, offset, k);
       offset += ix.rows;
       for (const id of ix.ids) ids.push(id);
     }
   }
-  const res = merged ?? emptyResult(qids.length, k);
+  const res = merged ?? emptyResult(qids.length, 0);
   const run = toRun(res, qids, (pos) => ids[pos]!);
   const seconds = (performance.now() - t0) / 1000;
   const visited = res.visited.reduce((a, b) => a + b, 0);

@@ -10,6 +10,8 @@ export interface JsonLine {
   obj: Record<string, unknown>;
   file: string;
   lineNo: number;
+  /** The line's text, to recover integer ids beyond 2^53 digit for digit. */
+  raw?: string;
 }
 
 /** Stream the objects of a JSON Lines file; malformed JSON or a non-object line is a FormatError. */
@@ -27,7 +29,7 @@ export async function* readJsonLines(path: string): AsyncGenerator<JsonLine> {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) {
       throw new FormatError('expected a JSON object on this line', { file: path, line: lineNo });
     }
-    yield { obj: v as Record<string, unknown>, file: path, lineNo };
+    yield { obj: v as Record<string, unknown>, file: path, lineNo, raw: line };
   }
 }
 
@@ -51,7 +53,14 @@ export function str(j: JsonLine, field: string): string {
 export function id(j: JsonLine, field: string): string {
   const v = j.obj[field];
   if (typeof v === 'string' && v.length > 0) return v;
-  if (typeof v === 'number' && Number.isInteger(v)) return String(v);
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  if (typeof v === 'number' && Number.isInteger(v)) {
+    // JSON.parse rounded the number to a double; take the digits as written (12345678901234567890 stays itself).
+    const key = JSON.stringify(field).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const found = j.raw ? [...j.raw.matchAll(new RegExp(`${key}\\s*:\\s*(-?\\d+)\\s*[,}]`, 'g'))] : [];
+    if (found.length === 1 && Number(found[0]![1]) === v) return found[0]![1]!;
+    throw err(j, field, `an id that can be read exactly: ${v} is beyond 2^53 as a JSON number; write it as a string`);
+  }
   throw err(j, field, v === undefined ? 'an id (field is missing)' : 'a non-empty string or integer id');
 }
 
@@ -68,7 +77,8 @@ export function idList(j: JsonLine, field: string): string[] {
   if (!Array.isArray(v)) throw err(j, field, v === undefined ? 'a list of ids (field is missing)' : 'a list of ids');
   return v.map((x, i) => {
     if (typeof x === 'string' && x.length > 0) return x;
-    if (typeof x === 'number' && Number.isInteger(x)) return String(x);
+    if (typeof x === 'number' && Number.isSafeInteger(x)) return String(x);
+    if (typeof x === 'number' && Number.isInteger(x)) throw err(j, `${field}[${i}]`, `an id that can be read exactly: ${x} is beyond 2^53 as a JSON number; write it as a string`);
     throw err(j, `${field}[${i}]`, 'a non-empty string or integer id');
   });
 }

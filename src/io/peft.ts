@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError, ModelError, NotFoundError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { PatternError, SafeRegex } from '../util/safe-regex.js';
 import { readSafetensorsHeader, writeSafetensors, type TensorInfo } from './safetensors.js';
 import { LORA_TARGETS, validateLora, type LoraConfig, type LoraTarget } from '../model/lora.js';
 
@@ -42,6 +43,7 @@ export function readPeftAdapter(dir: string): PeftAdapter {
   } catch (e) {
     throw new FormatError('adapter_config.json is not valid JSON', { file: cfgFile, cause: e });
   }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new FormatError('adapter_config.json is not a JSON object', { file: cfgFile });
   const lora = loraFromConfig(raw, cfgFile);
   const weights = join(dir, 'adapter_model.safetensors');
   if (!existsSync(weights)) {
@@ -78,6 +80,7 @@ export function readPeftAdapter(dir: string): PeftAdapter {
 /** peft LoraConfig → Lion LoraConfig, refusing what Lion does not compute. */
 export function loraFromConfig(raw: Record<string, unknown>, file: string): LoraConfig {
   const fail = (field: string, msg: string): never => { throw new ModelError(msg, { file, field }); };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new FormatError('adapter_config.json is not a JSON object', { file });
   if (raw['peft_type'] !== undefined && raw['peft_type'] !== 'LORA') fail('peft_type', `peft_type ${JSON.stringify(raw['peft_type'])} is not LORA`);
   const r = raw['r'], alpha = raw['lora_alpha'] ?? r, dropout = raw['lora_dropout'] ?? 0;
   if (typeof r !== 'number') fail('r', '"r" must be a number');
@@ -93,18 +96,26 @@ export function loraFromConfig(raw: Record<string, unknown>, file: string): Lora
   if (raw['bias'] !== undefined && raw['bias'] !== 'none') fail('bias', `bias "${String(raw['bias'])}" is not supported (only "none")`);
   let targets = raw['target_modules'];
   if (typeof targets === 'string') {
-    // peft full-matches a string against every module key
-    const re = new RegExp(`^(?:${targets})$`);
+    // peft full-matches a string against every module key. The pattern comes from a file, so it runs on a
+    // matcher that cannot backtrack (src/util/safe-regex.ts): `(.*.*)*X` costs microseconds, not forever.
+    let re: SafeRegex;
+    try { re = new SafeRegex(targets); } catch (e) {
+      if (e instanceof PatternError) fail('target_modules', `"target_modules" is not a usable pattern: ${e.message}`);
+      throw e;
+    }
     targets = LORA_TARGETS.filter((t) => {
       const path = `layers.0.${t.endsWith('_proj') && 'qkvo'.includes(t[0]!) && t.length === 6 ? 'self_attn' : 'mlp'}.${t}`;
-      return re.test(path) || re.test('model.' + path) || re.test(t);
+      return re!.fullMatch(path) || re!.fullMatch('model.' + path) || re!.fullMatch(t);
     });
   }
   if (!Array.isArray(targets) || targets.length === 0) fail('target_modules', '"target_modules" must list the adapted modules');
-  const list = targets as string[];
-  const bad = list.filter((t) => !(LORA_TARGETS as readonly string[]).includes(t));
+  const list = targets as unknown[];
+  if (!list.every((t) => typeof t === 'string')) fail('target_modules', '"target_modules" must be a list of module names (strings) or one pattern');
+  const bad = (list as string[]).filter((t) => !(LORA_TARGETS as readonly string[]).includes(t));
   if (bad.length) fail('target_modules', `target modules ${bad.join(', ')} are not Llama linear layers (${LORA_TARGETS.join(', ')})`);
   const lora: LoraConfig = { r: r as number, alpha: alpha as number, dropout: dropout as number, targets: list as LoraTarget[] };
+  if (!Number.isSafeInteger(lora.r) || lora.r < 1 || lora.r > 65536) fail('r', `"r" must be an integer in [1, 65536], got ${lora.r}`);
+  if (!Number.isFinite(lora.alpha) || !Number.isFinite(lora.dropout) || lora.dropout < 0 || lora.dropout >= 1) fail('lora_alpha', 'lora_alpha must be finite and lora_dropout in [0, 1)');
   validateLora(lora, file);
   return lora;
 }

@@ -6,16 +6,21 @@
  * Keys are decimal vocabulary ids; weights are finite and >= 0; zero weights are dropped on read.
  *
  * Binary sparse shard (`.lsv`), little-endian, written by `SparseShardWriter`:
- *   header (64 B): magic "LIONSPV\0" | u32 version=1 | u32 vocabSize | u32 rows | u32 reserved
- *                  | f64 nnz | f64 idsOffset | f64 idsBytes | pad
+ *   header (64 B): magic "LIONSPV\0" | u32 version=2 | u32 vocabSize | u32 rows | u32 reserved
+ *                  | f64 nnz | f64 idsOffset | f64 idsBytes | f64 metaBytes | pad
  *   records: rows x ( u32 nnz | u32 terms[nnz] ascending | f32 weights[nnz] )
  *   ids: UTF-8, one id per line ("\n"-terminated), at idsOffset.
+ *   meta: UTF-8 JSON {"encoder": EncoderIdentity | null} right after the ids.
+ *   trailer (24 B): checksum of everything before it (src/util/checksum.ts).
  *
  * Binary dense shard (`.f32`), written by `DenseShardWriter`:
- *   header (64 B): magic "LIONDNS\0" | u32 version=1 | u32 dim | u32 rows | u32 dtype (0 = f32)
- *                  | f64 idsOffset | f64 idsBytes | pad
+ *   header (64 B): magic "LIONDNS\0" | u32 version=2 | u32 dim | u32 rows | u32 dtype (0 = f32)
+ *                  | f64 idsOffset | f64 idsBytes | f64 metaBytes | pad
  *   data: f32[rows * dim] row-major // (N, D)
- *   ids: UTF-8, one per line, at idsOffset.
+ *   ids: UTF-8, one per line, at idsOffset; then meta JSON; then the 24-byte checksum trailer.
+ *
+ * Opening a shard checks, before allocating anything: magic, version, the trailer (file not cut or extended),
+ * every header size against the file size, then the checksum of every byte (skipped with LION_VERIFY=fast).
  *
  * Writers stream to `<path>.tmp-<pid>-<n>` and rename on `close()`; `abort()` (or a failed write) removes the
  * temporary file, so a shard is either complete or absent. Counts in the header are patched in on close.
@@ -25,12 +30,15 @@
 import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ArtifactError, FormatError, NotFoundError, ShapeError } from '../errors.js';
+import { ArtifactError, FormatError, NonFiniteError, NotFoundError, ShapeError } from '../errors.js';
 import type { DenseMatrix, SparseVec } from '../types.js';
+import { tempName } from '../util/atomic.js';
+import { Checksum, makeTrailer, TRAILER_BYTES, verifyTrailer, type VerifyMode } from '../util/checksum.js';
+import { identityToJson, parseIdentity, type EncoderIdentity } from '../util/identity.js';
 
 export const SPARSE_SHARD_MAGIC = 'LIONSPV\0';
 export const DENSE_SHARD_MAGIC = 'LIONDNS\0';
-export const SHARD_VERSION = 1;
+export const SHARD_VERSION = 2;
 const HEADER = 64;
 
 /** A sparse vector with its external id, as read from or written to a vector file. */
@@ -45,11 +53,7 @@ export interface SparseReadOptions {
   vocabSize?: number;
 }
 
-let tmpCounter = 0;
-function tempPath(path: string): string {
-  tmpCounter += 1;
-  return `${path}.tmp-${process.pid}-${tmpCounter}`;
-}
+const tempPath = tempName;
 
 /** Checks a sparse vector's invariants; `where` names the file and record for the error. */
 export function checkSparseVec(vec: SparseVec, vocabSize: number | undefined, file: string, record: string, line?: number): void {
@@ -63,7 +67,8 @@ export function checkSparseVec(vec: SparseVec, vocabSize: number | undefined, fi
     if (vocabSize !== undefined && t >= vocabSize) {
       throw new ShapeError(`${record}: term id ${t} is outside the vocabulary of ${vocabSize}`, { file, line, field: String(t) });
     }
-    if (!Number.isFinite(w) || w < 0) throw new FormatError(`${record}: weight of term ${t} is ${w}; sparse weights must be finite and >= 0`, { file, line, field: String(t) });
+    if (!Number.isFinite(w)) throw new NonFiniteError(`${record}: weight of term ${t} is ${w}; sparse weights must be finite and >= 0`, { file, line, field: String(t) });
+    if (w < 0) throw new FormatError(`${record}: weight of term ${t} is ${w}; sparse weights must be finite and >= 0`, { file, line, field: String(t) });
     prev = t;
   }
 }
@@ -106,26 +111,97 @@ function checkId(id: string, file: string, record: string): void {
   }
 }
 
-/** Reads a shard file's 64-byte header, checking its magic and version. */
-function readHeader(fd: number, path: string, magic: string): Buffer {
+/** What a shard's header and meta block say, after the sizes were checked against the file. */
+export interface ShardInfo {
+  kind: 'sparse' | 'dense';
+  rows: number;
+  /** Sparse: vocabulary size recorded by the writer (0 = unknown). */
+  vocabSize: number;
+  /** Dense: vector dimension. */
+  dim: number;
+  /** Sparse: total non-zeros. */
+  nnz: number;
+  idsOffset: number;
+  idsBytes: number;
+  /** The encoder that wrote the vectors, when recorded. */
+  encoder?: EncoderIdentity;
+  /** True when the checksum of every byte was verified (false in the fast mode). */
+  verified: boolean;
+}
+
+const isSize = (x: number): boolean => Number.isSafeInteger(x) && x >= 0;
+
+/**
+ * Reads and checks a shard's header, trailer and meta block: magic, version, trailer, every size against the
+ * file size, and (mode 'full') the checksum of every byte. Nothing is allocated from an unchecked size.
+ */
+function openShard(fd: number, path: string, magic: string, mode?: VerifyMode): ShardInfo {
+  const kind = magic === SPARSE_SHARD_MAGIC ? 'sparse' : 'dense';
   const size = fstatSync(fd).size;
   const h = Buffer.alloc(HEADER);
   if (size < HEADER || readSync(fd, h, 0, HEADER, 0) !== HEADER) throw new ArtifactError(`truncated shard: ${size} bytes, shorter than its header`, { file: path });
   if (h.toString('latin1', 0, 8) !== magic) {
-    throw new ArtifactError(`not a Lion ${magic === SPARSE_SHARD_MAGIC ? 'sparse' : 'dense'} shard (magic ${JSON.stringify(h.toString('latin1', 0, 8))})`, { file: path });
+    throw new ArtifactError(`not a Lion ${kind} shard (magic ${JSON.stringify(h.toString('latin1', 0, 8))})`, { file: path });
   }
   const v = h.readUInt32LE(8);
+  if (v === 1) throw new ArtifactError('shard version 1 carries no checksum; encode it again with this Lion', { file: path });
   if (v !== SHARD_VERSION) throw new ArtifactError(`shard version ${v}; this Lion reads version ${SHARD_VERSION}`, { file: path });
-  return h;
+  const { payloadBytes, verified } = verifyTrailer(fd, path, { headerBytes: HEADER, mode });
+  const rows = h.readUInt32LE(16);
+  const vocabSize = kind === 'sparse' ? h.readUInt32LE(12) : 0;
+  const dim = kind === 'dense' ? h.readUInt32LE(12) : 0;
+  const nnz = kind === 'sparse' ? h.readDoubleLE(24) : 0;
+  const base = kind === 'sparse' ? 32 : 24;
+  const idsOffset = h.readDoubleLE(base);
+  const idsBytes = h.readDoubleLE(base + 8);
+  const metaBytes = h.readDoubleLE(base + 16);
+  const bad = (what: string) => new ArtifactError(`shard header is inconsistent: ${what}`, { file: path });
+  if (![nnz, idsOffset, idsBytes, metaBytes].every(isSize)) throw bad('a size or offset is negative, fractional or not a number');
+  if (idsOffset < HEADER || idsOffset + idsBytes + metaBytes !== payloadBytes) {
+    throw bad(`ids at ${idsOffset} (+${idsBytes}) and meta (+${metaBytes}) do not end where the data ends (${payloadBytes})`);
+  }
+  if (rows > idsBytes / 2) throw bad(`${rows} rows cannot have ids in ${idsBytes} bytes`);
+  if (kind === 'sparse') {
+    if (4 * rows + 8 * nnz !== idsOffset - HEADER) throw bad(`${rows} records with ${nnz} non-zeros do not fill bytes ${HEADER}..${idsOffset}`);
+  } else {
+    if (h.readUInt32LE(20) !== 0) throw new ArtifactError(`dense shard dtype ${h.readUInt32LE(20)}; only 0 (float32) is defined`, { file: path });
+    if (dim === 0 && rows > 0) throw bad('dimension 0');
+    if (idsOffset !== HEADER + 4 * rows * dim) throw bad(`${rows} x ${dim} floats but ids at byte ${idsOffset}`);
+  }
+  if (metaBytes > 1 << 20) throw bad(`meta block of ${metaBytes} bytes`);
+  let encoder: EncoderIdentity | undefined;
+  if (metaBytes > 0) {
+    const m = Buffer.alloc(metaBytes);
+    readSync(fd, m, 0, metaBytes, idsOffset + idsBytes);
+    let meta: unknown;
+    try { meta = JSON.parse(m.toString('utf8')); } catch { throw bad('meta block is not JSON'); }
+    if (typeof meta !== 'object' || meta === null) throw bad('meta block is not an object');
+    encoder = parseIdentity((meta as { encoder?: unknown }).encoder, path);
+  }
+  const info: ShardInfo = { kind, rows, vocabSize, dim, nnz, idsOffset, idsBytes, verified };
+  if (encoder) info.encoder = encoder;
+  return info;
+}
+
+/**
+ * A shard's header facts and encoder identity (sizes and trailer checked; the data pass is left to the reader).
+ * @example readShardInfo('queries.lsv').encoder
+ */
+export function readShardInfo(path: string): ShardInfo {
+  const fd = openExisting(path);
+  try {
+    const b = Buffer.alloc(8);
+    readSync(fd, b, 0, 8, 0);
+    const magic = b.toString('latin1') === DENSE_SHARD_MAGIC ? DENSE_SHARD_MAGIC : SPARSE_SHARD_MAGIC;
+    return openShard(fd, path, magic, 'fast');
+  } finally { closeSync(fd); }
 }
 
 function readIds(fd: number, path: string, offset: number, bytes: number, rows: number): string[] {
-  const size = fstatSync(fd).size;
-  if (offset + bytes > size) throw new ArtifactError(`truncated shard: ids end at byte ${offset + bytes} but the file has ${size}`, { file: path });
   const b = Buffer.alloc(bytes);
   readSync(fd, b, 0, bytes, offset);
   const ids = b.toString('utf8').split('\n');
-  ids.pop();
+  if (ids.pop() !== '') throw new ArtifactError('shard ids section does not end with a newline', { file: path });
   if (ids.length !== rows) throw new ArtifactError(`shard lists ${ids.length} ids for ${rows} rows`, { file: path });
   return ids;
 }
@@ -141,34 +217,46 @@ abstract class ShardFile {
   protected pos = HEADER;
   protected rows = 0;
   protected ids: string[] = [];
+  protected readonly sum = new Checksum();
+  protected readonly encoder?: EncoderIdentity;
 
-  constructor(path: string) {
+  constructor(path: string, encoder?: EncoderIdentity) {
     this.path = path;
+    this.encoder = encoder;
     mkdirSync(dirname(path), { recursive: true });
     this.tmp = tempPath(path);
     this.fd = openSync(this.tmp, 'w');
   }
 
   protected append(b: Uint8Array): void {
-    writeSync(this.fd, b, 0, b.length, this.pos);
+    let done = 0;
+    while (done < b.length) done += writeSync(this.fd, b, done, Math.min(1 << 30, b.length - done), this.pos + done);
+    this.sum.update(b);
     this.pos += b.length;
   }
 
   /** Header fields after magic and version, given the ids offset and byte length. */
-  protected abstract header(h: Buffer, idsOffset: number, idsBytes: number): void;
+  protected abstract header(h: Buffer, idsOffset: number, idsBytes: number, metaBytes: number): void;
   protected abstract readonly magic: string;
 
   /** Writes ids and header, flushes, and renames the shard into place. */
   close(): void {
-    const idsOffset = this.pos;
-    const ids = Buffer.from(this.ids.map((s) => `${s}\n`).join(''), 'utf8');
-    this.append(ids);
-    const h = Buffer.alloc(HEADER);
-    h.write(this.magic, 0, 'latin1');
-    h.writeUInt32LE(SHARD_VERSION, 8);
-    this.header(h, idsOffset, ids.length);
-    writeSync(this.fd, h, 0, HEADER, 0);
-    fsyncSync(this.fd);
+    try {
+      const idsOffset = this.pos;
+      const ids = Buffer.from(this.ids.map((s) => `${s}\n`).join(''), 'utf8');
+      this.append(ids);
+      const meta = Buffer.from(JSON.stringify({ encoder: this.encoder ? identityToJson(this.encoder) : null }), 'utf8');
+      this.append(meta);
+      const h = Buffer.alloc(HEADER);
+      h.write(this.magic, 0, 'latin1');
+      h.writeUInt32LE(SHARD_VERSION, 8);
+      this.header(h, idsOffset, ids.length, meta.length);
+      writeSync(this.fd, h, 0, HEADER, 0);
+      this.sum.update(h);
+      const t = makeTrailer(this.sum.digest(), this.pos);
+      writeSync(this.fd, t, 0, TRAILER_BYTES, this.pos);
+      fsyncSync(this.fd);
+    } catch (e) { this.abort(); throw e; }
     closeSync(this.fd);
     this.fd = -1;
     renameSync(this.tmp, this.path);
@@ -187,9 +275,13 @@ export class SparseShardWriter extends ShardFile {
   private nnz = 0;
   private readonly vocabSize: number;
 
-  /** @param vocabSize the vocabulary size; term ids must be below it (0 = unchecked, recorded as 0). */
-  constructor(path: string, vocabSize = 0) {
-    super(path);
+  /**
+   * @param vocabSize the vocabulary size; term ids must be below it (0 = unchecked, recorded as 0).
+   * @param encoder the encoder that produced the vectors, recorded in the shard.
+   */
+  constructor(path: string, vocabSize = 0, encoder?: EncoderIdentity) {
+    if (!Number.isSafeInteger(vocabSize) || vocabSize < 0 || vocabSize > 0xffffffff) throw new ShapeError(`vocabulary size must be an integer in [0, 2^32), got ${vocabSize}`, { file: path });
+    super(path, encoder);
     this.vocabSize = vocabSize;
   }
 
@@ -210,12 +302,13 @@ export class SparseShardWriter extends ShardFile {
     this.ids.push(id);
   }
 
-  protected header(h: Buffer, idsOffset: number, idsBytes: number): void {
+  protected header(h: Buffer, idsOffset: number, idsBytes: number, metaBytes: number): void {
     h.writeUInt32LE(this.vocabSize, 12);
     h.writeUInt32LE(this.rows, 16);
     h.writeDoubleLE(this.nnz, 24);
     h.writeDoubleLE(idsOffset, 32);
     h.writeDoubleLE(idsBytes, 40);
+    h.writeDoubleLE(metaBytes, 48);
   }
 }
 
@@ -224,9 +317,9 @@ export class DenseShardWriter extends ShardFile {
   protected readonly magic = DENSE_SHARD_MAGIC;
   readonly dim: number;
 
-  constructor(path: string, dim: number) {
-    if (!Number.isInteger(dim) || dim <= 0) throw new ShapeError(`dense dimension must be a positive integer, got ${dim}`, { file: path });
-    super(path);
+  constructor(path: string, dim: number, encoder?: EncoderIdentity) {
+    if (!Number.isInteger(dim) || dim <= 0 || dim > 0xffffffff) throw new ShapeError(`dense dimension must be a positive integer, got ${dim}`, { file: path });
+    super(path, encoder);
     this.dim = dim;
   }
 
@@ -240,7 +333,7 @@ export class DenseShardWriter extends ShardFile {
       for (let i = 0; i < data.length; i++) {
         if (!Number.isFinite(data[i]!)) {
           const r = Math.floor(i / this.dim);
-          throw new FormatError(`record ${this.rows + r + 1} (id ${ids[r]}): component ${i % this.dim} is ${data[i]}`, { file: this.path });
+          throw new NonFiniteError(`record ${this.rows + r + 1} (id ${ids[r]}): component ${i % this.dim} is ${data[i]}; dense vectors must be finite`, { file: this.path });
         }
       }
     } catch (e) { this.abort(); throw e; }
@@ -249,12 +342,13 @@ export class DenseShardWriter extends ShardFile {
     for (const id of ids) this.ids.push(id);
   }
 
-  protected header(h: Buffer, idsOffset: number, idsBytes: number): void {
+  protected header(h: Buffer, idsOffset: number, idsBytes: number, metaBytes: number): void {
     h.writeUInt32LE(this.dim, 12);
     h.writeUInt32LE(this.rows, 16);
     h.writeUInt32LE(0, 20);
     h.writeDoubleLE(idsOffset, 24);
     h.writeDoubleLE(idsBytes, 32);
+    h.writeDoubleLE(metaBytes, 40);
   }
 }
 
@@ -302,11 +396,9 @@ export function isSparseShard(path: string): boolean {
 export function* readSparseShard(path: string, opts: SparseReadOptions = {}): Generator<SparseRecord> {
   const fd = openExisting(path);
   try {
-    const h = readHeader(fd, path, SPARSE_SHARD_MAGIC);
-    const shardVocab = h.readUInt32LE(12);
-    const rows = h.readUInt32LE(16);
-    const idsOffset = h.readDoubleLE(32);
-    const ids = readIds(fd, path, idsOffset, h.readDoubleLE(40), rows);
+    const info = openShard(fd, path, SPARSE_SHARD_MAGIC);
+    const { vocabSize: shardVocab, rows, idsOffset } = info;
+    const ids = readIds(fd, path, idsOffset, info.idsBytes, rows);
     const vocab = opts.vocabSize ?? (shardVocab || undefined);
     let buf = Buffer.alloc(1 << 20);
     let bufStart = HEADER; // file offset of buf[0]
@@ -333,6 +425,7 @@ export function* readSparseShard(path: string, opts: SparseReadOptions = {}): Ge
       checkSparseVec(vec, vocab, path, `record ${r + 1} (id ${ids[r]})`);
       yield { id: ids[r]!, vec };
     }
+    if (pos !== idsOffset) throw new ArtifactError(`records end at byte ${pos} but the ids start at ${idsOffset}`, { file: path });
   } finally { closeSync(fd); }
 }
 
@@ -350,6 +443,7 @@ export async function* readSparseJsonl(path: string, opts: SparseReadOptions = {
     const rec = o as { id?: unknown; _id?: unknown; vector?: unknown };
     const id = rec.id ?? rec._id;
     if (typeof id !== 'string' && typeof id !== 'number') throw new FormatError("missing string field 'id'", { file: path, line, field: 'id' });
+    if (typeof id === 'number' && !Number.isSafeInteger(id)) throw new FormatError(`id ${id} is not an integer that a JSON number can hold exactly (beyond 2^53); write it as a string`, { file: path, line, field: 'id' });
     if (typeof rec.vector !== 'object' || rec.vector === null || Array.isArray(rec.vector)) {
       throw new FormatError("missing object field 'vector' ({tokenId: weight})", { file: path, line, field: 'vector' });
     }
@@ -387,14 +481,9 @@ export async function writeSparseJsonl(path: string, records: Iterable<SparseRec
 export function readDenseShard(path: string): DenseMatrix {
   const fd = openExisting(path);
   try {
-    const h = readHeader(fd, path, DENSE_SHARD_MAGIC);
-    const dim = h.readUInt32LE(12);
-    const rows = h.readUInt32LE(16);
-    const dtype = h.readUInt32LE(20);
-    if (dtype !== 0) throw new ArtifactError(`dense shard dtype ${dtype}; only 0 (float32) is defined`, { file: path });
-    const idsOffset = h.readDoubleLE(24);
-    if (idsOffset !== HEADER + 4 * rows * dim) throw new ArtifactError(`dense shard header is inconsistent: ${rows} x ${dim} floats but ids at byte ${idsOffset}`, { file: path });
-    const ids = readIds(fd, path, idsOffset, h.readDoubleLE(32), rows);
+    const info = openShard(fd, path, DENSE_SHARD_MAGIC);
+    const { dim, rows, idsOffset } = info;
+    const ids = readIds(fd, path, idsOffset, info.idsBytes, rows);
     const data = new Float32Array(rows * dim);
     const bytes = new Uint8Array(data.buffer);
     let done = 0;
@@ -403,16 +492,19 @@ export function readDenseShard(path: string): DenseMatrix {
       if (n <= 0) throw new ArtifactError('truncated dense shard', { file: path });
       done += n;
     }
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i]!)) throw new NonFiniteError(`row ${Math.floor(i / dim) + 1} (id ${ids[Math.floor(i / dim)]}): component ${i % dim} is ${data[i]}`, { file: path });
+    }
     return { data, rows, dim, ids };
   } finally { closeSync(fd); }
 }
 
 /** Writes a dense matrix as one `.f32` shard. */
-export function writeDenseShard(path: string, m: DenseMatrix): void {
+export function writeDenseShard(path: string, m: DenseMatrix, encoder?: EncoderIdentity): void {
   if (m.data.length !== m.rows * m.dim || m.ids.length !== m.rows) {
     throw new ShapeError(`dense matrix is ${m.rows} x ${m.dim} with ${m.data.length} values and ${m.ids.length} ids`, { file: path });
   }
-  const w = new DenseShardWriter(path, m.dim);
+  const w = new DenseShardWriter(path, m.dim, encoder);
   w.add(m.ids, m.data);
   w.close();
 }

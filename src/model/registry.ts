@@ -49,7 +49,7 @@ function common(cfg: HfConfig): ModelConfig {
   const headDim = cfg.raw['head_dim'] == null ? hiddenSize / numHeads : intField(cfg, 'head_dim');
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new ModelError(`head_dim ${headDim} must be an even integer`, { file: cfg.file, field: 'head_dim' });
   if (numHeads % numKvHeads !== 0) throw new ModelError(`num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`, { file: cfg.file, field: 'num_key_value_heads' });
-  return {
+  return checkBounds(cfg, {
     modelType: String(cfg.raw['model_type']),
     vocabSize: intField(cfg, 'vocab_size'),
     hiddenSize,
@@ -68,7 +68,42 @@ function common(cfg: HfConfig): ModelConfig {
     mlpBias: false,
     bosTokenId: idField(cfg, 'bos_token_id'),
     eosTokenId: idField(cfg, 'eos_token_id'),
-  };
+  });
+}
+
+/**
+ * Sane limits on every size in config.json, checked before anything is allocated: a config that claims a
+ * billion layers or a negative epsilon is a ModelError naming the field, not an out-of-memory crash or a model
+ * that silently computes NaN. The limits are far above any Llama/Qwen2 checkpoint (405B: 126 layers, 16384
+ * hidden, 53248 intermediate, 128256 vocabulary).
+ */
+export const CONFIG_LIMITS = {
+  vocab_size: 1 << 22, hidden_size: 1 << 16, num_hidden_layers: 1024, num_attention_heads: 1024,
+  num_key_value_heads: 1024, head_dim: 1024, intermediate_size: 1 << 20, max_position_embeddings: 1 << 24,
+  /** Parameters in all (float32 arena): 2^36 (~69 billion). */
+  parameters: 2 ** 36,
+} as const;
+
+function checkBounds(cfg: HfConfig, c: ModelConfig): ModelConfig {
+  const fail = (field: string, what: string) => new ModelError(`config field "${field}" ${what}`, { file: cfg.file, field });
+  const sizes: Array<[keyof typeof CONFIG_LIMITS, number]> = [
+    ['vocab_size', c.vocabSize], ['hidden_size', c.hiddenSize], ['num_hidden_layers', c.numLayers],
+    ['num_attention_heads', c.numHeads], ['num_key_value_heads', c.numKvHeads], ['head_dim', c.headDim],
+    ['intermediate_size', c.intermediateSize], ['max_position_embeddings', c.maxPositionEmbeddings],
+  ];
+  for (const [field, v] of sizes) {
+    if (!(v >= 1)) throw fail(field, `must be at least 1 (got ${v})`);
+    if (v > CONFIG_LIMITS[field]) throw fail(field, `is ${v}, above Lion's limit of ${CONFIG_LIMITS[field]}`);
+  }
+  if (!(c.rmsNormEps > 0 && c.rmsNormEps < 1)) throw fail('rms_norm_eps', `must be a small positive number (got ${c.rmsNormEps}); a zero or negative epsilon makes the norm NaN`);
+  if (!(c.ropeTheta > 0)) throw fail('rope_theta', `must be positive (got ${c.ropeTheta})`);
+  const { hiddenSize: C, numHeads: H, numKvHeads: KVH, headDim: D, intermediateSize: F, vocabSize: V } = c;
+  const perLayer = C * (H * D) * 2 + C * (KVH * D) * 2 + 3 * C * F + 2 * C;
+  const params = c.numLayers * perLayer + 2 * V * C + C;
+  if (params > CONFIG_LIMITS.parameters) {
+    throw fail('num_hidden_layers', `and the other sizes describe ${params.toExponential(2)} parameters, above Lion's limit of ${CONFIG_LIMITS.parameters.toExponential(2)}`);
+  }
+  return c;
 }
 
 const REGISTRY: Record<string, Entry> = {

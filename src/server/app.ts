@@ -11,12 +11,17 @@
  *   GET  /api/doc/<docid>        the document's title and text (needs --corpus)
  *   POST /api/evaluate           qrels + one or two runs (uploaded text or server paths) → per-query metric
  *
- * Robustness: bodies are bounded (413), every parameter is validated (400 with the field), each request has
- * a deadline (503 E_TIMEOUT), and `close()` stops accepting connections, lets in-flight requests finish,
- * then releases the systems.
+ * Robustness: bodies are bounded (413, at once for a declared oversize body), JSON nesting is bounded, every
+ * parameter is validated (400 with the field), each request has a deadline (503 E_TIMEOUT) whose signal stops
+ * its remaining work, open connections are capped (`maxConnections`; the next one gets a 503 and is closed),
+ * heavy requests (evaluation, explained searches) are capped (`maxHeavy`; 503 E_BUSY), explanations cover the
+ * first `EXPLAINED_HITS` hits and yield to the event loop between hits, and `close()` stops accepting
+ * connections, lets in-flight responses finish writing (the sockets are ended, not cut), then releases the
+ * systems; only after `graceMs` are the remaining connections cut.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import { setImmediate as yieldNow } from 'node:timers/promises';
 import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
 import type { Hit } from '../types.js';
@@ -46,6 +51,25 @@ export interface ServerOptions {
   fileRoots?: string[];
   /** Where to write one line per notable event (start, shutdown, 5xx); default stderr. */
   log?: (line: string) => void;
+  /** Open connections at most; further ones get a 503 and are closed (default 256). */
+  maxConnections?: number;
+  /** Heavy requests (evaluations, explained searches) in progress at most; more get 503 E_BUSY (default 2). */
+  maxHeavy?: number;
+}
+
+/** Hits per system that a search with `explain` explains (the rest come without contributions). */
+export const EXPLAINED_HITS = 100;
+
+const signals = new WeakMap<IncomingMessage, AbortSignal>();
+
+/** The deadline signal of a request: aborted when its deadline passes or its client goes away. */
+export function requestSignal(req: IncomingMessage): AbortSignal | undefined {
+  return signals.get(req);
+}
+
+/** Throws the request's 503 once its deadline has passed, so abandoned work stops at the next check. */
+export function checkDeadline(req: IncomingMessage): void {
+  if (signals.get(req)?.aborted) throw new HttpError(503, 'E_TIMEOUT', 'the request passed its deadline and was abandoned');
 }
 
 export interface LionServer {
@@ -81,6 +105,14 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
   const files = loadStatic();
   const evalOpts: EvalOptions = { fileRoots: opts.fileRoots ?? [process.cwd()] };
   let closing = false;
+  const maxHeavy = opts.maxHeavy ?? 2;
+  let heavy = 0;
+  /** Runs `fn` as one of at most `maxHeavy` heavy requests; over the cap the client is told to retry. */
+  const asHeavy = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (heavy >= maxHeavy) throw new HttpError(503, 'E_BUSY', `the server is already running ${heavy} heavy requests (evaluations or explained searches); retry shortly`);
+    heavy++;
+    try { return await fn(); } finally { heavy--; }
+  };
 
   const docView = (h: Hit) => {
     const doc = opts.docs?.get(h.docid);
@@ -98,25 +130,11 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
   const search: Handler = async (req, res, url) => {
     const t0 = performance.now();
     const r = parseSearch(await params(req, url), opts.systems, limits, k0);
-    // Systems run concurrently: text queries to neural systems wait on their own encoder workers in parallel.
-    const results = await Promise.all(r.systems.map(async (s) => {
-      const t1 = performance.now();
-      const hits = await s.search(r.query, r.k);
-      const took = performance.now() - t1;
-      const terms = s.queryTerms ? await s.queryTerms(r.query) : undefined;
-      const out = [];
-      for (let i = 0; i < hits.length; i++) {
-        const h = hits[i]!;
-        // Replies list the largest contributions and sum the rest (a learned sparse hit can match thousands of
-        // tokens); /api/explain has them all.
-        const e = r.explain && s.explain ? await s.explain(r.query, h.docid, d.shownTerms) : undefined;
-        const contrib = e ? { contributions: e.terms, ...(e.rest ? { otherContributions: e.rest } : {}) } : {};
-        out.push({ rank: i + 1, docid: h.docid, score: h.score, ...docView(h), ...contrib });
-      }
-      const shown = terms && terms.length > d.shownTerms ? { terms: terms.slice(0, d.shownTerms), termsTotal: terms.length } : terms ? { terms } : {};
-      return { system: s.info.name, kind: s.info.kind, took_ms: round(took), ...shown, hits: out };
-    }));
+    const run = () => searchSystems(req, r);
+    const results = r.explain ? await asHeavy(run) : await run();
+    checkDeadline(req);
     const fused = results.length >= 2
+
       ? {
           method: 'rrf',
           c: DEFAULTS.fusion.rrfK,
@@ -126,6 +144,34 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
       : null;
     sendJson(res, 200, { form: r.form, k: r.k, took_ms: round(performance.now() - t0), results, fused });
   };
+
+  /** Every chosen system's hits (explained when asked), systems concurrently. */
+  async function searchSystems(req: IncomingMessage, r: ReturnType<typeof parseSearch>) {
+    // Systems run concurrently: text queries to neural systems wait on their own encoder workers in parallel.
+    return Promise.all(r.systems.map(async (s) => {
+      const t1 = performance.now();
+      const hits = await s.search(r.query, r.k);
+      const took = performance.now() - t1;
+      checkDeadline(req);
+      const terms = s.queryTerms ? await s.queryTerms(r.query) : undefined;
+      const out = [];
+      for (let i = 0; i < hits.length; i++) {
+        const h = hits[i]!;
+        // Replies list the largest contributions and sum the rest (a learned sparse hit can match thousands of
+        // tokens); /api/explain has them all. Explanations are bounded and yield between hits so that one
+        // request cannot hold the event loop (health checks, other clients) for seconds.
+        let e;
+        if (r.explain && s.explain && i < EXPLAINED_HITS) {
+          if (i % 8 === 7) { await yieldNow(); checkDeadline(req); }
+          e = await s.explain(r.query, h.docid, d.shownTerms);
+        }
+        const contrib = e ? { contributions: e.terms, ...(e.rest ? { otherContributions: e.rest } : {}) } : {};
+        out.push({ rank: i + 1, docid: h.docid, score: h.score, ...docView(h), ...contrib });
+      }
+      const shown = terms && terms.length > d.shownTerms ? { terms: terms.slice(0, d.shownTerms), termsTotal: terms.length } : terms ? { terms } : {};
+      return { system: s.info.name, kind: s.info.kind, took_ms: round(took), ...shown, hits: out };
+    }));
+  }
 
   const explain: Handler = async (req, res, url) => {
     const p = await params(req, url);
@@ -155,10 +201,16 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
   };
 
   const evaluate: Handler = async (req, res) => {
-    const body = parseJsonObject(await readBody(req, maxEvalBody));
-    // Loaded on first use: the evaluator is not needed to search.
-    const { evaluateRequest } = await import('./evaluate.js');
-    sendJson(res, 200, await evaluateRequest(body, evalOpts));
+    // The heavy-request slot is taken before the (up to 64 MiB) body is read: a refused request costs nothing.
+    const out = await asHeavy(async () => {
+      const body = parseJsonObject(await readBody(req, maxEvalBody));
+      checkDeadline(req);
+      // Loaded on first use: the evaluator is not needed to search.
+      const { evaluateRequest } = await import('./evaluate.js');
+      return evaluateRequest(body, { ...evalOpts, signal: requestSignal(req) });
+    });
+    checkDeadline(req);
+    sendJson(res, 200, out);
   };
 
   const routes: Record<string, { methods: string[]; handler: Handler }> = {
@@ -228,11 +280,22 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
     const end = metrics.begin();
     let name = routeName(req.url);
     if (closing) res.setHeader('connection', 'close');
+    const deadline = new AbortController();
+    signals.set(req, deadline.signal);
     const timer = setTimeout(() => {
+      deadline.abort();
       sendError(res, new HttpError(503, 'E_TIMEOUT', `the request took longer than ${timeoutMs} ms and was abandoned`));
     }, timeoutMs);
+    const sock = req.socket;
+    busy.set(sock, (busy.get(sock) ?? 0) + 1);
+    res.on('finish', () => {
+      busy.set(sock, (busy.get(sock) ?? 1) - 1);
+      // Shutting down: end the connection once this response is handed over; end() flushes, never cuts.
+      if (closing && busy.get(sock) === 0) sock.end();
+    });
     res.on('close', () => {
       clearTimeout(timer);
+      deadline.abort(); // the client went away or the reply is done: nothing left to compute for it
       end(name, res.statusCode);
     });
     handle(req, res)
@@ -263,10 +326,34 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
   server.requestTimeout = Math.max(timeoutMs * 2, 30_000);
   server.headersTimeout = 20_000;
 
+  // Open connections: counted, capped, and tracked with their requests in flight for a graceful close.
+  const sockets = new Set<Socket>();
+  const busy = new Map<Socket, number>();
+  const maxConnections = opts.maxConnections ?? 256;
+  server.on('connection', (socket: Socket) => {
+    if (sockets.size >= maxConnections || closing) {
+      const body = JSON.stringify({ error: { status: 503, code: 'E_BUSY', message: closing ? 'the server is shutting down' : `the server holds ${sockets.size} connections, its limit; retry shortly` } });
+      socket.on('error', () => {});
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nretry-after: 1\r\nconnection: close\r\n\r\n${body}`);
+      setTimeout(() => socket.destroy(), 2000).unref();
+      return;
+    }
+    sockets.add(socket);
+    socket.once('close', () => { sockets.delete(socket); busy.delete(socket); });
+  });
+
+  const host0 = opts.host ?? d.host;
+  const port0 = opts.port ?? d.port;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? d.port, opts.host ?? d.host, () => {
-      server.off('error', reject);
+    const fail = (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') reject(new UsageError(`port ${port0} on ${host0} is already in use`, { field: 'port', hint: 'stop the other server or pick another --port (0 picks a free one)' }));
+      else if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' || e.code === 'EADDRNOTAVAIL' || e.code === 'EAI_NONAME') reject(new UsageError(`--host ${host0} is not an address of this machine (${e.code})`, { field: 'host', hint: 'use 127.0.0.1, 0.0.0.0 or a name that resolves to this machine' }));
+      else if (e.code === 'EACCES') reject(new UsageError(`not allowed to listen on port ${port0} (${e.code})`, { field: 'port', hint: 'ports below 1024 need privileges; pick another --port' }));
+      else reject(e);
+    };
+    server.once('error', fail);
+    server.listen(port0, host0, () => {
+      server.off('error', fail);
       resolve();
     });
   });
@@ -277,12 +364,14 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
   const close = (graceMs = d.shutdownGraceMs): Promise<void> => {
     closed ??= (async () => {
       closing = true;
-      const done = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const idle = setInterval(() => server.closeIdleConnections(), 50);
-      const force = setTimeout(() => server.closeAllConnections(), graceMs);
+      // Stop listening through net.Server's close: http.Server.close() would first destroy every connection
+      // without a request in progress, including one whose last response is still flushing to a slow client.
+      const done = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      // Idle keep-alive connections are ended now; busy ones when their response has been handed over (the
+      // 'finish' hook above). end() sends what is buffered before closing: no response is cut short.
+      for (const sock of sockets) if (!busy.get(sock)) sock.end();
+      const force = setTimeout(() => { for (const sock of sockets) sock.destroy(); server.closeAllConnections(); }, graceMs);
       await done;
-      clearInterval(idle);
       clearTimeout(force);
       for (const s of opts.systems) await s.close?.();
     })();

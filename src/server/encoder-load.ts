@@ -9,6 +9,7 @@ import type { Paradigm } from '../encoders/encode.js';
 import { loadModel, resolveAdapterBase } from '../model/checkpoint.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { DtypeRequest } from '../model/precision.js';
+import { encoderIdentity, type EncoderIdentity } from '../util/identity.js';
 import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
 
 /** The folder whose tokenizer.json goes with the encoder in `dir`. */
@@ -23,4 +24,10 @@ export function loadEncoder(dir: string, paradigm: Paradigm, dtype?: DtypeReques
   const base = isAdapter ? resolveAdapterBase(dir) : dir;
   const model = loadModel(base, { adapter: isAdapter ? dir : undefined, merge: isAdapter, withHead: paradigm === 'sparse', trainable: 'none', dtype });
   return { model, tok: loadTokenizer(tokenizerDir(dir)) };
+}
+
+/** The identity of the encoder in `dir` (a model folder, or an adapter merged into the base it names). */
+export function encoderIdentityOfDir(dir: string, head: Paradigm): EncoderIdentity {
+  const isAdapter = existsSync(join(dir, 'adapter_config.json'));
+  return isAdapter ? encoderIdentity({ model: resolveAdapterBase(dir), adapter: dir, head }) : encoderIdentity({ model: dir, head });
 }

@@ -8,7 +8,7 @@
  * On start:     {ready: true, vocab, dim} once the model is loaded, or {fatal: message} if it cannot be.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeTokens, type Paradigm } from '../encoders/encode.js';
+import { encodeTokens, truncatedTokens, type Paradigm } from '../encoders/encode.js';
 import type { SparseVec } from '../types.js';
 import type { DtypeRequest } from '../model/precision.js';
 import { loadEncoder } from './encoder-load.js';
@@ -32,7 +32,7 @@ try {
   const opts = { paradigm: data.paradigm, maxLength: data.maxLength, maxTokens: data.maxLength * data.maxBatch };
   port.on('message', (m: { id: number; texts: string[] }) => {
     try {
-      const reps = encodeTokens(model, m.texts.map((t) => tok.encode(t).slice(0, data.maxLength)), tok.padId, { ...opts, maxBatch: m.texts.length });
+      const reps = encodeTokens(model, m.texts.map((t) => truncatedTokens(tok, t, data.maxLength)), tok.padId, { ...opts, maxBatch: m.texts.length }, m.texts.map((t) => JSON.stringify(t.slice(0, 60))));
       const transfer: ArrayBuffer[] = [];
       const results = reps.map((rep) => {
         if (rep instanceof Float32Array) {

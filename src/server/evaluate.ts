@@ -22,6 +22,8 @@ import { pairedRandomisationTest, pairedTTest } from './stats.js';
 export interface EvalOptions {
   /** Folders whose files may be opened by server path. */
   fileRoots: string[];
+  /** The request's deadline: work stops at the next stage once it is aborted. */
+  signal?: AbortSignal;
 }
 
 interface FileSpec {
@@ -115,10 +117,13 @@ export async function evaluateRequest(body: Record<string, unknown>, opts: EvalO
 
   const tmp = await mkdtemp(join(tmpdir(), 'lion-serve-eval-'));
   try {
+    const stop = () => { if (opts.signal?.aborted) throw new HttpError(503, 'E_TIMEOUT', 'the evaluation passed its deadline and was abandoned'); };
     const qrels = await load(qSpec, 'qrels', opts.fileRoots, tmp, readQrels);
+    stop();
     const runs = [];
-    for (let i = 0; i < rSpecs.length; i++) runs.push(await load(rSpecs[i]!, `runs[${i}]`, opts.fileRoots, tmp, readRun));
-    const evals = runs.map((run) => perQuery(qrels, run, measure));
+    for (let i = 0; i < rSpecs.length; i++) { runs.push(await load(rSpecs[i]!, `runs[${i}]`, opts.fileRoots, tmp, readRun)); stop(); }
+    const evals = runs.map((run) => { stop(); return perQuery(qrels, run, measure); });
+    stop();
     const values = evals.map((e) => e.values);
     const qids = [...new Set(values.flatMap((m) => [...m.keys()]))].sort(compareIds);
     const runsOut = evals.map((e, i) => ({ name: rSpecs[i]!.name, mean: e.mean, queries: e.values.size }));

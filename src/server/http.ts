@@ -28,7 +28,9 @@ export function badRequest(message: string, field?: string): HttpError {
 export function toHttpError(e: unknown): HttpError {
   if (e instanceof HttpError) return e;
   if (isLionError(e)) {
-    const status = e.code === 'E_NOT_FOUND' ? 404 : e.code === 'E_USAGE' || e.code === 'E_SHAPE' || e.code === 'E_FORMAT' ? 400 : 500;
+    const status = e.code === 'E_NOT_FOUND' ? 404
+      : ['E_USAGE', 'E_SHAPE', 'E_FORMAT', 'E_FOREIGN', 'E_NONFINITE'].includes(e.code) ? 400
+      : e.code === 'E_BUSY' ? 503 : 500;
     return new HttpError(status, e.code, e.message, e.field);
   }
   return new HttpError(500, 'E_INTERNAL', 'internal error (see the server log)');
@@ -60,8 +62,10 @@ function drain(req: IncomingMessage, alreadyRead: number, done: () => void): voi
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    const e = new HttpError(413, 'E_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
-    return new Promise((_resolve, reject) => drain(req, 0, () => reject(e)));
+    // Refuse at once: the client may never send the body it declared (a 10 GB Content-Length with nothing
+    // behind it must not wait for the deadline). What it does send is read and dropped in the background.
+    drain(req, 0, () => {});
+    return Promise.reject(new HttpError(413, 'E_TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -94,9 +98,28 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-/** Parse a JSON object body; anything else (bad JSON, an array, a number) is a 400 that says so. */
+/** Deepest nesting a request body may have: API inputs are at most a few levels deep. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Nesting depth of a JSON text's arrays and objects (strings skipped), scanning no further than `cap` + 1. */
+export function jsonDepth(text: string, cap = MAX_JSON_DEPTH): number {
+  let depth = 0, max = 0, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) { depth++; if (depth > max) { max = depth; if (max > cap) return max; } }
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+/** Parse a JSON object body; anything else (bad JSON, an array, a number, 64+ levels of nesting) is a 400. */
 export function parseJsonObject(body: string): Record<string, unknown> {
   if (body.trim() === '') throw badRequest('request body is empty; expected a JSON object');
+  if (jsonDepth(body) > MAX_JSON_DEPTH) throw badRequest(`request body nests arrays/objects more than ${MAX_JSON_DEPTH} levels deep`);
   let v: unknown;
   try {
     v = JSON.parse(body);

@@ -30,6 +30,8 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
   encoderWorkers?: number;
   /** Storage and products of every encoder's base matrices (default fp32; 'auto' = `defaultDtype`). */
   dtype?: DtypeRequest;
+  /** Serve indexes with query encoders other than the ones recorded in them. */
+  allowForeignQueries?: boolean;
 }
 
 /**
@@ -40,7 +42,7 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
  */
 export async function serve(opts: ServeOptions): Promise<LionServer> {
   if (opts.indexes.length === 0 && !opts.collection) throw new UsageError('give at least one --index (or --collection)', { field: 'index' });
-  const systems = await openSystems(opts.indexes, { bm25: opts.bm25, models: opts.models, encoderWorkers: opts.encoderWorkers, encodeTimeoutMs: opts.timeoutMs, dtype: opts.dtype });
+  const systems = await openSystems(opts.indexes, { bm25: opts.bm25, models: opts.models, encoderWorkers: opts.encoderWorkers, encodeTimeoutMs: opts.timeoutMs, allowForeignQueries: opts.allowForeignQueries, dtype: opts.dtype });
   try {
     const corpora = [...(opts.collection ? [opts.collection] : []), ...(opts.corpus ?? [])];
     if (opts.collection) {
@@ -55,7 +57,7 @@ export async function serve(opts: ServeOptions): Promise<LionServer> {
       throw new UsageError('--sparse-model and --dense-model encode a --collection; for index files use --model NAME=DIR', { field: 'sparse-model' });
     }
     const docs = corpora.length ? await loadDocStore(corpora) : undefined;
-    const { indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, dtype: _t, ...rest } = opts;
+    const { indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, allowForeignQueries: _f, dtype: _t, ...rest } = opts;
     return await createLionServer({ ...rest, systems, docs });
   } catch (e) {
     for (const s of systems) await s.close?.(); // encoder workers would keep the process alive

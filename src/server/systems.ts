@@ -24,7 +24,8 @@ import { DEFAULTS } from '../defaults.js';
 import { INDEX_MAGIC, loadInvertedIndex } from '../index/inverted/format.js';
 import { VEC_MAGIC, loadVectorIndex } from '../index/vector/flat.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
-import { tokenizerDir } from './encoder-load.js';
+import { encoderIdentityOfDir, tokenizerDir } from './encoder-load.js';
+import { checkIdentity, parseIdentity } from '../util/identity.js';
 import { QueryEncoderPool } from './encoder-pool.js';
 import { denseSystem, sparseSystem } from './neural.js';
 import type { Hit } from '../types.js';
@@ -160,6 +161,8 @@ export interface OpenOptions {
   encodeTimeoutMs?: number;
   /** Storage and products of the encoders' base matrices (default fp32; 'auto' = `defaultDtype`). */
   dtype?: DtypeRequest;
+  /** Serve an index with a query encoder other than the one recorded in it (refused by default, E_FOREIGN). */
+  allowForeignQueries?: boolean;
 }
 
 /** Split `name=path` (a name has no '/'); the default name is the file name without its extension. */
@@ -191,10 +194,14 @@ export async function queryEncoder(dir: string, kind: 'sparse' | 'dense', o: Ope
   return { encoder, decode };
 }
 
-async function encoderFor(name: string, kind: 'sparse' | 'dense', o: OpenOptions, opened: SearchSystem[]) {
+async function encoderFor(name: string, kind: 'sparse' | 'dense', o: OpenOptions, opened: SearchSystem[], indexEncoder?: unknown, file?: string) {
   const dir = o.models?.[name];
   if (dir === undefined) return {};
   try {
+    // The index records the encoder that built it; a query encoder from another model would search garbage.
+    if (indexEncoder !== undefined && !o.allowForeignQueries) {
+      checkIdentity(parseIdentity(indexEncoder, file), encoderIdentityOfDir(dir, kind), { indexFile: file, queryFile: dir });
+    }
     return await queryEncoder(dir, kind, o);
   } catch (e) {
     for (const s of opened) await s.close?.();
@@ -219,8 +226,13 @@ export async function openSystems(specs: string[], o: OpenOptions = {}): Promise
     if (!/^[\w.-]{1,64}$/.test(name)) throw new UsageError(`system name '${name}' must be 1–64 letters, digits, '.', '_' or '-'`, { field: 'index' });
     const magic = await magicOf(file);
     if (magic === BM25_MAGIC) out.push(bm25System(name, await readBm25Index(file), o.bm25, `BM25 index ${file}`));
-    else if (magic === INDEX_MAGIC) out.push(sparseSystem(name, loadInvertedIndex(file), await encoderFor(name, 'sparse', o, out)));
-    else if (magic === VEC_MAGIC) out.push(denseSystem(name, loadVectorIndex(file), await encoderFor(name, 'dense', o, out)));
+    else if (magic === INDEX_MAGIC) {
+      const ix = loadInvertedIndex(file);
+      out.push(sparseSystem(name, ix, await encoderFor(name, 'sparse', o, out, (ix.meta as unknown as Record<string, unknown>).encoder, file)));
+    } else if (magic === VEC_MAGIC) {
+      const ix = loadVectorIndex(file);
+      out.push(denseSystem(name, ix, await encoderFor(name, 'dense', o, out, ix.meta.encoder, file)));
+    }
     else throw new ArtifactError(`unknown index format (magic ${JSON.stringify(magic)})`, { file, hint: 'serve indexes built by `lion bm25 index` or `lion index`' });
   }
   return out;

@@ -18,6 +18,7 @@ import { adamwStep, clipGradNorm, type AdamWConfig, type AdamWState } from './op
 import { Rng } from './rng.js';
 import { lrAt } from './schedule.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type WeightsForm } from './state.js';
+import { checkResumeSettings, lockRunFolder, loggedLosses } from './run-folder.js';
 
 /** What one optimiser step's micro-batches report. */
 export interface StepResult {
@@ -50,6 +51,8 @@ export interface LoopOptions {
   /** Accumulate the gradients of 0-based optimiser step `step`; the loop has zeroed them. */
   step(step: number): StepResult;
   onStep?: (step: number, stats: Record<string, number>) => void;
+  /** Resume even if the checkpoint was made under other settings (default: `config.forceResume`). */
+  forceResume?: boolean;
 }
 
 export interface LoopSummary {
@@ -57,6 +60,8 @@ export interface LoopSummary {
   firstLoss: number;
   lastLoss: number;
   resumedFrom?: number;
+  /** The folder held a finished run: nothing was trained (losses come from its log). */
+  finished?: boolean;
 }
 
 const DROPOUT = 0xd0;
@@ -68,10 +73,27 @@ function keptLog(path: string, upTo: number): string[] {
   });
 }
 
-/** Run (or resume) the loop to `totalSteps`. */
+/** Run (or resume) the loop to `totalSteps`; the run holds its folder's lock (src/train/run-folder.ts) meanwhile. */
 export async function runLoop(o: LoopOptions): Promise<LoopSummary> {
-  const { model } = o;
   mkdirSync(o.output, { recursive: true });
+  const release = lockRunFolder(o.output);
+  try { return await runLocked(o); } finally { release(); }
+}
+
+async function runLocked(o: LoopOptions): Promise<LoopSummary> {
+  const { model } = o;
+  const previous = o.resume ? latestCheckpoint(o.output) : undefined;
+  if (previous) {
+    let state: { step?: unknown; config?: Record<string, unknown> } = {};
+    try { state = JSON.parse(readFileSync(join(previous, 'trainer_state.json'), 'utf8')) as typeof state; } catch { /* loadCheckpoint reports it */ }
+    checkResumeSettings(o.output, state.config, o.config, o.forceResume ?? o.config['forceResume'] === true);
+    if (typeof state.step === 'number' && state.step >= o.totalSteps) {
+      loadCheckpoint(previous, model, o.form);
+      const { first, last } = loggedLosses(o.output);
+      process.stderr.write(`${o.label}: ${o.output} already holds the finished run (step ${state.step} of ${o.totalSteps}); nothing to do\n`);
+      return { steps: o.totalSteps, firstLoss: first, lastLoss: last, resumedFrom: state.step, finished: true };
+    }
+  }
   await writeFileAtomic(join(o.output, 'run_config.json'), `${JSON.stringify(o.config, null, 2)}\n`);
   let start = 0;
   let resumedFrom: number | undefined;

@@ -65,6 +65,8 @@ export interface MntpOptions extends Partial<MntpDefaults> {
   /** Rows per LM-head chunk (bounds the (rows, V) logits). Default 512. */
   headRows?: number;
   resume?: boolean;
+  /** Resume under changed settings (refused by default, naming the differences). */
+  forceResume?: boolean;
   kernels?: Kernels;
   /** Matmul precision: fp32 (default) or bf16 (bf16 products on fp32 master weights). */
   precision?: Precision;

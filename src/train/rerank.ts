@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
-import { UsageError } from '../errors.js';
+import { NonFiniteError, UsageError } from '../errors.js';
 import { lengthBatches } from '../encoders/batch.js';
 import { crossBackward, crossForward, loadScoreHead, newScoreHead, pairTokens, saveScoreHead, type ScoreHead } from '../encoders/cross.js';
 import { docText, readCorpus } from '../io/corpus.js';
@@ -143,6 +143,8 @@ export async function scoreTrainingFile(o: {
     for (const ex of examples) {
       const ids = [ex.posId, ...ex.negIds];
       const s = Array.from(scorePairs(rr, ids.map((id) => ({ query: ex.query, doc: texts.get(id)! })), o));
+      const bad = s.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) throw new NonFiniteError(`the reranker scored passage ${ids[bad]} for query ${JSON.stringify(ex.query.slice(0, 60))} as ${s[bad]}; teacher scores must be finite`, { file: o.reranker });
       const line = o.format === 'kd'
         ? { query: ex.query, docids: ids, scores: s }
         : { question: ex.query, pos_pid: ex.posId, neg_pids: ex.negIds, pos_score: s[0], neg_scores: s.slice(1) };

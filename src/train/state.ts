@@ -7,14 +7,19 @@
  *     config.json + model.safetensors                   (full fine-tuning / from scratch)
  *     optimizer.safetensors       AdamW moments, keys `m:<param>` and `v:<param>` (float32)
  *     trainer_state.json          {step, config}
+ *     checksums.json              {file: {bytes, checksum}} of every file above, written last
  *   latest.json                   {"checkpoint": "checkpoint-<step>", "step": n}, replaced atomically
  * A checkpoint becomes current only when latest.json (written through src/util/atomic.ts) names it, after all
  * its files are complete; older checkpoints are deleted afterwards. A kill at any moment leaves latest.json
- * naming a complete checkpoint (or no latest.json, and the run starts over).
+ * naming a complete checkpoint (or no latest.json, and the run starts over). Loading a checkpoint first checks
+ * every file against checksums.json (size, and checksum unless LION_VERIFY=fast): a damaged checkpoint is
+ * E_CHECKSUM / E_ARTIFACT, never a resumed run on altered weights.
  */
 import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArtifactError, UsageError } from '../errors.js';
+import { ArtifactError, UsageError, ChecksumError } from '../errors.js';
+import { checksumFile, verifyMode } from '../util/checksum.js';
+import { statSync } from 'node:fs';
 import { openCheckpoint, readTensorInto, writeSafetensors } from '../io/safetensors.js';
 import { readPeftAdapter } from '../io/peft.js';
 import { loadAdapterInto, saveAdapter, saveModel } from '../model/checkpoint.js';
@@ -57,6 +62,9 @@ export async function saveCheckpoint(out: string, model: LlamaModel, state: Trai
   }
   await writeSafetensors(join(dir, 'optimizer.safetensors'), moments);
   await writeFileAtomic(join(dir, 'trainer_state.json'), `${JSON.stringify(state, null, 2)}\n`);
+  const sums: Record<string, { bytes: number; checksum: number }> = {};
+  for (const f of (await fsp.readdir(dir)).sort()) if (f !== CHECKSUMS) sums[f] = checksumFile(join(dir, f));
+  await writeFileAtomic(join(dir, CHECKSUMS), `${JSON.stringify(sums, null, 2)}\n`);
   await writeFileAtomic(join(out, 'latest.json'), `${JSON.stringify({ checkpoint: name, step: state.step })}\n`);
   for (const e of await fsp.readdir(out)) {
     if (e.startsWith('checkpoint-') && e !== name) await fsp.rm(join(out, e), { recursive: true, force: true });
@@ -92,9 +100,33 @@ function checkPrecision(state: TrainerState, model: LlamaModel, dir: string): vo
   }
 }
 
+const CHECKSUMS = 'checksums.json';
+
+/** Checks every file of a checkpoint against its checksums.json (sizes always; contents unless LION_VERIFY=fast). */
+export function verifyCheckpoint(dir: string): void {
+  const p = join(dir, CHECKSUMS);
+  if (!existsSync(p)) throw new ArtifactError('checkpoint has no checksums.json (written by an older Lion, or cut short)', { file: dir, hint: 'pass --no-resume to start over' });
+  let sums: Record<string, { bytes?: unknown; checksum?: unknown }>;
+  try { sums = JSON.parse(readFileSync(p, 'utf8')) as typeof sums; } catch { throw new ArtifactError('checksums.json is not JSON', { file: p }); }
+  if (!sums || typeof sums !== 'object') throw new ArtifactError('checksums.json is not an object', { file: p });
+  for (const [f, want] of Object.entries(sums)) {
+    const file = join(dir, f);
+    if (f.includes('/') || f.includes('\\') || !existsSync(file)) throw new ArtifactError(`checkpoint file ${f} is missing`, { file });
+    if (statSync(file).size !== want.bytes) throw new ArtifactError(`${f} is ${statSync(file).size} bytes, ${String(want.bytes)} were written: it was cut or altered`, { file });
+    if (verifyMode() === 'fast') continue;
+    if (checksumFile(file).checksum !== want.checksum) throw new ChecksumError(`${f}: checksum mismatch: the checkpoint has been altered or damaged`, { file });
+  }
+}
+
 /** Load weights and AdamW moments of checkpoint `dir` into `model` (and `form.extra`); returns its state. */
 export function loadCheckpoint(dir: string, model: LlamaModel, form: WeightsForm): TrainerState {
-  const state = JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as TrainerState;
+  verifyCheckpoint(dir);
+  const stateFile = join(dir, 'trainer_state.json');
+  let state: TrainerState;
+  try { state = JSON.parse(readFileSync(stateFile, 'utf8')) as TrainerState; } catch { throw new ArtifactError('trainer_state.json is not JSON', { file: stateFile }); }
+  if (!state || typeof state !== 'object' || !Number.isSafeInteger(state.step) || state.step < 0 || typeof state.config !== 'object' || state.config === null) {
+    throw new ArtifactError('trainer_state.json needs {"step": integer >= 0, "config": {...}}', { file: stateFile });
+  }
   checkPrecision(state, model, dir);
   if (form.adapter) {
     loadAdapterInto(model, readPeftAdapter(dir));

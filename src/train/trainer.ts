@@ -61,6 +61,8 @@ export interface RetrievalTrainOptions extends Partial<TrainDefaults> {
   maxSteps?: number;
   /** Continue from the output directory's last checkpoint when there is one (default true). */
   resume?: boolean;
+  /** Resume under changed settings (refused by default, naming the differences). */
+  forceResume?: boolean;
   kernels?: Kernels;
   /** Matmul precision: fp32 (default) or bf16 (bf16 products on fp32 master weights; src/model/precision.ts). */
   precision?: Precision;

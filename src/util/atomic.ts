@@ -1,13 +1,36 @@
 /**
  * Atomic file output: everything Lion writes that must not be seen half-done (indexes, checkpoints, runs)
  * goes to `<path>.tmp-<pid>-<n>` first and is renamed into place only once it is complete and flushed.
- * A failure removes the temporary file and leaves any earlier version of `path` untouched.
+ * A failure removes the temporary file and leaves any earlier version of `path` untouched. A process killed
+ * mid-write cannot clean up, so every new write to `path` first removes the `<path>.tmp-<pid>-<n>` files of
+ * processes that are no longer running.
  */
-import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
+import { createWriteStream, promises as fsp, readdirSync, rmSync, type WriteStream } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 let counter = 0;
-function tempName(path: string): string {
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+/** Removes temporary files of `path` left by processes that died mid-write. */
+export function sweepStaleTemps(path: string): void {
+  const dir = dirname(path), base = basename(path);
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return; }
+  const prefix = `${base}.tmp-`;
+  for (const n of names) {
+    if (!n.startsWith(prefix)) continue;
+    const m = /^(\d+)-\d+$/.exec(n.slice(prefix.length));
+    if (m && !alive(Number(m[1]))) rmSync(join(dir, n), { recursive: true, force: true });
+  }
+}
+
+/** A fresh temporary name for `path` (`<path>.tmp-<pid>-<n>`), after sweeping dead processes' leftovers. */
+export function tempName(path: string): string {
+  sweepStaleTemps(path);
   counter += 1;
   return `${path}.tmp-${process.pid}-${counter}`;
 }

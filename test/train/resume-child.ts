@@ -3,8 +3,8 @@ import { ref } from '../../src/kernels/ref/index.js';
 import { loadTokenizer } from '../../src/tokenizer/tokenizer.js';
 import { trainRetriever, type RetrievalTrainOptions } from '../../src/train/trainer.js';
 
-const opts = JSON.parse(process.argv[2]!) as Omit<RetrievalTrainOptions, 'tokenizer'> & { killAt: number };
+const { killAt, ...opts } = JSON.parse(process.argv[2]!) as Omit<RetrievalTrainOptions, 'tokenizer'> & { killAt: number };
 await trainRetriever({
   ...opts, tokenizer: loadTokenizer(opts.model), kernels: ref,
-  onStep: (step) => { if (step === opts.killAt) process.kill(process.pid, 'SIGKILL'); },
+  onStep: (step) => { if (step === killAt) process.kill(process.pid, 'SIGKILL'); },
 });

@@ -40,3 +40,21 @@ test('many backpressured writes through an atomic stream do not accumulate liste
   });
   assert.equal(readFileSync(p).length, 200 * chunk.length);
 });
+
+test('a new write to a path removes the temporary files that dead processes left behind, not live ones', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { existsSync: exists, writeFileSync: write, mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join: j } = await import('node:path');
+  const { writeFileAtomic: wfa } = await import('../../src/util/atomic.js');
+  const d = mkdtempSync(j(tmpdir(), 'lion-atomic-'));
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const p = j(d, 'run.trec');
+  write(`${p}.tmp-${dead}-1`, 'half');
+  write(`${p}.tmp-${process.pid}-999999`, 'mine, still writing');
+  write(j(d, `other.tmp-${dead}-1`), 'another path');
+  await wfa(p, 'done');
+  assert.equal(exists(`${p}.tmp-${dead}-1`), false);
+  assert.equal(exists(`${p}.tmp-${process.pid}-999999`), true);
+  assert.equal(exists(j(d, `other.tmp-${dead}-1`)), true);
+});

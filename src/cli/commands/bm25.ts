@@ -34,9 +34,9 @@ const searchOptions = {
   index: { kind: 'string', required: true, help: 'index file written by `lion bm25 index`' },
   queries: { kind: 'string', required: true, help: 'BEIR queries.jsonl or a `qid\\ttext` TSV' },
   out: { kind: 'string', required: true, help: 'TREC run file to write' },
-  k: { kind: 'int', default: DEFAULTS.search.k, help: 'hits per query' },
-  k1: { kind: 'number', default: DEFAULTS.bm25.k1, help: 'BM25 term-frequency saturation' },
-  b: { kind: 'number', default: DEFAULTS.bm25.b, help: 'BM25 length normalisation, 0..1' },
+  k: { kind: 'int', min: 1, default: DEFAULTS.search.k, help: 'hits per query' },
+  k1: { kind: 'number', min: 0, default: DEFAULTS.bm25.k1, help: 'BM25 term-frequency saturation' },
+  b: { kind: 'number', min: 0, max: 1, default: DEFAULTS.bm25.b, help: 'BM25 length normalisation, 0..1' },
   'exact-lengths': { kind: 'boolean', help: "use exact document lengths instead of Lucene's one-byte lengths" },
   tag: { kind: 'string', default: 'lion-bm25', help: 'run tag (6th column)' },
 } satisfies OptTable;

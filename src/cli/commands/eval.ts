@@ -5,7 +5,8 @@
  */
 import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
-import { evaluateFiles } from '../../eval/evaluate.js';
+import { evaluate } from '../../eval/evaluate.js';
+import { readQrels, readRunFile } from '../../io/trec.js';
 import { evalToJson, formatTrecEval } from '../../eval/format.js';
 import { parseArgs, type OptTable } from '../args.js';
 import type { Command } from '../command.js';
@@ -16,7 +17,7 @@ const options = {
   measure: { kind: 'string', short: 'm', multiple: true, help: 'trec_eval measure, e.g. ndcg_cut.10, P.5,10, recip_rank, official, judged.10' },
   complete: { kind: 'boolean', short: 'c', help: 'average over every qrels topic; topics without results score 0' },
   'per-query': { kind: 'boolean', short: 'q', help: 'also print every topic\'s values' },
-  'max-docs': { kind: 'int', short: 'M', help: 'evaluate only the first n documents of each ranking (after sorting)' },
+  'max-docs': { kind: 'int', min: 1, short: 'M', help: 'evaluate only the first n documents of each ranking (after sorting)' },
   level: { kind: 'int', short: 'l', default: DEFAULTS.eval.relevanceLevel, help: 'lowest grade that binary measures count as relevant' },
   'judged-only': { kind: 'boolean', short: 'J', help: 'drop unjudged documents from the rankings first' },
   beir: { kind: 'boolean', help: 'BEIR mode: drop docid == qid, average over queries in both run and qrels' },
@@ -35,7 +36,11 @@ export const evalCommand: Command = {
     const run = o.run ?? pos.shift();
     if (!qrels || !run) throw new UsageError('eval: needs --qrels and --run (or the two files as arguments)');
     if (pos.length) throw new UsageError(`eval: unexpected argument '${pos[0]}'`);
-    const r = await evaluateFiles(qrels, run, {
+    const [qr, runFile] = await Promise.all([readQrels(qrels), readRunFile(run)]);
+    const warning = overlapWarning(qr, runFile.run);
+    if (warning) process.stderr.write(`lion eval: warning: ${warning}\n`);
+    const r = evaluate(qr, runFile.run, {
+      runid: runFile.tag,
       measures: o.measure,
       complete: o.complete,
       maxDocs: (o['max-docs'] as number | undefined),
@@ -48,3 +53,16 @@ export const evalCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * A warning when the run and the qrels share fewer than half of either side's query ids: trec_eval then
+ * averages over the few shared topics, a number that is easy to mistake for the collection's score.
+ */
+export function overlapWarning(qrels: Map<string, unknown>, run: Map<string, unknown>): string | undefined {
+  let shared = 0;
+  for (const q of run.keys()) if (qrels.has(q)) shared++;
+  if (run.size === 0 || qrels.size === 0) return undefined;
+  if (shared * 2 >= qrels.size && shared * 2 >= run.size) return undefined;
+  return `only ${shared} of the run's ${run.size} queries have judgements, and ${shared} of the qrels' ${qrels.size} topics have results; `
+    + 'measures average over those shared topics only (use -c to count missing topics as 0). Check that the run and the qrels use the same query ids.';
+}

@@ -14,7 +14,7 @@ const options = {
   index: { kind: 'string', required: true, help: 'index file (.lidx sparse or .lvec dense)' },
   format: { kind: 'string', required: true, help: 'anserini | ciff (sparse) | opensearch | qdrant (both kinds)' },
   out: { kind: 'string', required: true, help: 'output file' },
-  scale: { kind: 'number', default: 100, help: 'anserini/ciff: integer impact = round(weight x scale)' },
+  scale: { kind: 'number', gt: 0, default: 100, help: 'anserini/ciff: integer impact = round(weight x scale)' },
   name: { kind: 'string', default: 'lion', help: 'OpenSearch index name' },
   field: { kind: 'string', help: 'OpenSearch field / Qdrant named vector (default sparse or dense)' },
 } satisfies OptTable;

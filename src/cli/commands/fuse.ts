@@ -15,10 +15,10 @@ const options = {
   out: { kind: 'string', required: true, help: 'fused TREC run to write' },
   method: { kind: 'string', default: DEFAULTS.fusion.method, help: 'rrf or sum' },
   norm: { kind: 'string', default: DEFAULTS.fusion.norm, help: 'sum: minmax, zscore or none' },
-  weight: { kind: 'number', multiple: true, help: 'one weight per run, in order (default 1 each)' },
-  'rrf-k': { kind: 'number', default: DEFAULTS.fusion.rrfK, help: 'RRF constant c in 1 / (c + rank)' },
-  depth: { kind: 'int', help: 'hits of each input run used per query (default all)' },
-  k: { kind: 'int', default: DEFAULTS.search.k, help: 'hits per query in the output' },
+  weight: { kind: 'number', min: 0, multiple: true, help: 'one weight per run, in order (default 1 each)' },
+  'rrf-k': { kind: 'number', min: 0, default: DEFAULTS.fusion.rrfK, help: 'RRF constant c in 1 / (c + rank)' },
+  depth: { kind: 'int', min: 1, help: 'hits of each input run used per query (default all)' },
+  k: { kind: 'int', min: 1, default: DEFAULTS.search.k, help: 'hits per query in the output' },
   tag: { kind: 'string', default: 'lion-fused', help: 'run tag (6th column)' },
 } satisfies OptTable;
 

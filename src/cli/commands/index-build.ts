@@ -10,7 +10,7 @@ import type { DenseDtype } from '../../index/vector/flat.js';
 import type { WeightDtype } from '../../index/inverted/format.js';
 import { buildIndex, type IndexKind } from '../../index/search.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { parseArgs, type OptTable } from '../args.js';
+import { parseArgs, refuseOverwrite, type OptTable } from '../args.js';
 import type { Command } from '../command.js';
 
 const options = {
@@ -18,10 +18,11 @@ const options = {
   vectors: { kind: 'string', multiple: true, help: 'vector file(s): sparse JSONL / .lsv shards, or dense .f32 shards (also positional)' },
   out: { kind: 'string', required: true, help: 'index file to write (.lidx sparse, .lvec dense)' },
   dtype: { kind: 'string', help: `weights: sparse f32|u8|u16 (default ${DEFAULTS.sparseIndex.dtype}); dense f32|bf16|i8 (default ${DEFAULTS.denseIndex.dtype})` },
-  vocab: { kind: 'int', help: 'sparse: vocabulary size (term ids must be below it; default: largest id + 1)' },
-  'block-shift': { kind: 'int', default: DEFAULTS.sparseIndex.blockShift, help: 'sparse: log2 of documents per block-max block' },
-  'impact-max': { kind: 'int', default: DEFAULTS.sparseIndex.impactMax, help: 'sparse: longest impact-ordered list kept per term (bounds --lambda of impact search)' },
-  hnsw: { kind: 'boolean', help: 'dense: also build an HNSW graph (usearch) as <out>.usearch' },
+  vocab: { kind: 'int', min: 1, max: 0xffffffff, help: 'sparse: vocabulary size (term ids must be below it; default: largest id + 1)' },
+  'block-shift': { kind: 'int', min: 0, max: 24, default: DEFAULTS.sparseIndex.blockShift, help: 'sparse: log2 of documents per block-max block' },
+  'impact-max': { kind: 'int', min: 1, default: DEFAULTS.sparseIndex.impactMax, help: 'sparse: longest impact-ordered list kept per term (bounds --lambda of impact search)' },
+  hnsw: { kind: 'boolean', help: 'dense: also build an HNSW graph (usearch) as <out>.usearch (without it, an old <out>.usearch is removed)' },
+  'allow-mixed-encoders': { kind: 'boolean', help: 'merge vector files whose recorded encoders differ' },
 } satisfies OptTable;
 
 export const indexCommand: Command = {
@@ -37,7 +38,9 @@ export const indexCommand: Command = {
     if (kind !== 'sparse' && kind !== 'dense') throw new UsageError(`--kind must be sparse or dense, got '${o.kind}'`, { field: 'kind' });
     if (kind === 'dense' && o.dtype !== undefined && !['f32', 'bf16', 'i8'].includes(o.dtype)) throw new UsageError(`--dtype for dense must be f32, bf16 or i8`, { field: 'dtype' });
     if (kind === 'sparse' && o.dtype !== undefined && !['f32', 'u8', 'u16'].includes(o.dtype)) throw new UsageError(`--dtype for sparse must be f32, u8 or u16`, { field: 'dtype' });
+    refuseOverwrite(o.out, sources, 'index');
     const summary = await buildIndex(sources, o.out, {
+      allowForeign: o['allow-mixed-encoders'],
       kind,
       dtype: kind === 'sparse' ? (o.dtype as WeightDtype | undefined) : undefined,
       denseDtype: kind === 'dense' ? (o.dtype as DenseDtype | undefined) : undefined,

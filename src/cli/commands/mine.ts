@@ -12,8 +12,8 @@ const options = {
   qrels: { kind: 'string', required: true, help: 'training qrels (TREC or BEIR TSV); grade > 0 = positive' },
   queries: { kind: 'string', required: true, help: 'training queries (BEIR queries.jsonl or qid\\ttext TSV)' },
   out: { kind: 'string', required: true, help: 'CL training file to write (JSONL)' },
-  negatives: { kind: 'int', default: 50, help: 'negatives kept per query' },
-  skip: { kind: 'int', default: 0, help: 'top hits to skip before taking negatives' },
+  negatives: { kind: 'int', min: 1, default: 50, help: 'negatives kept per query' },
+  skip: { kind: 'int', min: 0, default: 0, help: 'top hits to skip before taking negatives' },
 } satisfies OptTable;
 
 export const mineCommand: Command = {

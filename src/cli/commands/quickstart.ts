@@ -12,7 +12,7 @@ import type { Command } from '../command.js';
 
 const options = {
   collection: { kind: 'string', help: 'BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); default the shipped Cranfield' },
-  k: { kind: 'int', default: DEFAULTS.search.kBeir, help: 'hits per query (at least 100)' },
+  k: { kind: 'int', min: 100, default: DEFAULTS.search.kBeir, help: 'hits per query (at least 100)' },
   json: { kind: 'boolean', help: 'print the result as JSON' },
   systems: { kind: 'string', default: DEFAULTS.quickstart.systems, help: 'comma-separated rows: bm25, sparse, dense (the shipped demonstration models)' },
 } satisfies OptTable;

@@ -38,8 +38,8 @@ const scoreOptions = {
   corpus: { kind: 'string', required: true, help: 'passages (TSV pid\\ttext or BEIR corpus.jsonl)' },
   out: { kind: 'string', required: true, help: 'training file to write' },
   format: { kind: 'string', default: 'clkd', help: 'clkd (question, pos_pid, neg_pids, pos_score, neg_scores) or kd (query, docids, scores)' },
-  'query-max-length': { kind: 'int', default: d.queryMaxLength, help: 'query tokens (BOS included)' },
-  'doc-max-length': { kind: 'int', default: d.docMaxLength, help: 'passage tokens' },
+  'query-max-length': { kind: 'int', min: 1, default: d.queryMaxLength, help: 'query tokens (BOS included)' },
+  'doc-max-length': { kind: 'int', min: 1, default: d.docMaxLength, help: 'passage tokens' },
   dtype: { kind: 'string', default: DEFAULTS.precision.inference, help: 'reranker weights and products: fp32, bf16, int8, or auto (bf16 where the CPU multiplies bf16 natively, else fp32)' },
 } satisfies OptTable;
 

@@ -7,20 +7,21 @@ import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
 import { searchToRunFile } from '../../index/search.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { parseArgs, type OptTable } from '../args.js';
+import { parseArgs, refuseOverwrite, type OptTable } from '../args.js';
 import type { Command } from '../command.js';
 
 const options = {
   index: { kind: 'string', required: true, multiple: true, help: 'index file(s) (.lidx / .lvec), shards searched together, or a .json manifest' },
   queries: { kind: 'string', required: true, help: 'query vectors: sparse JSONL / .lsv, or a dense .f32 shard' },
   out: { kind: 'string', required: true, help: 'TREC run file to write' },
-  k: { kind: 'int', default: DEFAULTS.search.k, help: 'hits per query' },
+  k: { kind: 'int', min: 1, default: DEFAULTS.search.k, help: 'hits per query' },
   mode: { kind: 'string', help: 'sparse: exact | blockmax | impact (default exact); dense: exact | hnsw (default exact)' },
-  alpha: { kind: 'number', default: DEFAULTS.sparseSearch.alpha, help: 'blockmax: score a block while alpha x bound > k-th score (1 = safe)' },
-  cut: { kind: 'int', default: DEFAULTS.sparseSearch.cut, help: 'impact: query terms (heaviest first) that generate candidates' },
-  lambda: { kind: 'int', default: DEFAULTS.sparseSearch.lambda, help: 'impact: candidates per term, from its highest-weight postings' },
-  threads: { kind: 'int', help: 'threads (default LION_THREADS or all cores)' },
+  alpha: { kind: 'number', gt: 0, max: 1, default: DEFAULTS.sparseSearch.alpha, help: 'blockmax: score a block while alpha x bound > k-th score (1 = safe)' },
+  cut: { kind: 'int', min: 1, default: DEFAULTS.sparseSearch.cut, help: 'impact: query terms (heaviest first) that generate candidates' },
+  lambda: { kind: 'int', min: 1, default: DEFAULTS.sparseSearch.lambda, help: 'impact: candidates per term, from its highest-weight postings' },
+  threads: { kind: 'int', min: 1, max: 1024, help: 'threads (default LION_THREADS or all cores)' },
   tag: { kind: 'string', default: 'lion', help: 'run tag (6th column)' },
+  'allow-foreign-queries': { kind: 'boolean', help: 'search with query vectors from another encoder than the one recorded in the index' },
 } satisfies OptTable;
 
 export const searchCommand: Command = {
@@ -35,7 +36,8 @@ export const searchCommand: Command = {
     const mode = o.mode as 'exact' | 'blockmax' | 'impact' | 'hnsw' | undefined;
     if (mode !== undefined && !['exact', 'blockmax', 'impact', 'hnsw'].includes(mode)) throw new UsageError(`--mode must be exact, blockmax, impact or hnsw, got '${o.mode}'`, { field: 'mode' });
     const threads = o.threads as number | undefined;
-    const stats = await searchToRunFile(o.index, o.queries, o.out, { k: o.k, mode, alpha: o.alpha, cut: o.cut, lambda: o.lambda, threads, tag: o.tag });
+    refuseOverwrite(o.out, [...o.index, o.queries], 'search');
+    const stats = await searchToRunFile(o.index, o.queries, o.out, { k: o.k, mode, alpha: o.alpha, cut: o.cut, lambda: o.lambda, threads, tag: o.tag, allowForeign: o['allow-foreign-queries'] });
     await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ command: 'search', options: { ...o, _: undefined }, stats }, null, 2)}\n`);
     process.stderr.write(`search: ${stats.queries} queries over ${stats.documents} documents (${stats.shards} shard(s)) in ${stats.seconds!.toFixed(3)} s -> ${o.out}\n`);
     return 0;

@@ -24,13 +24,16 @@ const options = {
   dtype: { kind: 'string', default: DEFAULTS.precision.inference, help: 'encoder weights and products: fp32, bf16, int8, or auto (bf16 where the CPU multiplies bf16 natively, else fp32)' },
   corpus: { kind: 'string', multiple: true, help: 'corpus whose titles and text the page shows (BEIR folder, corpus.jsonl or TSV)' },
   host: { kind: 'string', default: d.host, help: 'address to listen on (0.0.0.0 exposes the server to the network)' },
-  port: { kind: 'int', default: d.port, help: 'TCP port (0 picks a free one)' },
-  k: { kind: 'int', default: d.k, help: 'results per system when a request gives no k' },
-  'max-k': { kind: 'int', default: d.maxK, help: 'largest k a request may ask for' },
-  'timeout-ms': { kind: 'int', default: d.timeoutMs, help: 'per-request deadline' },
+  port: { kind: 'int', min: 0, max: 65535, default: d.port, help: 'TCP port (0 picks a free one)' },
+  k: { kind: 'int', min: 1, default: d.k, help: 'results per system when a request gives no k' },
+  'max-k': { kind: 'int', min: 1, default: d.maxK, help: 'largest k a request may ask for' },
+  'timeout-ms': { kind: 'int', min: 1, default: d.timeoutMs, help: 'per-request deadline' },
   files: { kind: 'string', multiple: true, help: 'folder whose qrels and runs the evaluation view may open by path (default: the current folder)' },
-  k1: { kind: 'number', default: DEFAULTS.bm25.k1, help: 'BM25 k1 for BM25 indexes' },
-  b: { kind: 'number', default: DEFAULTS.bm25.b, help: 'BM25 b for BM25 indexes' },
+  k1: { kind: 'number', min: 0, default: DEFAULTS.bm25.k1, help: 'BM25 k1 for BM25 indexes' },
+  b: { kind: 'number', min: 0, max: 1, default: DEFAULTS.bm25.b, help: 'BM25 b for BM25 indexes' },
+  'allow-foreign-queries': { kind: 'boolean', help: 'serve an index with a --model other than the encoder recorded in it' },
+  'max-connections': { kind: 'int', min: 1, default: 256, help: 'open connections at most (more get a 503)' },
+  'max-heavy': { kind: 'int', min: 1, default: 2, help: 'evaluations and explained searches in progress at most (more get a 503)' },
 } satisfies OptTable;
 
 export const serveCommand: Command = {
@@ -70,6 +73,9 @@ export const serveCommand: Command = {
       models,
       encoderWorkers: o['encoder-workers'],
       dtype,
+      allowForeignQueries: o['allow-foreign-queries'],
+      maxConnections: o['max-connections'],
+      maxHeavy: o['max-heavy'],
     });
     const names = s.systems.map((x) => `${x.info.name} (${x.info.kind})`).join(', ');
     process.stderr.write(`lion serve: ${s.url}/ serving ${names}; Ctrl-C stops\n`);

@@ -22,14 +22,14 @@ const planOptions = {
   adapters: { kind: 'string', help: 'comma-separated PEFT adapters (e.g. MNTP), one per --models entry, continued by every cell' },
   tokenizer: { kind: 'string', help: 'tokenizer folder of the from-scratch sizes (vocabulary, BOS/EOS)' },
   train: { kind: 'string', help: 'training file (CL, or CL+KD for KD cells); its example count is the epoch' },
-  examples: { kind: 'int', help: 'examples per epoch when no --train is given (MS MARCO: 532751)' },
+  examples: { kind: 'int', min: 1, help: 'examples per epoch when no --train is given (MS MARCO: 532751)' },
   paradigms: { kind: 'string', default: PARADIGMS.join(','), help: 'sparse,dense' },
   objectives: { kind: 'string', default: OBJECTIVES.join(','), help: 'cl,kd,cl+kd' },
-  budget: { kind: 'number', help: 'parameter·document-passes per training query (default: one CL epoch of the largest size)' },
-  batch: { kind: 'int', default: d.batch, help: 'CL / CL+KD queries per step of toy sizes (paper sizes carry their own)' },
-  'kd-batch-factor': { kind: 'number', default: d.kdBatchFactor, help: 'KD batch = CL batch × this (toy sizes)' },
-  negatives: { kind: 'int', default: d.negatives, help: 'hard negatives per query for CL and CL+KD' },
-  lr: { kind: 'number', default: d.lr, help: 'learning rate of every cell' },
+  budget: { kind: 'number', gt: 0, help: 'parameter·document-passes per training query (default: one CL epoch of the largest size)' },
+  batch: { kind: 'int', min: 1, default: d.batch, help: 'CL / CL+KD queries per step of toy sizes (paper sizes carry their own)' },
+  'kd-batch-factor': { kind: 'number', gt: 0, default: d.kdBatchFactor, help: 'KD batch = CL batch × this (toy sizes)' },
+  negatives: { kind: 'int', min: 1, default: d.negatives, help: 'hard negatives per query for CL and CL+KD' },
+  lr: { kind: 'number', gt: 0, default: d.lr, help: 'learning rate of every cell' },
   'fractional-epochs': { kind: 'boolean', help: 'keep fractional epochs instead of rounding them as the paper does' },
 } satisfies OptTable;
 
@@ -67,11 +67,11 @@ const runOptions = {
   corpus: { kind: 'string', help: 'passages the training file names (default: the collection corpus)' },
   work: { kind: 'string', default: d.work, help: 'work folder: bases, cells, results.json (re-run to continue)' },
   full: { kind: 'boolean', help: 'full fine-tuning of given base models (from-scratch sizes always train fully)' },
-  tau: { kind: 'number', default: DEFAULTS.train.tau, help: 'dense score temperature' },
-  'query-max-length': { kind: 'int', default: DEFAULTS.train.queryMaxLength, help: 'query tokens in training' },
-  'doc-max-length': { kind: 'int', default: DEFAULTS.train.docMaxLength, help: 'passage tokens in training' },
-  'eval-doc-max-length': { kind: 'int', default: d.evalDocMaxLength, help: 'document tokens at evaluation' },
-  seed: { kind: 'int', default: DEFAULTS.train.seed, help: 'seed of initialisation and sampling' },
+  tau: { kind: 'number', gt: 0, default: DEFAULTS.train.tau, help: 'dense score temperature' },
+  'query-max-length': { kind: 'int', min: 1, default: DEFAULTS.train.queryMaxLength, help: 'query tokens in training' },
+  'doc-max-length': { kind: 'int', min: 1, default: DEFAULTS.train.docMaxLength, help: 'passage tokens in training' },
+  'eval-doc-max-length': { kind: 'int', min: 1, default: d.evalDocMaxLength, help: 'document tokens at evaluation' },
+  seed: { kind: 'int', min: 0, default: DEFAULTS.train.seed, help: 'seed of initialisation and sampling' },
 } satisfies OptTable;
 
 export const studyRunCommand: Command = {

@@ -3,11 +3,18 @@
  * is saved beside the exact index as `<index>.usearch`; its keys are row positions of the `.lvec` index, so
  * ids and any exact re-check come from the same file. Recall against `searchDense` is what bench/dense.ts
  * reports. usearch returns distances 1 - <q, d> for `ip`; we report <q, d>.
+ *
+ * The graph is bound to the exact `.lvec` it was built from: `<index>.usearch.json` records the graph's byte
+ * size and checksum and the `.lvec`'s checksum, rows and dimension. `loadHnsw` checks all of them before the
+ * graph file reaches usearch's loader (which trusts its input and would crash on a damaged file), so a stale
+ * graph left beside a rebuilt index, or a cut or altered graph, is an `E_ARTIFACT` / `E_CHECKSUM`.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { Index, MetricKind, ScalarKind } from 'usearch';
 import { DEFAULTS } from '../../defaults.js';
-import { NotFoundError, ShapeError } from '../../errors.js';
+import { ArtifactError, ChecksumError, NotFoundError, ShapeError } from '../../errors.js';
+import { checksumFile } from '../../util/checksum.js';
+import { tempName } from '../../util/atomic.js';
 import { defaultThreads } from '../native.js';
 import { emptyResult, type SearchResult } from '../topk.js';
 import { rowOf, type VectorIndex } from './flat.js';
@@ -52,24 +59,80 @@ export function buildHnsw(ix: VectorIndex, opts: HnswOptions = {}): HnswIndex {
   return { graph, dim: ix.dim };
 }
 
-/** Saves the graph atomically (temporary file, then rename): a failed save leaves no partial graph. */
-export function saveHnsw(h: HnswIndex, path: string): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+/** What `<graph>.json` records: the graph file and the `.lvec` it belongs to. */
+interface GraphBinding {
+  graphBytes: number;
+  graphChecksum: number;
+  lvecChecksum: number;
+  rows: number;
+  dim: number;
+}
+
+/** The binding file beside a graph. */
+export function bindingPath(graphPath: string): string {
+  return `${graphPath}.json`;
+}
+
+/** Removes a graph and its binding (a dense index rebuilt without --hnsw must not keep an old graph). */
+export function removeHnsw(graphPath: string): void {
+  rmSync(graphPath, { force: true });
+  rmSync(bindingPath(graphPath), { force: true });
+}
+
+function writeSyncAtomic(path: string, text: string): void {
+  const tmp = tempName(path);
   try {
-    h.graph.save(tmp);
+    const fd = openSync(tmp, 'w');
+    try { writeSync(fd, text); fsyncSync(fd); } finally { closeSync(fd); }
     renameSync(tmp, path);
+  } catch (e) { rmSync(tmp, { force: true }); throw e; }
+}
+
+/**
+ * Saves the graph atomically (temporary file, then rename) with its binding to `ix` (which must have been
+ * written, so that its checksum is known): a failed save leaves no partial graph.
+ */
+export function saveHnsw(h: HnswIndex, path: string, ix: Pick<VectorIndex, 'checksum' | 'rows' | 'dim'>): void {
+  if (ix.checksum === undefined) throw new ArtifactError('an HNSW graph can only be saved for an index written to disk', { file: path });
+  const tmp = tempName(path);
+  try {
+    rmSync(bindingPath(path), { force: true });
+    h.graph.save(tmp);
+    const { checksum, bytes } = checksumFile(tmp);
+    renameSync(tmp, path);
+    const b: GraphBinding = { graphBytes: bytes, graphChecksum: checksum, lvecChecksum: ix.checksum, rows: ix.rows, dim: ix.dim };
+    writeSyncAtomic(bindingPath(path), `${JSON.stringify(b)}\n`);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
 }
 
-export function loadHnsw(path: string, dim: number, opts: HnswOptions = {}): HnswIndex {
+/**
+ * Loads the graph of `ix` after checking that it was built from exactly this `.lvec` (checksum, rows,
+ * dimension) and that the graph file is whole (size and checksum): nothing unchecked reaches usearch.
+ */
+export function loadHnsw(path: string, ix: Pick<VectorIndex, 'checksum' | 'rows' | 'dim'>, opts: HnswOptions = {}): HnswIndex {
   if (!existsSync(path)) throw new NotFoundError(`no HNSW graph at ${path}; build it with \`lion index --kind dense --hnsw\``, { file: path });
-  const graph = makeIndex(dim, opts);
+  const bp = bindingPath(path);
+  const stale = (why: string) => new ArtifactError(`HNSW graph ${why}`, { file: path, hint: 'rebuild it with `lion index --kind dense --hnsw`' });
+  if (!existsSync(bp)) throw stale(`has no binding file ${bp}: it cannot be checked against its index`);
+  let b: GraphBinding;
+  try { b = JSON.parse(readFileSync(bp, 'utf8')) as GraphBinding; } catch { throw stale(`binding ${bp} is not JSON`); }
+  const num = (x: unknown) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+  if (!b || typeof b !== 'object' || ![b.graphBytes, b.graphChecksum, b.lvecChecksum, b.rows, b.dim].every(num)) throw stale(`binding ${bp} is malformed`);
+  if (ix.checksum === undefined || b.lvecChecksum !== ix.checksum || b.rows !== ix.rows || b.dim !== ix.dim) {
+    throw stale(`was built from another index (${b.rows} x ${b.dim}, checksum ${b.lvecChecksum.toString(16)}), not this one (${ix.rows} x ${ix.dim}, checksum ${(ix.checksum ?? 0).toString(16)}); its row numbers would name the wrong documents`);
+  }
+  const size = statSync(path).size;
+  if (size !== b.graphBytes) throw stale(`is ${size} bytes but was written with ${b.graphBytes}: it was cut or altered`);
+  const { checksum } = checksumFile(path);
+  if (checksum !== b.graphChecksum) throw new ChecksumError('HNSW graph checksum mismatch: the file has been altered or damaged', { file: path });
+  const graph = makeIndex(ix.dim, opts);
   graph.load(path);
-  if (graph.dimensions() !== dim) throw new ShapeError(`HNSW graph has dimension ${graph.dimensions()}, index has ${dim}`, { file: path });
-  return { graph, dim };
+  if (graph.dimensions() !== ix.dim) throw new ShapeError(`HNSW graph has dimension ${graph.dimensions()}, index has ${ix.dim}`, { file: path });
+  if (Number(graph.size()) !== ix.rows) throw stale(`holds ${graph.size()} vectors, the index ${ix.rows}`);
+  return { graph, dim: ix.dim };
 }
 
 /** Approximate top-k by HNSW; scores are inner products (float32). */

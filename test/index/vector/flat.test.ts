@@ -58,8 +58,9 @@ test('usearch HNSW finds the exact neighbours on a small collection and survives
   const d = tempDir();
   const ix = vectorIndexFromMatrix(m);
   const h = buildHnsw(ix, { threads: 1 });
-  saveHnsw(h, join(d, 'g.usearch'));
-  const h2 = loadHnsw(join(d, 'g.usearch'), D);
+  writeVectorIndex(ix, join(d, 'g.lvec'));
+  saveHnsw(h, join(d, 'g.usearch'), ix);
+  const h2 = loadHnsw(join(d, 'g.usearch'), ix);
   const exact = denseRef(ix, queries, 10);
   for (const g of [h, h2]) {
     const a = searchHnsw(g, queries, 10, 1);
