@@ -110,17 +110,12 @@ export function mergeResults(acc: SearchResult | undefined, next: SearchResult, 
 export interface SearchIndexOptions {
   k?: number;
   /** Sparse: exact | blockmax | impact. Dense: exact | hnsw. */
-  mode?: 'exact' | 'blockmax' | 'impact' | 'hnsw';
+  mode?: 'exact' | 'blockmax' | 'impact' | 'cluster' | 'hnsw';
   alpha?: number;
   cut?: number;
+  gamma?: number;
   lambda?: number;
   threads?: number;
-}
-
-function clipVocab(v: SparseVec, vocab: number): SparseVec {
-  let n = v.terms.length;
-  while (n > 0 && v.terms[n - 1]! >= vocab) n--;
-  return n === v.terms.length ? v : { terms: v.terms.subarray(0, n), weights: v.weights.subarray(0, n) };
 }
 
 async function readSparseQueries(path: string): Promise<{ qids: string[]; vecs: SparseVec[] }> {
@@ -154,13 +149,13 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
     const q = await readSparseQueries(queriesPath);
     qids = q.qids;
     const mode = opts.mode ?? DEFAULTS.sparseSearch.mode;
-    if (mode === 'hnsw') throw new UsageError('hnsw is a dense search mode; sparse modes are exact, blockmax and impact', { field: 'mode' });
+    if (mode === 'hnsw') throw new UsageError('hnsw is a dense search mode; sparse modes are exact, blockmax, impact and cluster', { field: 'mode' });
     for (const p of paths) {
       const ix = loadInvertedIndex(p);
-      // A shard whose vocabulary was inferred (largest id seen + 1) simply has no postings for larger ids.
-      const vecs = ix.meta.vocabDeclared === false ? q.vecs.map((v) => clipVocab(v, ix.vocab)) : q.vecs;
-      const qb = packQueries(vecs, ix.vocab, q.qids, queriesPath);
-      const r = searchSparse(ix, qb, { k, mode, alpha: opts.alpha, cut: opts.cut, lambda: opts.lambda, threads: opts.threads });
+      // Query terms outside the index vocabulary are an E_SHAPE error (the vocabulary is the encoder's, from
+      // --vocab or the .lsv header; an index built from JSONL without --vocab knows only the largest id).
+      const qb = packQueries(q.vecs, ix.vocab, q.qids, queriesPath);
+      const r = searchSparse(ix, qb, { k, mode, alpha: opts.alpha, cut: opts.cut, lambda: opts.lambda, gamma: opts.gamma, threads: opts.threads });
       merged = mergeResults(merged, r, offset);
       offset += ix.numDocs;
       for (const id of ix.ids) ids.push(id);
@@ -169,7 +164,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
     const q = readDenseShards([queriesPath]);
     qids = q.ids;
     const mode = opts.mode ?? 'exact';
-    if (mode === 'blockmax' || mode === 'impact') throw new UsageError(`${mode} is a sparse search mode; dense modes are exact and hnsw`, { field: 'mode' });
+    if (mode === 'blockmax' || mode === 'impact' || mode === 'cluster') throw new UsageError(`${mode} is a sparse search mode; dense modes are exact and hnsw`, { field: 'mode' });
     for (const p of paths) {
       const ix = loadVectorIndex(p);
       if (ix.dim !== q.dim) throw new ShapeError(`queries have dimension ${q.dim} but the index ${p} has ${ix.dim}`, { file: queriesPath, field: 'dim' });

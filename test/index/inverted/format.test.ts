@@ -71,11 +71,13 @@ test('truncated, foreign and corrupted index files are ArtifactErrors naming the
   check('short.lidx', bytes.subarray(0, 100), /truncated/);
   check('cut.lidx', bytes.subarray(0, bytes.length - 200), /truncated/);
   check('foreign.lidx', Buffer.from('PK\x03\x04 this is a zip file, not an index'.padEnd(600, '.')), /not a Lion sparse index/);
-  const v2 = Buffer.from(bytes); v2.writeUInt32LE(2, 8);
-  check('v2.lidx', v2, /version 2/);
+  const v1 = Buffer.from(bytes); v1.writeUInt32LE(1, 8);
+  check('v1.lidx', v1, /version 1/);
   const bad = Buffer.from(bytes);
   const docOff = bad.readDoubleLE(64 + 16); // docIds section
   bad.writeUInt32LE(1e6, docOff);
-  check('corrupt.lidx', bad, /postings of term/);
+  check('corrupt.lidx', bad, /checksum mismatch/);
+  // Without the checksum pass, the invariants still catch it.
+  assert.throws(() => loadInvertedIndex(join(d, 'corrupt.lidx'), { verify: false }), /postings of term/);
   assert.throws(() => loadInvertedIndex(join(d, 'none.lidx')), (e: Error & { code?: string }) => e.code === 'E_NOT_FOUND');
 });
