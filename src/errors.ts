@@ -77,6 +77,34 @@ export class ShapeError extends LionError {
   }
 }
 
+/** A binary artefact whose contents do not match the checksum recorded in it (bit rot, an edit, a bad copy). */
+export class ChecksumError extends LionError {
+  constructor(message: string, opts: LionErrorOptions = {}) {
+    super('E_CHECKSUM', message, { hint: 'the file is damaged: rebuild it or copy it again', ...opts });
+  }
+}
+
+/** Query vectors or a query encoder that do not come from the encoder an index was built with. */
+export class ForeignError extends LionError {
+  constructor(message: string, opts: LionErrorOptions = {}) {
+    super('E_FOREIGN', message, { hint: 'use the encoder the index was built with, or pass --allow-foreign-queries if you mean it', ...opts });
+  }
+}
+
+/** A NaN or infinite number where a finite one is required (model outputs, vectors, scores). */
+export class NonFiniteError extends LionError {
+  constructor(message: string, opts: LionErrorOptions = {}) {
+    super('E_NONFINITE', message, { hint: 'check the model weights and config (norm eps, dtype) or the input numbers', ...opts });
+  }
+}
+
+/** A resource held by another process (a training folder's lock). */
+export class BusyError extends LionError {
+  constructor(message: string, opts: LionErrorOptions = {}) {
+    super('E_BUSY', message, { hint: 'wait for the other process, or remove a stale lock file if its process is gone', ...opts });
+  }
+}
+
 export function isLionError(e: unknown): e is LionError {
   return e instanceof LionError;
 }

@@ -24,6 +24,7 @@
 import { promises as fsp } from 'node:fs';
 import { ArtifactError, NotFoundError } from '../errors.js';
 import { withAtomicWrite } from '../util/atomic.js';
+import { fnv1aWords } from '../util/checksum.js';
 import type { Bm25Index, Bm25IndexMeta } from './build.js';
 
 export const BM25_MAGIC = 'LIONBM25';
@@ -42,12 +43,8 @@ function sectionSizes(D: number, V: number, P: number, idBytes: number, termByte
   return [4 * D, 4 * (D + 1), idBytes, 4 * (V + 1), termBytes, 4 * (V + 1), 4 * P, tfBytes * P];
 }
 
-/** FNV-1a over 32-bit little-endian words; `bytes` starts 4-byte aligned and is a multiple of 4 long. */
-function checksumUpdate(h: number, bytes: Uint8Array): number {
-  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
-  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i]!, 0x01000193);
-  return h >>> 0;
-}
+/** FNV-1a over 32-bit little-endian words (the shared implementation in src/util/checksum.ts). */
+const checksumUpdate = fnv1aWords;
 
 /** A section as written: its bytes (4-byte aligned, copied only if they are not) and the zero padding after them. */
 interface Section {
