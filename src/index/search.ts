@@ -12,7 +12,9 @@ import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs
 import { dirname, resolve } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { ArtifactError, NotFoundError, ShapeError, UsageError } from '../errors.js';
-import { DENSE_SHARD_MAGIC, readDenseShards, readSparseVectors } from '../io/vectors.js';
+import { DENSE_SHARD_MAGIC, isSparseShard, readDenseShards, readSparseVectors } from '../io/vectors.js';
+import * as vectorsIo from '../io/vectors.js';
+import { checkIdentity, type EncoderIdentity, parseIdentity } from '../util/identity.js';
 import { writeRun } from '../io/trec.js';
 import type { Run, SparseVec } from '../types.js';
 import { buildSparseIndex, type BuildSparseOptions } from './inverted/build.js';
@@ -109,13 +111,21 @@ export function mergeResults(acc: SearchResult | undefined, next: SearchResult, 
 /** Options of `searchIndex`. */
 export interface SearchIndexOptions {
   k?: number;
-  /** Sparse: exact | blockmax | impact. Dense: exact | hnsw. */
+  /** Sparse: exact | blockmax | impact | cluster. Dense: exact | hnsw. */
   mode?: 'exact' | 'blockmax' | 'impact' | 'cluster' | 'hnsw';
   alpha?: number;
   cut?: number;
   gamma?: number;
   lambda?: number;
   threads?: number;
+  /** Search even when the queries' recorded encoder differs from the index's (otherwise E_FOREIGN). */
+  allowForeignQueries?: boolean;
+}
+
+/** The encoder a sparse vector file records (`.lsv` shard metadata), when the reader exposes it. */
+function sparseFileEncoder(path: string): EncoderIdentity | undefined {
+  const info = (vectorsIo as unknown as { readSparseShardInfo?: (p: string) => { encoder?: EncoderIdentity } }).readSparseShardInfo;
+  return info && isSparseShard(path) ? info(path).encoder : undefined;
 }
 
 async function readSparseQueries(path: string): Promise<{ qids: string[]; vecs: SparseVec[] }> {
@@ -150,8 +160,10 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
     qids = q.qids;
     const mode = opts.mode ?? DEFAULTS.sparseSearch.mode;
     if (mode === 'hnsw') throw new UsageError('hnsw is a dense search mode; sparse modes are exact, blockmax, impact and cluster', { field: 'mode' });
+    const queryEncoder = sparseFileEncoder(queriesPath);
     for (const p of paths) {
       const ix = loadInvertedIndex(p);
+      checkIdentity(parseIdentity(ix.meta.encoder, p), queryEncoder, { allowForeign: opts.allowForeignQueries ?? false, indexFile: p, queryFile: queriesPath });
       // Query terms outside the index vocabulary are an E_SHAPE error (the vocabulary is the encoder's, from
       // --vocab or the .lsv header; an index built from JSONL without --vocab knows only the largest id).
       const qb = packQueries(q.vecs, ix.vocab, q.qids, queriesPath);
@@ -178,7 +190,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
   const run = toRun(res, qids, (pos) => ids[pos]!);
   const seconds = (performance.now() - t0) / 1000;
   const visited = res.visited.reduce((a, b) => a + b, 0);
-  return { run, stats: { queries: qids.length, shards: paths.length, documents: offset, seconds, meanVisited: qids.length ? visited / qids.length : 0 } };
+  return { run, stats: { queries: qids.length, shards: paths.length, documents: offset, seconds, meanVisited: qids.length ? visited / qids.length : 0, sparse: kinds[0] === 'sparse' ? 1 : 0 } };
 }
 
 /** `searchIndex` followed by writing the run (TREC, strictly decreasing scores) to `out`. */

@@ -15,6 +15,8 @@ import type { WeightArray } from '../native.js';
 import { clusteredLists } from './clusters.js';
 import { emptyClusters, encodeIndex, type InvertedIndex, type WeightDtype } from './format.js';
 import { bisectionOrder, permuteForward } from './reorder.js';
+import * as vectors from '../../io/vectors.js';
+import { commonIdentity, type EncoderIdentity, identityToJson } from '../../util/identity.js';
 
 /** Build options; defaults in DEFAULTS.sparseIndex. */
 export interface BuildSparseOptions {
@@ -300,6 +302,19 @@ function shardVocab(path: string): number {
   } finally { closeSync(fd); }
 }
 
+/**
+ * The encoder identity shared by every source, from the `.lsv` shard metadata (readSparseShardInfo in
+ * src/io/vectors.ts, when that reader records it); undefined when any source does not record one. Sources
+ * from different encoders are refused (E_FOREIGN) by commonIdentity.
+ */
+function sourcesEncoder(sources: string[]): Record<string, unknown> | undefined {
+  const info = (vectors as unknown as { readSparseShardInfo?: (p: string) => { encoder?: EncoderIdentity } }).readSparseShardInfo;
+  if (!info) return undefined;
+  const ids = sources.map((s) => (isSparseShard(s) ? info(s).encoder : undefined));
+  const id = commonIdentity(ids, sources);
+  return id ? identityToJson(id) : undefined;
+}
+
 /** Reads every source in order and yields its records (positions continue across files). */
 async function* allSources(sources: string[], vocabSize?: number): AsyncGenerator<SparseRecord> {
   for (const s of sources) yield* readSparseVectors(s, { vocabSize });
@@ -328,7 +343,7 @@ export async function buildSparseIndex(sources: string[], out: string, opts: Bui
       vocabSize = v;
     }
   }
-  opts = { ...opts, vocabSize };
+  opts = { ...opts, vocabSize, encoder: opts.encoder ?? sourcesEncoder(sources) };
   const ix = await buildInvertedIndexFromRecords(allSources(sources, opts.vocabSize), opts, sources.join(','));
   ix.meta.sources = sources;
   writeInvertedIndex(ix, out);

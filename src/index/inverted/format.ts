@@ -13,8 +13,10 @@
  *     | denseMax u8 (R, NB) | impOffsets u32 (V+1) | impDocs u32 (I) | termMax f32 (V)
  *     | clOffsets u32 (V+1) | clDocOffsets u32 (C+1) | clDocs u32 (J) | clSumOffsets u32 (C+1)
  *     | clSumTerms u32 (S) | clSumCodes u8 (S) | clSumScale f32 (C)
- *     | doc ids UTF-8 "\n"-terminated (N) | build metadata JSON (build choices, encoder identity)
- *   footer (64 B): checksum of every byte before it (integrity.ts), verified on open.
+ *     | doc ids UTF-8 "\n"-terminated (N) | build metadata JSON (build choices; "encoder": the identity of the
+ *     encoder that produced the vectors, src/util/identity.ts)
+ *   trailer (24 B, src/util/checksum.ts): the project's checksum of the body then the header, verified on open
+ *   while the sections are read (LION_VERIFY=fast skips the data pass, not the size checks).
  * impDocs holds, per term, the positions of its highest-weight postings (at most `impactMax`), by weight
  * descending, ties by position: the impact-ordered lists of `impact` search.
  * The cl* sections are the clustered lists of `cluster` search: per term, its `listMax` highest-weight
@@ -29,7 +31,8 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ArtifactError, NotFoundError } from '../../errors.js';
 import type { WeightArray } from '../native.js';
-import { encodeFooter, FOOTER_BYTES, FOOTER_MAGIC, newDigest } from './integrity.js';
+import { Checksum, makeTrailer, TRAILER_BYTES, verifyMode, verifyTrailer } from '../../util/checksum.js';
+import { ChecksumError } from '../../errors.js';
 
 export const INDEX_MAGIC = 'LIONINV\0';
 export const INDEX_VERSION = 2;
@@ -130,12 +133,12 @@ export function encodeIndex(ix: InvertedIndex): { header: Buffer; sections: Uint
     h.writeDoubleLE(s.byteLength, 72 + 16 * i);
     pos = align64(pos + s.byteLength);
   });
-  // The digest covers the header, each section and the zero padding after it, up to the footer.
-  const d = newDigest();
-  d.update(h);
+  // The checksum covers the body (each section and the zero padding after it) and then the header.
+  const c = new Checksum();
   const pad = new Uint8Array(64);
-  sections.forEach((s) => { d.update(s); d.update(pad.subarray(0, align64(s.byteLength) - s.byteLength)); });
-  sections.push(encodeFooter(d, pos));
+  sections.forEach((s) => { c.update(s); c.update(pad.subarray(0, align64(s.byteLength) - s.byteLength)); });
+  c.update(h);
+  sections.push(makeTrailer(c.digest(), pos));
   offsets.push(pos);
   return { header: h, sections, offsets };
 }
@@ -146,19 +149,19 @@ function fail(path: string, msg: string): never {
 
 /** Options of `loadInvertedIndex`. */
 export interface LoadIndexOptions {
-  /** Verify the checksum footer while reading (default true). `false` skips the digest (not the bounds). */
+  /** Verify the checksum while reading (default: true unless LION_VERIFY=fast). `false` skips the data pass, not the bounds. */
   verify?: boolean;
 }
 
 /** Loads an index file, checking magic, version, sizes, the checksum and the postings invariants. */
 export function loadInvertedIndex(path: string, opts: LoadIndexOptions = {}): InvertedIndex {
   if (!existsSync(path)) throw new NotFoundError(`no such index: ${path}`, { file: path });
-  const verify = opts.verify ?? true;
+  const verify = opts.verify ?? verifyMode() === 'full';
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
     const h = Buffer.alloc(HEADER_BYTES);
-    if (size < HEADER_BYTES + FOOTER_BYTES || readSync(fd, h, 0, HEADER_BYTES, 0) !== HEADER_BYTES) fail(path, `truncated index: ${size} bytes, shorter than header and footer`);
+    if (size < HEADER_BYTES + TRAILER_BYTES || readSync(fd, h, 0, HEADER_BYTES, 0) !== HEADER_BYTES) fail(path, `truncated index: ${size} bytes, shorter than header and checksum trailer`);
     const magic = h.toString('latin1', 0, 8);
     if (magic !== INDEX_MAGIC) fail(path, `not a Lion sparse index (magic ${JSON.stringify(magic)})`);
     const version = h.readUInt32LE(8);
@@ -169,10 +172,9 @@ export function loadInvertedIndex(path: string, opts: LoadIndexOptions = {}): In
     const N = h.readUInt32LE(16), V = h.readUInt32LE(20), P = h.readDoubleLE(24);
     const NB = h.readUInt32LE(40), R = h.readUInt32LE(44), E = h.readDoubleLE(48);
     if (h.readUInt32LE(60) !== SECTIONS) fail(path, `expected ${SECTIONS} sections, header lists ${h.readUInt32LE(60)}`);
-    const footerAt = size - FOOTER_BYTES;
-    const foot = Buffer.alloc(FOOTER_BYTES);
-    readSync(fd, foot, 0, FOOTER_BYTES, footerAt);
-    if (foot.toString('latin1', 0, 8) !== FOOTER_MAGIC || foot.readDoubleLE(16) !== footerAt) fail(path, 'index has no valid checksum footer (truncated, or written by an older Lion)');
+    // Trailer and sizes first (no data pass: the sections are hashed below, as they are read).
+    const trailer = verifyTrailer(fd, path, { headerBytes: HEADER_BYTES, mode: 'fast' });
+    const footerAt = trailer.payloadBytes;
     // Every count in the header must be a non-negative integer that fits the file, before anything is allocated.
     const count = (x: number, name: string) => { if (!Number.isSafeInteger(x) || x < 0 || x > size) fail(path, `header field ${name} is ${x}; expected a non-negative integer within the file size`); };
     count(P, 'numPostings'); count(E, 'blockEntries'); count(V, 'vocab'); count(N, 'numDocs');
@@ -192,8 +194,7 @@ export function loadInvertedIndex(path: string, opts: LoadIndexOptions = {}): In
       table.push([off, len]);
       prevEnd = off + len;
     }
-    const digest = verify ? newDigest(foot.readUInt32LE(8)) : null;
-    digest?.update(h);
+    const digest = verify ? new Checksum() : null;
     let at = HEADER_BYTES; // next byte to hash
     const gap = (to: number) => {
       if (!digest || to <= at) return;
@@ -241,7 +242,10 @@ export function loadInvertedIndex(path: string, opts: LoadIndexOptions = {}): In
     ix.ids = ids;
     const metaBytes = read(22);
     gap(footerAt);
-    if (digest && !digest.digest().equals(foot.subarray(24, 56))) fail(path, 'checksum mismatch: the index file is corrupt (rebuild it)');
+    if (digest) {
+      const got = digest.update(h).digest();
+      if (got !== trailer.checksum) throw new ChecksumError(`checksum mismatch (recorded ${trailer.checksum.toString(16).padStart(8, '0')}, computed ${got.toString(16).padStart(8, '0')}): the index file has been altered or damaged; rebuild it`, { file: path });
+    }
     try { ix.meta = JSON.parse(Buffer.from(metaBytes).toString('utf8')) as Record<string, unknown>; } catch { fail(path, 'index metadata is not JSON'); }
     if (ix.meta === null || typeof ix.meta !== 'object') fail(path, 'index metadata is not a JSON object');
     ix.meta.checksumVerified = verify;

@@ -217,6 +217,16 @@ export function clusterRef(ix: InvertedIndex, qb: QueryBatch, q: number, cut: nu
   out.visited[q] = vis;
 }
 
+/** The mode and knob values a sparse search uses once defaults are applied (what `lion search` reports). */
+export function resolvedSparseSettings(opts: SparseSearchOptions = {}): Record<string, string | number> {
+  const mode = opts.mode ?? DEFAULTS.sparseSearch.mode;
+  const k = opts.k ?? DEFAULTS.search.k;
+  if (mode === 'blockmax') return { mode, k, alpha: opts.alpha ?? DEFAULTS.sparseSearch.alpha };
+  if (mode === 'impact') return { mode, k, cut: opts.cut ?? DEFAULTS.sparseSearch.cut, lambda: opts.lambda ?? DEFAULTS.sparseSearch.lambda };
+  if (mode === 'cluster') return { mode, k, cut: opts.cut ?? DEFAULTS.sparseSearch.clusterCut, gamma: opts.gamma ?? DEFAULTS.sparseSearch.gamma };
+  return { mode, k };
+}
+
 /**
  * Searches a batch of sparse queries. Returns packed (Q, k) results: document positions (map them with
  * `ix.ids`), float32 scores best first (ties by position), hit counts and postings visited per query.
