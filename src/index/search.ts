@@ -149,6 +149,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
   const t0 = performance.now();
   let merged: SearchResult | undefined;
   let offset = 0;
+  let unordered = 0; // sparse shards built without reordering
   const ids: string[] = [];
   let qids: string[];
   const denseQueries = fileMagic(queriesPath) === DENSE_SHARD_MAGIC;
@@ -163,6 +164,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
     const queryEncoder = sparseFileEncoder(queriesPath);
     for (const p of paths) {
       const ix = loadInvertedIndex(p);
+      if (ix.meta.reorder !== 'bp') unordered++;
       checkIdentity(parseIdentity(ix.meta.encoder, p), queryEncoder, { allowForeign: opts.allowForeignQueries ?? false, indexFile: p, queryFile: queriesPath });
       // Query terms outside the index vocabulary are an E_SHAPE error (the vocabulary is the encoder's, from
       // --vocab or the .lsv header; an index built from JSONL without --vocab knows only the largest id).
@@ -190,7 +192,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
   const run = toRun(res, qids, (pos) => ids[pos]!);
   const seconds = (performance.now() - t0) / 1000;
   const visited = res.visited.reduce((a, b) => a + b, 0);
-  return { run, stats: { queries: qids.length, shards: paths.length, documents: offset, seconds, meanVisited: qids.length ? visited / qids.length : 0, sparse: kinds[0] === 'sparse' ? 1 : 0 } };
+  return { run, stats: { queries: qids.length, shards: paths.length, documents: offset, seconds, meanVisited: qids.length ? visited / qids.length : 0, sparse: kinds[0] === 'sparse' ? 1 : 0, shardsNotReordered: unordered } };
 }
 
 /** `searchIndex` followed by writing the run (TREC, strictly decreasing scores) to `out`. */

@@ -42,6 +42,9 @@ export const searchCommand: Command = {
     const settings = stats.sparse ? resolvedSparseSettings({ k: o.k, mode: mode as SparseSearchOptions['mode'], alpha: o.alpha, cut, lambda: o.lambda, gamma: o.gamma }) : { mode: mode ?? 'exact', k: o.k };
     await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ command: 'search', options: { ...o, _: undefined }, settings, stats }, null, 2)}\n`);
     const knobs = Object.entries(settings).filter(([key]) => key !== 'mode' && key !== 'k').map(([key, v]) => `${key} ${v}`).join(', ');
+    if ((settings.mode === 'cluster' || settings.mode === 'blockmax') && stats.shardsNotReordered) {
+      process.stderr.write(`search: note: ${stats.shardsNotReordered} shard(s) were built without --reorder bp; ${settings.mode} search is far less effective on them\n`);
+    }
     process.stderr.write(`search: mode ${settings.mode}${knobs ? ` (${knobs})` : ''}; ${stats.queries} queries over ${stats.documents} documents (${stats.shards} shard(s)) in ${stats.seconds!.toFixed(3)} s -> ${o.out}\n`);
     return 0;
   },
