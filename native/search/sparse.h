@@ -23,10 +23,10 @@
 // Cluster (the ideas of Seismic, Bruch et al. SIGIR 2024, written for this index): each term keeps its
 // `listMax` highest-weight postings, in position order, cut into blocks of similar documents (positions follow
 // the graph-bisection reordering below); each block has a summary vector (per term the block's largest weight,
-// mass-pruned, 8-bit). A query takes its `cut` heaviest terms (q_t * max weight), and for each block of their
-// lists estimates the block's best score from the summary; once the heap is full a block is scored (every
-// document exactly, through the forward index, each document once) only when gamma * estimate > the k-th
-// score. Approximate; with summaryMass = 1, untruncated lists, cut = all terms and gamma = 1 it is exact.
+// mass-pruned, 8-bit). A query takes its `cut` heaviest terms (q_t * max weight), estimates every block of
+// their lists from its summary, and visits the blocks best estimate first, scoring each document exactly
+// through the forward index (once); it stops at the first block with gamma * estimate <= the k-th score.
+// Approximate; with summaryMass = 1, untruncated lists, cut = all terms and gamma = 1 it is exact.
 //
 // Reordering: recursive graph bisection (Dhulipala et al. KDD 2016), see src/index/inverted/reorder.ts.
 #pragma once
@@ -368,7 +368,7 @@ struct ClusterView {
 struct ClusterScratch {
   std::vector<float> qdense, qraw;
   SeenSet seen;
-  std::vector<std::pair<float, uint32_t>> order;
+  std::vector<std::pair<float, uint32_t>> order, blocks;
 };
 
 template <class W>
@@ -394,30 +394,35 @@ static void clusterOne(const SparseIndexView& ix, const BlockView& bv, const Clu
     budget += cv.docOff[cv.off[t + 1]] - cv.docOff[cv.off[t]];
   }
   s.seen.reset(budget);
-  const W* fw = static_cast<const W*>(bv.fwdW);
+  // Estimate every block of the chosen lists from its summary, then visit the blocks best estimate first
+  // (ties by block id): the heap fills with strong documents at once, and the first block whose
+  // gamma x estimate cannot beat the k-th score ends the search, since every later one is lower.
+  s.blocks.clear();
   for (uint32_t j = 0; j < nt; j++) {
     const uint32_t t = s.order[j].second;
     for (uint32_t c = cv.off[t]; c < cv.off[t + 1]; c++) {
-      if (heap.full()) {
-        float est = 0.0f;
-        const uint32_t e0 = cv.sumOff[c], e1 = cv.sumOff[c + 1];
-        for (uint32_t e = e0; e < e1; e++) est += qr[cv.sumTerms[e]] * float(cv.sumCodes[e]);
-        vis += e1 - e0;
-        est = est * cv.sumScale[c];
-        if (gamma * est <= heap.threshold()) continue;
+      float est = 0.0f;
+      const uint32_t e0 = cv.sumOff[c], e1 = cv.sumOff[c + 1];
+      for (uint32_t e = e0; e < e1; e++) est += qr[cv.sumTerms[e]] * float(cv.sumCodes[e]);
+      vis += e1 - e0;
+      s.blocks.push_back({est * cv.sumScale[c], c});
+    }
+  }
+  std::sort(s.blocks.begin(), s.blocks.end(), [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  const W* fw = static_cast<const W*>(bv.fwdW);
+  for (const auto& [est, c] : s.blocks) {
+    if (heap.full() && gamma * est <= heap.threshold()) break;
+    const uint32_t d0 = cv.docOff[c], d1 = cv.docOff[c + 1];
+    for (uint32_t i = d0; i < d1; i++) {
+      if (i + 2 < d1) {
+        const uint32_t p = bv.fwdOff[cv.docs[i + 2]];
+        __builtin_prefetch(bv.fwdTerms + p);
+        __builtin_prefetch(fw + p);
       }
-      const uint32_t d0 = cv.docOff[c], d1 = cv.docOff[c + 1];
-      for (uint32_t i = d0; i < d1; i++) {
-        if (i + 2 < d1) {
-          const uint32_t p = bv.fwdOff[cv.docs[i + 2]];
-          __builtin_prefetch(bv.fwdTerms + p);
-          __builtin_prefetch(fw + p);
-        }
-        const uint32_t d = cv.docs[i];
-        if (!s.seen.insert(d)) continue;
-        const float sc = forwardScore<W>(bv, qd, d, vis);
-        if (sc > 0.0f) heap.push(sc, int32_t(d));
-      }
+      const uint32_t d = cv.docs[i];
+      if (!s.seen.insert(d)) continue;
+      const float sc = forwardScore<W>(bv, qd, d, vis);
+      if (sc > 0.0f) heap.push(sc, int32_t(d));
     }
   }
   for (uint32_t i = q0; i < q1; i++) { qd[qb.terms[i]] = 0.0f; qr[qb.terms[i]] = 0.0f; }

@@ -9,8 +9,9 @@
  *   entries are dropped once the kept ones hold `summaryMass` of the summary's total weight (at most
  *   `summaryMax` entries), and weights are stored as 8-bit codes with one scale per block, rounded up, so with
  *   summaryMass = 1 and no cap the summary is an upper bound on every document of the block.
- * Search (search.ts) estimates each block's best score from its summary and scores the documents of the
- * promising blocks exactly through the forward index.
+ * Search (search.ts) estimates each block's best score from its summary and visits the blocks best estimate
+ * first, scoring their documents exactly through the forward index, until gamma x the next estimate cannot
+ * beat the k-th best score.
  *
  * The native builder (native/search/clusters.h) performs the same steps with the same arithmetic and
  * returns the same arrays; this is its TypeScript twin.

@@ -191,26 +191,28 @@ export function clusterRef(ix: InvertedIndex, qb: QueryBatch, q: number, cut: nu
   const seen = new Set<number>();
   const heap = new TopK(out.k);
   let vis = 0;
+  const blocks: Array<[number, number]> = [];
   for (const [, t] of order.slice(0, cut)) {
     for (let c = ix.clOffsets[t]!; c < ix.clOffsets[t + 1]!; c++) {
-      if (heap.full) {
-        let est = 0;
-        const e0 = ix.clSumOffsets[c]!, e1 = ix.clSumOffsets[c + 1]!;
-        for (let e = e0; e < e1; e++) est = f(est + f((qr.get(ix.clSumTerms[e]!) ?? 0) * ix.clSumCodes[e]!));
-        vis += e1 - e0;
-        est = f(est * ix.clSumScale[c]!);
-        if (f(gamma * est) <= heap.threshold()) continue;
-      }
-      for (let i = ix.clDocOffsets[c]!; i < ix.clDocOffsets[c + 1]!; i++) {
-        const d = ix.clDocs[i]!;
-        if (seen.has(d)) continue;
-        seen.add(d);
-        let acc = 0;
-        const p0 = ix.fwdOffsets[d]!, p1 = ix.fwdOffsets[d + 1]!;
-        for (let x = p0; x < p1; x++) acc = f(acc + f((qd.get(ix.fwdTerms[x]!) ?? 0) * ix.fwdWeights[x]!));
-        vis += p1 - p0;
-        if (acc > 0) heap.push(acc, d);
-      }
+      let est = 0;
+      const e0 = ix.clSumOffsets[c]!, e1 = ix.clSumOffsets[c + 1]!;
+      for (let e = e0; e < e1; e++) est = f(est + f((qr.get(ix.clSumTerms[e]!) ?? 0) * ix.clSumCodes[e]!));
+      vis += e1 - e0;
+      blocks.push([f(est * ix.clSumScale[c]!), c]);
+    }
+  }
+  blocks.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [est, c] of blocks) {
+    if (heap.full && f(gamma * est) <= heap.threshold()) break;
+    for (let i = ix.clDocOffsets[c]!; i < ix.clDocOffsets[c + 1]!; i++) {
+      const d = ix.clDocs[i]!;
+      if (seen.has(d)) continue;
+      seen.add(d);
+      let acc = 0;
+      const p0 = ix.fwdOffsets[d]!, p1 = ix.fwdOffsets[d + 1]!;
+      for (let x = p0; x < p1; x++) acc = f(acc + f((qd.get(ix.fwdTerms[x]!) ?? 0) * ix.fwdWeights[x]!));
+      vis += p1 - p0;
+      if (acc > 0) heap.push(acc, d);
     }
   }
   heap.emit(out, q);
