@@ -17,7 +17,7 @@ export const DEFAULTS = {
    * Sparse search: exact by default (spec §6.1). `blockmax` stops once alpha x the next block bound <= the k-th
    * score; `impact` scores the top `lambda` postings of the `cut` heaviest query terms.
    */
-  sparseSearch: { mode: 'exact', alpha: 0.9, cut: 5, lambda: 100, clusterCut: 10, gamma: 1 },
+  sparseSearch: { mode: 'exact', alpha: 0.9, cut: 5, lambda: 100, clusterCut: 5, gamma: 1 },
   /** Dense index: float32 exact inner product (spec §6.2, FAISS IndexFlatIP); HNSW settings for `hnsw` mode. */
   denseIndex: { dtype: 'f32', connectivity: 16, expansionAdd: 128, expansionSearch: 128 },
   /** Run fusion: reciprocal rank fusion constant (Cormack et al., 2009) and the normaliser of weighted sums. */
