@@ -255,11 +255,12 @@ static void bmpOne(const SparseIndexView& ix, const BlockView& bv, const QueryBa
 void sparseBlockMax(const SparseIndexView& ix, const BlockView& bv, const QueryBatch& qb, float alpha, const Outputs& o,
                     int threads) {
   parallel(threads, [&](int t) {
-    BmpScratch s;
-    s.qdense.assign(ix.vocab, 0.0f);
-    s.ub.assign(bv.numBlocks, 0.0f);
-    s.order.assign(bv.numBlocks, 0);
-    s.bucketStart.assign(kBuckets + 1, 0);
+    // Reused across calls on the same thread (qdense is zeroed again after each query; ub, order and the
+    // buckets are rewritten by each query).
+    static thread_local BmpScratch s;
+    if (s.qdense.size() != ix.vocab) s.qdense.assign(ix.vocab, 0.0f);
+    if (s.ub.size() != bv.numBlocks) { s.ub.assign(bv.numBlocks, 0.0f); s.order.assign(bv.numBlocks, 0); }
+    if (s.bucketStart.size() != kBuckets + 1) s.bucketStart.assign(kBuckets + 1, 0);
     for (uint32_t q = t; q < qb.n; q += threads) {
       if (ix.wtype == 0) bmpOne<float>(ix, bv, qb, q, alpha, s, o);
       else if (ix.wtype == 1) bmpOne<uint8_t>(ix, bv, qb, q, alpha, s, o);
