@@ -12,12 +12,12 @@ export const DEFAULTS = {
   /** trec_eval's relevance level for binary measures (-l); Judged@k cutoff when `-m judged` has none. */
   eval: { relevanceLevel: 1, judgedK: 10 },
   /** Sparse inverted index: float32 weights and no pruning, as the paper indexes (spec §6.1); blocks of 2^5 docs. */
-  sparseIndex: { dtype: 'f32', blockShift: 5, denseFraction: 8, impactMax: 2048 },
+  sparseIndex: { dtype: 'f32', blockShift: 5, denseFraction: 8, impactMax: 2048, reorder: 'none' as 'bp' | 'none', reorderIters: 8, listMax: 1024, clusterSize: 16, summaryMass: 0.6, summaryMax: 64 },
   /**
    * Sparse search: exact by default (spec §6.1). `blockmax` stops once alpha x the next block bound <= the k-th
    * score; `impact` scores the top `lambda` postings of the `cut` heaviest query terms.
    */
-  sparseSearch: { mode: 'exact', alpha: 0.9, cut: 5, lambda: 100 },
+  sparseSearch: { mode: 'exact', alpha: 0.9, cut: 5, lambda: 100, clusterCut: 5, gamma: 1 },
   /** Dense index: float32 exact inner product (spec §6.2, FAISS IndexFlatIP); HNSW settings for `hnsw` mode. */
   denseIndex: { dtype: 'f32', connectivity: 16, expansionAdd: 128, expansionSearch: 128 },
   /** Run fusion: reciprocal rank fusion constant (Cormack et al., 2009) and the normaliser of weighted sums. */

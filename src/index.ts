@@ -123,6 +123,8 @@ export { loadInvertedIndex } from './index/inverted/format.js';
 export type { InvertedIndex, WeightDtype } from './index/inverted/format.js';
 export { searchSparse, packQueries } from './index/inverted/search.js';
 export type { SparseSearchOptions } from './index/inverted/search.js';
+export { resolvedSparseSettings } from './index/inverted/search.js';
+export { bisectionOrder } from './index/inverted/reorder.js';
 export { buildDenseIndex, loadVectorIndex, writeVectorIndex, vectorIndexFromMatrix, searchDense } from './index/vector/flat.js';
 export type { VectorIndex, DenseDtype } from './index/vector/flat.js';
 export { buildHnsw, loadHnsw, saveHnsw, searchHnsw } from './index/vector/hnsw.js';

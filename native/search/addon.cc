@@ -184,6 +184,127 @@ Napi::Value SparseImpact(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Forward index arguments at info[at..at+2] checked against the postings view; `deep` also checks every
+// offset and term id (O(postings): for the one-off builders; search calls rely on the loader's checks).
+bool forwardView(const Napi::CallbackInfo& info, int at, const lion::SparseIndexView& ix, lion::BlockView& bv, bool deep) {
+  Napi::Env env = info.Env();
+  Arr fOff, fTerms, fW;
+  if (!arr(env, info[at], "fwdOffsets", fOff, napi_uint32_array) || !arr(env, info[at + 1], "fwdTerms", fTerms, napi_uint32_array) ||
+      !arr(env, info[at + 2], "fwdWeights", fW))
+    return false;
+  bv.fwdOff = static_cast<uint32_t*>(fOff.p);
+  bv.fwdTerms = static_cast<uint32_t*>(fTerms.p);
+  bv.fwdW = fW.p;
+  if (fOff.n != size_t(ix.numDocs) + 1 || bv.fwdOff[ix.numDocs] != fTerms.n || fW.n != fTerms.n || weightType(fW.type) != ix.wtype)
+    return fail(env, "forward index arrays do not match the postings");
+  if (!deep) return true;
+  for (uint32_t d = 0; d < ix.numDocs; d++)
+    if (bv.fwdOff[d + 1] < bv.fwdOff[d]) return fail(env, "forward offsets must not decrease");
+  for (size_t p = 0; p < fTerms.n; p++)
+    if (bv.fwdTerms[p] >= ix.vocab) return fail(env, "forward term id outside the vocabulary");
+  return true;
+}
+
+// sparseCluster(numDocs, termOffsets, docIds, weights, scale, fwdOffsets, fwdTerms, fwdWeights, clOffsets, clDocOffsets,
+//               clDocs, clSumOffsets, clSumTerms, clSumCodes, clSumScale, termMax, cut, gamma, qOffsets, qTerms,
+//               qWeights, k, outDocs, outScores, outCounts, outVisited, threads)
+Napi::Value SparseCluster(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 27) { fail(env, "sparseCluster takes 27 arguments"); return env.Undefined(); }
+  lion::SparseIndexView ix;
+  if (!indexView(info, ix)) return env.Undefined();
+  lion::BlockView bv{};
+  if (!forwardView(info, 5, ix, bv, false)) return env.Undefined();
+  Arr cOff, cDocOff, cDocs, sOff, sTerms, sCodes, sScale, tMax;
+  if (!arr(env, info[8], "clOffsets", cOff, napi_uint32_array) || !arr(env, info[9], "clDocOffsets", cDocOff, napi_uint32_array) ||
+      !arr(env, info[10], "clDocs", cDocs, napi_uint32_array) || !arr(env, info[11], "clSumOffsets", sOff, napi_uint32_array) ||
+      !arr(env, info[12], "clSumTerms", sTerms, napi_uint32_array) || !arr(env, info[13], "clSumCodes", sCodes, napi_uint8_array) ||
+      !arr(env, info[14], "clSumScale", sScale, napi_float32_array) || !arr(env, info[15], "termMax", tMax, napi_float32_array))
+    return env.Undefined();
+  lion::ClusterView cv{static_cast<uint32_t*>(cOff.p), static_cast<uint32_t*>(cDocOff.p), static_cast<uint32_t*>(cDocs.p),
+                       static_cast<uint32_t*>(sOff.p), static_cast<uint32_t*>(sTerms.p), static_cast<uint8_t*>(sCodes.p),
+                       static_cast<float*>(sScale.p), static_cast<float*>(tMax.p)};
+  const size_t C = sScale.n;
+  if (cOff.n != size_t(ix.vocab) + 1 || cv.off[0] != 0 || cv.off[ix.vocab] != C || cDocOff.n != C + 1 || sOff.n != C + 1 ||
+      cv.docOff[0] != 0 || cv.docOff[C] != cDocs.n || cv.sumOff[0] != 0 || cv.sumOff[C] != sTerms.n || sCodes.n != sTerms.n || tMax.n != ix.vocab)
+    { fail(env, "clustered lists do not match the vocabulary"); return env.Undefined(); }
+  // Monotone offsets and ids in range are checked once when the index is loaded or built (checkInvariants in
+  // src/index/inverted/format.ts), not on every call: they are O(index size).
+  const uint32_t cut = u32(info[16]);
+  const float gamma = info[17].As<Napi::Number>().FloatValue();
+  if (cut < 1) { fail(env, "cut must be >= 1"); return env.Undefined(); }
+  if (!(gamma > 0.0f && gamma <= 1e6f)) { fail(env, "gamma must be positive and finite"); return env.Undefined(); }
+  lion::QueryBatch qb;
+  lion::Outputs o;
+  if (!queriesAndOutputs(info, 18, ix.vocab, qb, o)) return env.Undefined();
+  lion::sparseCluster(ix, bv, cv, qb, cut, gamma, o, threadsArg(info[26]));
+  return env.Undefined();
+}
+
+template <class T, class A>
+Napi::Value copyOut(Napi::Env env, const std::vector<T>& v) {
+  A a = A::New(env, v.size());
+  if (!v.empty()) std::memcpy(a.Data(), v.data(), v.size() * sizeof(T));
+  return a;
+}
+
+// buildClusters(numDocs, termOffsets, docIds, weights, scale, fwdOffsets, fwdTerms, fwdWeights, listMax, clusterSize,
+//               summaryMass, summaryMax) -> [clOffsets, clDocOffsets, clDocs, clSumOffsets, clSumTerms, clSumCodes, clSumScale]
+Napi::Value BuildClusters(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 12) { fail(env, "buildClusters takes 12 arguments"); return env.Undefined(); }
+  lion::SparseIndexView ix;
+  if (!indexView(info, ix)) return env.Undefined();
+  lion::BlockView bv{};
+  if (!forwardView(info, 5, ix, bv, true)) return env.Undefined();
+  for (uint32_t t = 0; t < ix.vocab; t++)
+    if (ix.termOff[t + 1] < ix.termOff[t]) { fail(env, "termOffsets must not decrease"); return env.Undefined(); }
+  for (size_t p = 0; p < ix.termOff[ix.vocab]; p++)
+    if (ix.docs[p] >= ix.numDocs) { fail(env, "posting points past the documents"); return env.Undefined(); }
+  const uint32_t listMax = u32(info[8]), clusterSize = u32(info[9]), summaryMax = u32(info[11]);
+  const double mass = info[10].As<Napi::Number>().DoubleValue();
+  if (clusterSize < 1 || summaryMax < 1 || !(mass > 0 && mass <= 1)) { fail(env, "clusterSize, summaryMax >= 1 and summaryMass in (0, 1]"); return env.Undefined(); }
+  lion::ClusterBuild b;
+  if (ix.wtype == 0) lion::buildClusters<float>(ix, bv, listMax, clusterSize, mass, summaryMax, b);
+  else if (ix.wtype == 1) lion::buildClusters<uint8_t>(ix, bv, listMax, clusterSize, mass, summaryMax, b);
+  else lion::buildClusters<uint16_t>(ix, bv, listMax, clusterSize, mass, summaryMax, b);
+  Napi::Array r = Napi::Array::New(env, 7);
+  r.Set(0u, copyOut<uint32_t, Napi::Uint32Array>(env, b.off));
+  r.Set(1u, copyOut<uint32_t, Napi::Uint32Array>(env, b.docOff));
+  r.Set(2u, copyOut<uint32_t, Napi::Uint32Array>(env, b.docs));
+  r.Set(3u, copyOut<uint32_t, Napi::Uint32Array>(env, b.sumOff));
+  r.Set(4u, copyOut<uint32_t, Napi::Uint32Array>(env, b.sumTerms));
+  r.Set(5u, copyOut<uint8_t, Napi::Uint8Array>(env, b.sumCodes));
+  r.Set(6u, copyOut<float, Napi::Float32Array>(env, b.sumScale));
+  return r;
+}
+
+// reorderBisection(fwdOffsets, fwdTerms, vocab, iters, minSize, order (in/out, a permutation of 0..N-1))
+Napi::Value ReorderBisection(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 6) { fail(env, "reorderBisection takes 6 arguments"); return env.Undefined(); }
+  Arr off, terms, order;
+  if (!arr(env, info[0], "fwdOffsets", off, napi_uint32_array) || !arr(env, info[1], "fwdTerms", terms, napi_uint32_array) ||
+      !arr(env, info[5], "order", order, napi_uint32_array))
+    return env.Undefined();
+  const uint32_t V = u32(info[2]);
+  const int iters = info[3].As<Napi::Number>().Int32Value();
+  const uint32_t minSize = u32(info[4]);
+  if (off.n < 1 || order.n != off.n - 1) { fail(env, "order must hold one entry per document"); return env.Undefined(); }
+  const uint32_t N = uint32_t(off.n - 1);
+  const uint32_t* o = static_cast<uint32_t*>(off.p);
+  const uint32_t* t = static_cast<uint32_t*>(terms.p);
+  if (o[0] != 0 || o[N] != terms.n) { fail(env, "fwdOffsets do not match fwdTerms"); return env.Undefined(); }
+  for (uint32_t d = 0; d < N; d++) if (o[d + 1] < o[d]) { fail(env, "fwdOffsets must not decrease"); return env.Undefined(); }
+  for (size_t p = 0; p < terms.n; p++) if (t[p] >= V) { fail(env, "term id outside the vocabulary"); return env.Undefined(); }
+  std::vector<uint8_t> seen(N, 0);
+  uint32_t* ord = static_cast<uint32_t*>(order.p);
+  for (uint32_t i = 0; i < N; i++) { if (ord[i] >= N || seen[ord[i]]) { fail(env, "order is not a permutation"); return env.Undefined(); } seen[ord[i]] = 1; }
+  if (iters < 0 || iters > 100) { fail(env, "iters must be in [0, 100]"); return env.Undefined(); }
+  lion::reorderBisection(N, o, t, V, iters, minSize, ord);
+  return env.Undefined();
+}
+
 // denseSearch(n, dim, data (f32 | Uint16 bf16 | Int8), rowScale (f32, N for int8 else empty), queries (Q*D f32),
 //             k, outDocs, outScores, outCounts, threads)
 Napi::Value DenseSearch(const Napi::CallbackInfo& info) {
@@ -219,6 +340,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sparseExact", Napi::Function::New(env, SparseExact));
   exports.Set("sparseBlockMax", Napi::Function::New(env, SparseBlockMax));
   exports.Set("sparseImpact", Napi::Function::New(env, SparseImpact));
+  exports.Set("sparseCluster", Napi::Function::New(env, SparseCluster));
+  exports.Set("buildClusters", Napi::Function::New(env, BuildClusters));
+  exports.Set("reorderBisection", Napi::Function::New(env, ReorderBisection));
   exports.Set("denseSearch", Napi::Function::New(env, DenseSearch));
   exports.Set("version", Napi::Number::New(env, 1));
   return exports;

@@ -19,6 +19,16 @@
 // with the largest q_t * max weight, gathers the first `lambda` positions of each list as candidates, and
 // scores each candidate once, exactly, through the forward index. Approximate; cut = all terms and lambda >=
 // every list length (with lists built untruncated) is exact.
+//
+// Cluster (the ideas of Seismic, Bruch et al. SIGIR 2024, written for this index): each term keeps its
+// `listMax` highest-weight postings, in position order, cut into blocks of similar documents (positions follow
+// the graph-bisection reordering below); each block has a summary vector (per term the block's largest weight,
+// mass-pruned, 8-bit). A query takes its `cut` heaviest terms (q_t * max weight), estimates every block of
+// their lists from its summary, and visits the blocks best estimate first, scoring each document exactly
+// through the forward index (once); it stops at the first block with gamma * estimate <= the k-th score.
+// Approximate; with summaryMass = 1, untruncated lists, cut = all terms and gamma = 1 it is exact.
+//
+// Reordering: recursive graph bisection (Dhulipala et al. KDD 2016), see src/index/inverted/reorder.ts.
 #pragma once
 #include <cmath>
 #include <immintrin.h>
@@ -144,6 +154,30 @@ void sparseExact(const SparseIndexView& ix, const QueryBatch& qb, const Outputs&
   });
 }
 
+// ub[b] += qw * float(m[b]) over a dense block-max row: the per-query bound pass of block-max search. The
+// AVX2 version converts eight 8-bit bounds at a time and multiplies then adds (no fused multiply-add), so it
+// produces the same float32 values as the portable loop. Chosen at run time (no -march flags).
+static void addRowPortable(float* ub, const uint8_t* m, float qw, uint32_t nb) {
+  for (uint32_t b = 0; b < nb; b++) ub[b] += qw * float(m[b]);
+}
+
+__attribute__((target("avx2"))) static void addRowAvx2(float* ub, const uint8_t* m, float qw, uint32_t nb) {
+  const __m256 vq = _mm256_set1_ps(qw);
+  uint32_t b = 0;
+  for (; b + 8 <= nb; b += 8) {
+    const __m128i c = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(m + b));
+    const __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(c));
+    _mm256_storeu_ps(ub + b, _mm256_add_ps(_mm256_loadu_ps(ub + b), _mm256_mul_ps(vq, f)));
+  }
+  for (; b < nb; b++) ub[b] += qw * float(m[b]);
+}
+
+static void addRow(float* ub, const uint8_t* m, float qw, uint32_t nb) {
+  static const bool avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
+  if (avx2) addRowAvx2(ub, m, qw, nb);
+  else addRowPortable(ub, m, qw, nb);
+}
+
 struct BmpScratch {
   std::vector<float> qdense, ub;
   std::vector<uint32_t> order, bucketStart;
@@ -169,8 +203,7 @@ static void bmpOne(const SparseIndexView& ix, const BlockView& bv, const QueryBa
     qd[t] = qw * ix.scale;
     const int32_t row = bv.denseRow[t];
     if (row >= 0) {
-      const uint8_t* m = bv.denseMax + size_t(row) * nb;
-      for (uint32_t b = 0; b < nb; b++) ub[b] += qw * float(m[b]);
+      addRow(ub, bv.denseMax + size_t(row) * nb, qw, nb);
       vis += nb;
     } else {
       for (uint32_t e = bv.bmOff[t]; e < bv.bmOff[t + 1]; e++) ub[bv.bmBlock[e]] += qw * float(bv.bmMax[e]);
@@ -222,11 +255,12 @@ static void bmpOne(const SparseIndexView& ix, const BlockView& bv, const QueryBa
 void sparseBlockMax(const SparseIndexView& ix, const BlockView& bv, const QueryBatch& qb, float alpha, const Outputs& o,
                     int threads) {
   parallel(threads, [&](int t) {
-    BmpScratch s;
-    s.qdense.assign(ix.vocab, 0.0f);
-    s.ub.assign(bv.numBlocks, 0.0f);
-    s.order.assign(bv.numBlocks, 0);
-    s.bucketStart.assign(kBuckets + 1, 0);
+    // Reused across calls on the same thread (qdense is zeroed again after each query; ub, order and the
+    // buckets are rewritten by each query).
+    static thread_local BmpScratch s;
+    if (s.qdense.size() != ix.vocab) s.qdense.assign(ix.vocab, 0.0f);
+    if (s.ub.size() != bv.numBlocks) { s.ub.assign(bv.numBlocks, 0.0f); s.order.assign(bv.numBlocks, 0); }
+    if (s.bucketStart.size() != kBuckets + 1) s.bucketStart.assign(kBuckets + 1, 0);
     for (uint32_t q = t; q < qb.n; q += threads) {
       if (ix.wtype == 0) bmpOne<float>(ix, bv, qb, q, alpha, s, o);
       else if (ix.wtype == 1) bmpOne<uint8_t>(ix, bv, qb, q, alpha, s, o);
@@ -340,6 +374,242 @@ void sparseImpact(const SparseIndexView& ix, const BlockView& bv, const ImpactVi
       else impactOne<uint16_t>(ix, bv, iv, qb, q, cut, lambda, s, o);
     }
   });
+}
+
+// ---- Cluster search ----
+
+struct ClusterView {
+  const uint32_t* off;       // (V + 1) block range per term
+  const uint32_t* docOff;    // (C + 1)
+  const uint32_t* docs;      // (J)
+  const uint32_t* sumOff;    // (C + 1)
+  const uint32_t* sumTerms;  // (S)
+  const uint8_t* sumCodes;   // (S)
+  const float* sumScale;     // (C)
+  const float* termMax;      // (V)
+};
+
+struct ClusterScratch {
+  std::vector<float> qdense, qraw;
+  SeenSet seen;
+  std::vector<std::pair<float, uint32_t>> order, blocks;
+};
+
+template <class W>
+static void clusterOne(const SparseIndexView& ix, const BlockView& bv, const ClusterView& cv, const QueryBatch& qb, uint32_t q,
+                       uint32_t cut, float gamma, ClusterScratch& s, const Outputs& o) {
+  float* qd = s.qdense.data();
+  float* qr = s.qraw.data();
+  double vis = 0;
+  const uint32_t q0 = qb.off[q], q1 = qb.off[q + 1];
+  s.order.clear();
+  for (uint32_t i = q0; i < q1; i++) {
+    const uint32_t t = qb.terms[i];
+    qd[t] = qb.weights[i] * ix.scale;
+    qr[t] = qb.weights[i];
+    s.order.push_back({qb.weights[i] * cv.termMax[t], t});
+  }
+  std::stable_sort(s.order.begin(), s.order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  TopK heap(o.scores + size_t(q) * o.k, o.docs + size_t(q) * o.k, o.k);
+  const uint32_t nt = std::min<uint32_t>(cut, uint32_t(s.order.size()));
+  size_t budget = 0;
+  for (uint32_t j = 0; j < nt; j++) {
+    const uint32_t t = s.order[j].second;
+    budget += cv.docOff[cv.off[t + 1]] - cv.docOff[cv.off[t]];
+  }
+  s.seen.reset(budget);
+  // Estimate every block of the chosen lists from its summary, then visit the blocks best estimate first
+  // (ties by block id): the heap fills with strong documents at once, and the first block whose
+  // gamma x estimate cannot beat the k-th score ends the search, since every later one is lower.
+  s.blocks.clear();
+  for (uint32_t j = 0; j < nt; j++) {
+    const uint32_t t = s.order[j].second;
+    for (uint32_t c = cv.off[t]; c < cv.off[t + 1]; c++) {
+      float est = 0.0f;
+      const uint32_t e0 = cv.sumOff[c], e1 = cv.sumOff[c + 1];
+      for (uint32_t e = e0; e < e1; e++) est += qr[cv.sumTerms[e]] * float(cv.sumCodes[e]);
+      vis += e1 - e0;
+      s.blocks.push_back({est * cv.sumScale[c], c});
+    }
+  }
+  std::sort(s.blocks.begin(), s.blocks.end(), [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  const W* fw = static_cast<const W*>(bv.fwdW);
+  for (const auto& [est, c] : s.blocks) {
+    if (heap.full() && gamma * est <= heap.threshold()) break;
+    const uint32_t d0 = cv.docOff[c], d1 = cv.docOff[c + 1];
+    for (uint32_t i = d0; i < d1; i++) {
+      if (i + 2 < d1) {
+        const uint32_t p = bv.fwdOff[cv.docs[i + 2]];
+        __builtin_prefetch(bv.fwdTerms + p);
+        __builtin_prefetch(fw + p);
+      }
+      const uint32_t d = cv.docs[i];
+      if (!s.seen.insert(d)) continue;
+      const float sc = forwardScore<W>(bv, qd, d, vis);
+      if (sc > 0.0f) heap.push(sc, int32_t(d));
+    }
+  }
+  for (uint32_t i = q0; i < q1; i++) { qd[qb.terms[i]] = 0.0f; qr[qb.terms[i]] = 0.0f; }
+  heap.sortBest();
+  o.counts[q] = heap.n;
+  if (o.visited) o.visited[q] = vis;
+}
+
+void sparseCluster(const SparseIndexView& ix, const BlockView& bv, const ClusterView& cv, const QueryBatch& qb, uint32_t cut,
+                   float gamma, const Outputs& o, int threads) {
+  parallel(threads, [&](int t) {
+    // Reused across calls on the same thread (one query per call is the latency path): the dense query
+    // arrays are zeroed again after each query, so only a larger vocabulary needs a new allocation.
+    static thread_local ClusterScratch s;
+    if (s.qdense.size() != ix.vocab) { s.qdense.assign(ix.vocab, 0.0f); s.qraw.assign(ix.vocab, 0.0f); }
+    for (uint32_t q = t; q < qb.n; q += threads) {
+      if (ix.wtype == 0) clusterOne<float>(ix, bv, cv, qb, q, cut, gamma, s, o);
+      else if (ix.wtype == 1) clusterOne<uint8_t>(ix, bv, cv, qb, q, cut, gamma, s, o);
+      else clusterOne<uint16_t>(ix, bv, cv, qb, q, cut, gamma, s, o);
+    }
+  });
+}
+
+// ---- Cluster build (twin of src/index/inverted/clusters.ts; same steps, same arithmetic, same arrays) ----
+
+struct ClusterBuild {
+  std::vector<uint32_t> off, docOff, docs, sumOff, sumTerms;
+  std::vector<uint8_t> sumCodes;
+  std::vector<float> sumScale;
+};
+
+template <class W>
+void buildClusters(const SparseIndexView& ix, const BlockView& bv, uint32_t listMax, uint32_t clusterSize, double mass,
+                   uint32_t summaryMax, ClusterBuild& out) {
+  const W* w = static_cast<const W*>(ix.w);
+  const W* fw = static_cast<const W*>(bv.fwdW);
+  const uint32_t V = ix.vocab;
+  out.off.assign(V + 1, 0);
+  out.docOff.assign(1, 0);
+  out.sumOff.assign(1, 0);
+  std::vector<float> maxw(V, 0.0f);
+  std::vector<uint8_t> mark(V, 0);
+  std::vector<uint32_t> sel, list, touched;
+  for (uint32_t t = 0; t < V; t++) {
+    const uint32_t a = ix.termOff[t], b = ix.termOff[t + 1];
+    sel.clear();
+    for (uint32_t p = a; p < b; p++) sel.push_back(p);
+    if (b - a > listMax) {
+      auto better = [&](uint32_t x, uint32_t y) { return w[x] > w[y] || (w[x] == w[y] && ix.docs[x] < ix.docs[y]); };
+      std::nth_element(sel.begin(), sel.begin() + listMax, sel.end(), better);
+      sel.resize(listMax);
+    }
+    list.clear();
+    for (uint32_t p : sel) list.push_back(ix.docs[p]);
+    std::sort(list.begin(), list.end());
+    for (size_t s0 = 0; s0 < list.size(); s0 += clusterSize) {
+      const size_t s1 = std::min(list.size(), s0 + clusterSize);
+      touched.clear();
+      for (size_t i = s0; i < s1; i++) {
+        const uint32_t d = list[i];
+        out.docs.push_back(d);
+        for (uint32_t p = bv.fwdOff[d]; p < bv.fwdOff[d + 1]; p++) {
+          const uint32_t u = bv.fwdTerms[p];
+          const float x = static_cast<float>(fw[p]) * ix.scale;
+          if (!mark[u]) { mark[u] = 1; touched.push_back(u); maxw[u] = x; }
+          else if (x > maxw[u]) maxw[u] = x;
+        }
+      }
+      // The total is summed in first-seen order (as the twin does); then only the heaviest summaryMax entries
+      // can be kept: select them (same total order as a full sort) and sort just those.
+      double total = 0;
+      for (uint32_t u : touched) total += maxw[u];
+      auto heavier = [&](uint32_t x, uint32_t y) { return maxw[x] > maxw[y] || (maxw[x] == maxw[y] && x < y); };
+      const size_t head = std::min<size_t>(touched.size(), summaryMax);
+      if (head < touched.size()) std::nth_element(touched.begin(), touched.begin() + head, touched.end(), heavier);
+      std::sort(touched.begin(), touched.begin() + head, heavier);
+      size_t keep = 0;
+      double cum = 0;
+      while (keep < touched.size() && keep < summaryMax && (keep == 0 || cum < mass * total)) cum += maxw[touched[keep++]];
+      const float top = keep > 0 ? maxw[touched[0]] : 0.0f;
+      const float sc = top > 0 ? float(double(top) / 255 * (1 + 1e-6)) : 1.0f;
+      const size_t e0 = out.sumTerms.size();
+      for (size_t i = 0; i < keep; i++) out.sumTerms.push_back(touched[i]);
+      std::sort(out.sumTerms.begin() + e0, out.sumTerms.end());
+      for (size_t i = e0; i < out.sumTerms.size(); i++) {
+        const float x = maxw[out.sumTerms[i]];
+        double c = std::ceil(double(x) / double(sc));
+        while (c < 255 && float(c) * sc < x) c++;
+        out.sumCodes.push_back(uint8_t(std::min(255.0, c)));
+      }
+      for (uint32_t u : touched) mark[u] = 0;
+      out.sumScale.push_back(sc);
+      out.sumOff.push_back(uint32_t(out.sumTerms.size()));
+      out.docOff.push_back(uint32_t(out.docs.size()));
+    }
+    out.off[t + 1] = uint32_t(out.docOff.size() - 1);
+  }
+}
+
+// ---- Recursive graph bisection ----
+
+static inline double bpCost(int32_t x, uint32_t n) { return x > 0 ? double(x) * std::log2(double(n) / double(x + 1)) : 0.0; }
+
+void reorderBisection(uint32_t N, const uint32_t* off, const uint32_t* terms, uint32_t V, int iters, uint32_t minSize, uint32_t* order) {
+  std::vector<int32_t> degL(V, 0), degR(V, 0);
+  std::vector<double> gL(V, 0.0), gR(V, 0.0), gain;
+  std::vector<uint8_t> mark(V, 0);
+  std::vector<uint32_t> touched, L, R;
+  std::vector<std::pair<uint32_t, uint32_t>> stack{{0, N}};
+  while (!stack.empty()) {
+    const auto [lo, hi] = stack.back();
+    stack.pop_back();
+    const uint32_t n = hi - lo;
+    if (n <= minSize || n < 2) continue;
+    const uint32_t mid = lo + n / 2, nL = mid - lo, nR = hi - mid;
+    touched.clear();
+    for (uint32_t i = lo; i < hi; i++) {
+      const uint32_t d = order[i];
+      int32_t* deg = i < mid ? degL.data() : degR.data();
+      for (uint32_t p = off[d]; p < off[d + 1]; p++) {
+        const uint32_t t = terms[p];
+        if (!mark[t]) { mark[t] = 1; touched.push_back(t); }
+        deg[t]++;
+      }
+    }
+    gain.assign(n, 0.0);
+    for (int it = 0; it < iters; it++) {
+      for (uint32_t t : touched) {
+        const int32_t l = degL[t], r = degR[t];
+        const double base = bpCost(l, nL) + bpCost(r, nR);
+        gL[t] = l > 0 ? base - bpCost(l - 1, nL) - bpCost(r + 1, nR) : 0.0;
+        gR[t] = r > 0 ? base - bpCost(l + 1, nL) - bpCost(r - 1, nR) : 0.0;
+      }
+      for (uint32_t i = lo; i < hi; i++) {
+        const uint32_t d = order[i];
+        const double* g = i < mid ? gL.data() : gR.data();
+        double s = 0;
+        for (uint32_t p = off[d]; p < off[d + 1]; p++) s += g[terms[p]];
+        gain[i - lo] = s;
+      }
+      auto byGain = [&](uint32_t a, uint32_t b) { return gain[a - lo] > gain[b - lo] || (gain[a - lo] == gain[b - lo] && order[a] < order[b]); };
+      L.resize(nL);
+      R.resize(nR);
+      for (uint32_t i = 0; i < nL; i++) L[i] = lo + i;
+      for (uint32_t i = 0; i < nR; i++) R[i] = mid + i;
+      std::sort(L.begin(), L.end(), byGain);
+      std::sort(R.begin(), R.end(), byGain);
+      uint32_t moves = 0;
+      const uint32_t m = std::min(nL, nR);
+      while (moves < m && gain[L[moves] - lo] + gain[R[moves] - lo] > 0) moves++;
+      if (moves == 0) break;
+      for (uint32_t i = 0; i < moves; i++) {
+        const uint32_t a = L[i], b = R[i], da = order[a], db = order[b];
+        for (uint32_t p = off[da]; p < off[da + 1]; p++) { degL[terms[p]]--; degR[terms[p]]++; }
+        for (uint32_t p = off[db]; p < off[db + 1]; p++) { degR[terms[p]]--; degL[terms[p]]++; }
+        order[a] = db;
+        order[b] = da;
+      }
+    }
+    for (uint32_t t : touched) { degL[t] = 0; degR[t] = 0; mark[t] = 0; }
+    stack.push_back({mid, hi});
+    stack.push_back({lo, mid});
+  }
 }
 
 }  // namespace lion

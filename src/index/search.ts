@@ -135,10 +135,11 @@ function checkUniqueQids(qids: string[], file: string): void {
 /** Options of `searchIndex`. */
 export interface SearchIndexOptions {
   k?: number;
-  /** Sparse: exact | blockmax | impact. Dense: exact | hnsw. */
-  mode?: 'exact' | 'blockmax' | 'impact' | 'hnsw';
+  /** Sparse: exact | blockmax | impact | cluster. Dense: exact | hnsw. */
+  mode?: 'exact' | 'blockmax' | 'impact' | 'cluster' | 'hnsw';
   alpha?: number;
   cut?: number;
+  gamma?: number;
   lambda?: number;
   threads?: number;
   /** Search with query vectors from another encoder than the index's (refused by default, E_FOREIGN). */
@@ -173,6 +174,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
   const t0 = performance.now();
   let merged: SearchResult | undefined;
   let offset = 0;
+  let unordered = 0; // sparse shards built without reordering
   const ids: string[] = [];
   let qids: string[];
   const denseQueries = fileMagic(queriesPath) === DENSE_SHARD_MAGIC;
@@ -187,16 +189,17 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
     qids = q.qids;
     checkUniqueQids(qids, queriesPath);
     const mode = opts.mode ?? DEFAULTS.sparseSearch.mode;
-    if (mode === 'hnsw') throw new UsageError('hnsw is a dense search mode; sparse modes are exact, blockmax and impact', { field: 'mode' });
+    if (mode === 'hnsw') throw new UsageError('hnsw is a dense search mode; sparse modes are exact, blockmax, impact and cluster', { field: 'mode' });
     for (const p of paths) {
       const ix = loadInvertedIndex(p);
+      if (ix.meta.reorder !== 'bp') unordered++;
       checkEncoder((ix.meta as unknown as Record<string, unknown>).encoder, p);
       if (ix.numDocs === 0) continue;
       const ks = Math.min(k, ix.numDocs); // k is capped at the documents there are
       // A shard whose vocabulary was inferred (largest id seen + 1) simply has no postings for larger ids.
       const vecs = ix.meta.vocabDeclared === false ? q.vecs.map((v) => clipVocab(v, ix.vocab)) : q.vecs;
       const qb = packQueries(vecs, ix.vocab, q.qids, queriesPath);
-      const r = searchSparse(ix, qb, { k: ks, mode, alpha: opts.alpha, cut: opts.cut, lambda: opts.lambda, threads: opts.threads });
+      const r = searchSparse(ix, qb, { k: ks, mode, alpha: opts.alpha, cut: opts.cut, lambda: opts.lambda, gamma: opts.gamma, threads: opts.threads });
       merged = mergeResults(merged, r, offset, k);
       offset += ix.numDocs;
       for (const id of ix.ids) ids.push(id);
@@ -206,7 +209,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
     qids = q.ids;
     checkUniqueQids(qids, queriesPath);
     const mode = opts.mode ?? 'exact';
-    if (mode === 'blockmax' || mode === 'impact') throw new UsageError(`${mode} is a sparse search mode; dense modes are exact and hnsw`, { field: 'mode' });
+    if (mode === 'blockmax' || mode === 'impact' || mode === 'cluster') throw new UsageError(`${mode} is a sparse search mode; dense modes are exact and hnsw`, { field: 'mode' });
     for (const p of paths) {
       const ix = loadVectorIndex(p);
       if (ix.dim !== q.dim) throw new ShapeError(`queries have dimension ${q.dim} but the index ${p} has ${ix.dim}`, { file: queriesPath, field: 'dim' });
@@ -223,7 +226,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
   const run = toRun(res, qids, (pos) => ids[pos]!);
   const seconds = (performance.now() - t0) / 1000;
   const visited = res.visited.reduce((a, b) => a + b, 0);
-  return { run, stats: { queries: qids.length, shards: paths.length, documents: offset, seconds, meanVisited: qids.length ? visited / qids.length : 0 } };
+  return { run, stats: { queries: qids.length, shards: paths.length, documents: offset, seconds, meanVisited: qids.length ? visited / qids.length : 0, sparse: kinds[0] === 'sparse' ? 1 : 0, shardsNotReordered: unordered } };
 }
 
 /** `searchIndex` followed by writing the run (TREC, strictly decreasing scores) to `out`. */

@@ -7,6 +7,7 @@
 import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
 import type { DenseDtype } from '../../index/vector/flat.js';
+import { checkBuildOptions } from '../../index/inverted/build.js';
 import type { WeightDtype } from '../../index/inverted/format.js';
 import { buildIndex, type IndexKind } from '../../index/search.js';
 import { writeFileAtomic } from '../../util/atomic.js';
@@ -23,6 +24,12 @@ const options = {
   'impact-max': { kind: 'int', min: 1, default: DEFAULTS.sparseIndex.impactMax, help: 'sparse: longest impact-ordered list kept per term (bounds --lambda of impact search)' },
   hnsw: { kind: 'boolean', help: 'dense: also build an HNSW graph (usearch) as <out>.usearch (without it, an old <out>.usearch is removed)' },
   'allow-mixed-encoders': { kind: 'boolean', help: 'merge vector files whose recorded encoders differ' },
+  reorder: { kind: 'string', default: DEFAULTS.sparseIndex.reorder, help: 'sparse: bp (recursive graph bisection: similar documents share blocks; for cluster and blockmax search) or none (load order)' },
+  'reorder-iters': { kind: 'int', default: DEFAULTS.sparseIndex.reorderIters, help: 'sparse: graph bisection swap rounds per level' },
+  'list-max': { kind: 'int', default: DEFAULTS.sparseIndex.listMax, help: 'sparse: postings kept per term in the clustered lists of cluster search (0 = no clustered lists)' },
+  'cluster-size': { kind: 'int', default: DEFAULTS.sparseIndex.clusterSize, help: 'sparse: documents per clustered-list block' },
+  'summary-mass': { kind: 'number', default: DEFAULTS.sparseIndex.summaryMass, help: 'sparse: fraction of a block summary weight kept, in (0, 1]' },
+  'summary-max': { kind: 'int', default: DEFAULTS.sparseIndex.summaryMax, help: 'sparse: most entries per block summary' },
 } satisfies OptTable;
 
 export const indexCommand: Command = {
@@ -39,6 +46,8 @@ export const indexCommand: Command = {
     if (kind === 'dense' && o.dtype !== undefined && !['f32', 'bf16', 'i8'].includes(o.dtype)) throw new UsageError(`--dtype for dense must be f32, bf16 or i8`, { field: 'dtype' });
     if (kind === 'sparse' && o.dtype !== undefined && !['f32', 'u8', 'u16'].includes(o.dtype)) throw new UsageError(`--dtype for sparse must be f32, u8 or u16`, { field: 'dtype' });
     refuseOverwrite(o.out, sources, 'index');
+    // Ranges are checked before any input is read (a negative --impact-max or a huge --vocab must not allocate).
+    if (kind === 'sparse') checkBuildOptions({ vocabSize: o.vocab as number | undefined, impactMax: o['impact-max'], blockShift: o['block-shift'], reorder: o.reorder as 'bp' | 'none', reorderIters: o['reorder-iters'], listMax: o['list-max'], clusterSize: o['cluster-size'], summaryMass: o['summary-mass'], summaryMax: o['summary-max'] });
     const summary = await buildIndex(sources, o.out, {
       allowForeign: o['allow-mixed-encoders'],
       kind,
@@ -47,6 +56,12 @@ export const indexCommand: Command = {
       vocabSize: o.vocab as number | undefined,
       blockShift: o['block-shift'],
       impactMax: o['impact-max'],
+      reorder: o.reorder as 'bp' | 'none',
+      reorderIters: o['reorder-iters'],
+      listMax: o['list-max'],
+      clusterSize: o['cluster-size'],
+      summaryMass: o['summary-mass'],
+      summaryMax: o['summary-max'],
       hnsw: o.hnsw,
     });
     await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ command: 'index', sources, options: { ...o, _: undefined }, summary }, null, 2)}\n`);

@@ -7,11 +7,16 @@
  * present; scale = max weight / code max). The file is written to a temporary name and renamed when
  * complete, so a failed build (bad record, full disk) leaves nothing behind.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { DEFAULTS } from '../../defaults.js';
-import { FormatError, UsageError } from '../../errors.js';
-import { readSparseVectors, type SparseRecord, writeSectionsAtomic } from '../../io/vectors.js';
+import { FormatError, ShapeError, UsageError } from '../../errors.js';
+import { isSparseShard, readSparseVectors, type SparseRecord, writeSectionsAtomic } from '../../io/vectors.js';
 import type { WeightArray } from '../native.js';
-import { encodeIndex, type InvertedIndex, type WeightDtype } from './format.js';
+import { clusteredLists } from './clusters.js';
+import { emptyClusters, encodeIndex, type InvertedIndex, type WeightDtype } from './format.js';
+import { bisectionOrder, permuteForward } from './reorder.js';
+import * as vectors from '../../io/vectors.js';
+import { commonIdentity, type EncoderIdentity, identityToJson } from '../../util/identity.js';
 
 /** Build options; defaults in DEFAULTS.sparseIndex. */
 export interface BuildSparseOptions {
@@ -25,6 +30,40 @@ export interface BuildSparseOptions {
   impactMax?: number;
   /** Free-form provenance stored in the index (sources, model, ...). */
   meta?: Record<string, unknown>;
+  /** Identity of the encoder that produced the vectors (model fingerprint, head, vocabulary, precision), stored in the index. */
+  encoder?: Record<string, unknown>;
+  /** Reorder documents by recursive graph bisection so similar documents share blocks ('none' keeps load order). */
+  reorder?: 'bp' | 'none';
+  /** Graph bisection: swap rounds per level. */
+  reorderIters?: number;
+  /** Clustered lists (`cluster` search): highest-weight postings kept per term (0 = no clustered lists). */
+  listMax?: number;
+  /** Clustered lists: documents per block. */
+  clusterSize?: number;
+  /** Clustered lists: fraction of each block summary's weight mass kept (1 = the full max vector, a true bound). */
+  summaryMass?: number;
+  /** Clustered lists: most entries kept per block summary. */
+  summaryMax?: number;
+}
+
+/** Largest vocabulary an index accepts (2^24 ids; encoder vocabularies are far smaller). */
+export const MAX_VOCAB = 1 << 24;
+
+/** Checks the build options (the option parser's types are not enough: ranges matter for memory). */
+export function checkBuildOptions(opts: BuildSparseOptions): void {
+  const int = (v: number | undefined, name: string, lo: number, hi: number) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < lo || v > hi)) throw new UsageError(`${name} must be an integer in [${lo}, ${hi}], got ${v}`, { field: name });
+  };
+  int(opts.vocabSize, 'vocab', 1, MAX_VOCAB);
+  int(opts.impactMax, 'impact-max', 1, 0xffffffff);
+  int(opts.blockShift, 'block-shift', 0, 16);
+  int(opts.listMax, 'list-max', 0, 0xffffffff);
+  int(opts.clusterSize, 'cluster-size', 1, 65536);
+  int(opts.summaryMax, 'summary-max', 1, 65536);
+  int(opts.reorderIters, 'reorder-iters', 0, 100);
+  if (opts.summaryMass !== undefined && !(opts.summaryMass > 0 && opts.summaryMass <= 1)) throw new UsageError(`summary-mass must be in (0, 1], got ${opts.summaryMass}`, { field: 'summary-mass' });
+  if (opts.reorder !== undefined && opts.reorder !== 'bp' && opts.reorder !== 'none') throw new UsageError(`reorder must be bp or none, got '${String(opts.reorder)}'`, { field: 'reorder' });
+  if (opts.dtype !== undefined && !['f32', 'u8', 'u16'].includes(opts.dtype)) throw new UsageError(`weight dtype must be f32, u8 or u16, got '${opts.dtype}'`, { field: 'dtype' });
 }
 
 class GrowU32 {
@@ -54,6 +93,7 @@ class GrowF32 {
 
 /** Builds an index in memory from records (positions follow iteration order). */
 export async function buildInvertedIndexFromRecords(records: AsyncIterable<SparseRecord> | Iterable<SparseRecord>, opts: BuildSparseOptions = {}, source = '<records>'): Promise<InvertedIndex> {
+  checkBuildOptions(opts);
   const fOff = new GrowU32();
   const fTerms = new GrowU32();
   const fW = new GrowF32();
@@ -65,7 +105,10 @@ export async function buildInvertedIndexFromRecords(records: AsyncIterable<Spars
     if (seen.has(r.id)) throw new FormatError(`document id ${r.id} appears twice`, { file: source, field: r.id });
     seen.add(r.id);
     ids.push(r.id);
-    const t = r.vec.terms;
+    const t = r.vec.terms, w = r.vec.weights;
+    for (let i = 0; i < w.length; i++) {
+      if (!(w[i]! >= 0 && w[i]! < Infinity)) throw new FormatError(`document ${r.id}: weight of term ${t[i]} is ${w[i]}; weights must be finite and >= 0`, { file: source, field: r.id });
+    }
     if (t.length > 0 && t[t.length - 1]! > maxTerm) maxTerm = t[t.length - 1]!;
     if (opts.vocabSize !== undefined && maxTerm >= opts.vocabSize) {
       throw new FormatError(`document ${r.id}: term id ${maxTerm} is outside the vocabulary of ${opts.vocabSize}`, { file: source, field: String(maxTerm) });
@@ -93,16 +136,30 @@ function quantise(w: Float32Array, dtype: WeightDtype): { codes: WeightArray; sc
 
 /** Inverts a forward index (positions in order) into postings + block-max summaries. */
 export function invert(fwdOffsets: Uint32Array, fwdTerms: Uint32Array, fwdW: Float32Array, ids: string[], opts: BuildSparseOptions = {}): InvertedIndex {
+  checkBuildOptions(opts);
   const dtype = opts.dtype ?? DEFAULTS.sparseIndex.dtype;
   const shift = opts.blockShift ?? DEFAULTS.sparseIndex.blockShift;
-  if (!['f32', 'u8', 'u16'].includes(dtype)) throw new UsageError(`weight dtype must be f32, u8 or u16, got '${dtype}'`, { field: 'dtype' });
-  if (!Number.isInteger(shift) || shift < 0 || shift > 16) throw new UsageError(`blockShift must be an integer in [0, 16], got ${shift}`, { field: 'blockShift' });
   const N = ids.length;
   const P = fwdTerms.length;
   if (P > 0xffffffff) throw new UsageError(`${P} postings exceed one index (2^32 - 1); build several shards and search them together`);
   let maxTerm = -1;
   for (let p = 0; p < P; p++) if (fwdTerms[p]! > maxTerm) maxTerm = fwdTerms[p]!;
+  for (let p = 0; p < P; p++) {
+    const w = fwdW[p]!;
+    if (!(w >= 0 && w < Infinity)) {
+      let d = 0;
+      while (fwdOffsets[d + 1]! <= p) d++;
+      throw new FormatError(`document ${ids[d]}: weight ${w} of term ${fwdTerms[p]} must be finite and >= 0`, { field: ids[d] });
+    }
+  }
   const V = opts.vocabSize ?? maxTerm + 1;
+  if (maxTerm >= V) throw new ShapeError(`term id ${maxTerm} is outside the vocabulary of ${V}`, { field: String(maxTerm) });
+  if (V > MAX_VOCAB) throw new UsageError(`vocabulary of ${V} ids exceeds ${MAX_VOCAB}`, { field: 'vocab' });
+  const tStart = performance.now();
+  const reorder = opts.reorder ?? DEFAULTS.sparseIndex.reorder;
+  const iters = opts.reorderIters ?? DEFAULTS.sparseIndex.reorderIters;
+  if (reorder === 'bp' && N > 1) ({ fwdOffsets, fwdTerms, fwdW, ids } = permuteForward(fwdOffsets, fwdTerms, fwdW, ids, bisectionOrder(fwdOffsets, fwdTerms, V, { iters, minSize: Math.max(2, 2 ** shift) })));
+  const reorderSeconds = (performance.now() - tStart) / 1000;
   const { codes: fwdCodes, scale } = quantise(fwdW, dtype);
   // Counting sort by term: postings come out in position order.
   const termOffsets = new Uint32Array(V + 1);
@@ -123,10 +180,23 @@ export function invert(fwdOffsets: Uint32Array, fwdTerms: Uint32Array, fwdW: Flo
     fwdOffsets, fwdTerms, fwdWeights: fwdCodes, blockShift: shift, numBlocks: Math.ceil(N / 2 ** shift), bmScale: 1,
     bmOffsets: new Uint32Array(V + 1), bmBlocks: new Uint32Array(0), bmMax: new Uint8Array(0),
     denseRow: new Int32Array(V).fill(-1), denseMax: new Uint8Array(0), impOffsets: new Uint32Array(V + 1), impDocs: new Uint32Array(0), termMax: new Float32Array(V), ids,
-    meta: { ...(opts.meta ?? {}), dtype, blockShift: shift, vocabDeclared: opts.vocabSize !== undefined, builtBy: 'lion', createdAt: new Date().toISOString() },
+    ...emptyClusters(V),
+    meta: {
+      ...(opts.meta ?? {}), dtype, blockShift: shift, vocabDeclared: opts.vocabSize !== undefined, builtBy: 'lion', createdAt: new Date().toISOString(),
+      reorder, reorderIters: reorder === 'bp' ? iters : 0, impactMax: opts.impactMax ?? DEFAULTS.sparseIndex.impactMax,
+      ...(opts.encoder ? { encoder: opts.encoder } : {}),
+    },
   };
   blockMax(ix);
   impactLists(ix, opts.impactMax ?? DEFAULTS.sparseIndex.impactMax);
+  const cl = {
+    listMax: opts.listMax ?? DEFAULTS.sparseIndex.listMax, clusterSize: opts.clusterSize ?? DEFAULTS.sparseIndex.clusterSize,
+    summaryMass: opts.summaryMass ?? DEFAULTS.sparseIndex.summaryMass, summaryMax: opts.summaryMax ?? DEFAULTS.sparseIndex.summaryMax,
+  };
+  const tClusters = performance.now();
+  if (cl.listMax > 0) Object.assign(ix, clusteredLists(ix, cl));
+  ix.meta.clusters = cl;
+  ix.meta.buildSeconds = { reorder: reorderSeconds, clusters: (performance.now() - tClusters) / 1000, total: (performance.now() - tStart) / 1000 };
   return ix;
 }
 
@@ -221,6 +291,30 @@ export function writeInvertedIndex(ix: InvertedIndex, path: string): void {
   writeSectionsAtomic(path, header, sections, offsets);
 }
 
+/** The vocabulary size recorded in a `.lsv` shard header (0 when unrecorded or not a shard). */
+function shardVocab(path: string): number {
+  if (!isSparseShard(path)) return 0;
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(16);
+    readSync(fd, b, 0, 16, 0);
+    return b.readUInt32LE(12);
+  } finally { closeSync(fd); }
+}
+
+/**
+ * The encoder identity shared by every source, from the `.lsv` shard metadata (readSparseShardInfo in
+ * src/io/vectors.ts, when that reader records it); undefined when any source does not record one. Sources
+ * from different encoders are refused (E_FOREIGN) by commonIdentity.
+ */
+function sourcesEncoder(sources: string[]): Record<string, unknown> | undefined {
+  const info = (vectors as unknown as { readSparseShardInfo?: (p: string) => { encoder?: EncoderIdentity } }).readSparseShardInfo;
+  if (!info) return undefined;
+  const ids = sources.map((s) => (isSparseShard(s) ? info(s).encoder : undefined));
+  const id = commonIdentity(ids, sources);
+  return id ? identityToJson(id) : undefined;
+}
+
 /** Reads every source in order and yields its records (positions continue across files). */
 async function* allSources(sources: string[], vocabSize?: number): AsyncGenerator<SparseRecord> {
   for (const s of sources) yield* readSparseVectors(s, { vocabSize });
@@ -235,6 +329,21 @@ async function* allSources(sources: string[], vocabSize?: number): AsyncGenerato
  */
 export async function buildSparseIndex(sources: string[], out: string, opts: BuildSparseOptions = {}): Promise<InvertedIndex> {
   if (sources.length === 0) throw new UsageError('no input vector files given');
+  checkBuildOptions(opts);
+  const { resolve } = await import('node:path');
+  if (sources.some((s) => resolve(s) === resolve(out))) throw new UsageError(`the index ${out} would overwrite one of its inputs`, { field: 'out' });
+  // The vocabulary is the encoder's: taken from --vocab, else from the .lsv shard headers (which must agree),
+  // never guessed from the largest id when a header records it.
+  let vocabSize = opts.vocabSize;
+  if (vocabSize === undefined) {
+    for (const s of sources) {
+      const v = shardVocab(s);
+      if (v === 0) continue;
+      if (vocabSize !== undefined && v !== vocabSize) throw new ShapeError(`shard ${s} records a vocabulary of ${v}, another input ${vocabSize}`, { file: s, field: 'vocab' });
+      vocabSize = v;
+    }
+  }
+  opts = { ...opts, vocabSize, encoder: opts.encoder ?? sourcesEncoder(sources) };
   const ix = await buildInvertedIndexFromRecords(allSources(sources, opts.vocabSize), opts, sources.join(','));
   ix.meta.sources = sources;
   writeInvertedIndex(ix, out);

@@ -20,11 +20,13 @@ export interface SparseSearchOptions {
   /** Hits per query. */
   k?: number;
   /** `exact` (all postings), `blockmax` (block upper bounds, early termination) or `impact` (impact-ordered candidates). */
-  mode?: 'exact' | 'blockmax' | 'impact';
+  mode?: 'exact' | 'blockmax' | 'impact' | 'cluster';
   /** blockmax only: a block is scored while alpha x its bound > the k-th best score; 1 = safe (exact top-k). */
   alpha?: number;
-  /** impact only: how many query terms (those with the largest q_t x max weight) generate candidates. */
+  /** impact and cluster: how many query terms (those with the largest q_t x max weight) generate candidates. */
   cut?: number;
+  /** cluster only: a block is scored when gamma x its summary estimate > the k-th best score (larger = more accurate). */
+  gamma?: number;
   /** impact only: candidates taken from the top of each chosen term's impact-ordered list. */
   lambda?: number;
   /** Threads for the batch (native backend); default LION_THREADS or all cores. */
@@ -173,6 +175,60 @@ export function impactRef(ix: InvertedIndex, qb: QueryBatch, q: number, cut: num
   out.visited[q] = vis;
 }
 
+/** TypeScript twin of the native cluster loop for query q. */
+export function clusterRef(ix: InvertedIndex, qb: QueryBatch, q: number, cut: number, gammaIn: number, out: SearchResult): void {
+  const f = Math.fround;
+  const gamma = f(gammaIn);
+  const qd = new Map<number, number>(), qr = new Map<number, number>();
+  const order: Array<[number, number]> = [];
+  for (let i = qb.off[q]!; i < qb.off[q + 1]!; i++) {
+    const t = qb.terms[i]!;
+    qd.set(t, f(qb.weights[i]! * f(ix.scale)));
+    qr.set(t, qb.weights[i]!);
+    order.push([f(qb.weights[i]! * ix.termMax[t]!), t]);
+  }
+  order.sort((a, b) => b[0] - a[0]);
+  const seen = new Set<number>();
+  const heap = new TopK(out.k);
+  let vis = 0;
+  const blocks: Array<[number, number]> = [];
+  for (const [, t] of order.slice(0, cut)) {
+    for (let c = ix.clOffsets[t]!; c < ix.clOffsets[t + 1]!; c++) {
+      let est = 0;
+      const e0 = ix.clSumOffsets[c]!, e1 = ix.clSumOffsets[c + 1]!;
+      for (let e = e0; e < e1; e++) est = f(est + f((qr.get(ix.clSumTerms[e]!) ?? 0) * ix.clSumCodes[e]!));
+      vis += e1 - e0;
+      blocks.push([f(est * ix.clSumScale[c]!), c]);
+    }
+  }
+  blocks.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [est, c] of blocks) {
+    if (heap.full && f(gamma * est) <= heap.threshold()) break;
+    for (let i = ix.clDocOffsets[c]!; i < ix.clDocOffsets[c + 1]!; i++) {
+      const d = ix.clDocs[i]!;
+      if (seen.has(d)) continue;
+      seen.add(d);
+      let acc = 0;
+      const p0 = ix.fwdOffsets[d]!, p1 = ix.fwdOffsets[d + 1]!;
+      for (let x = p0; x < p1; x++) acc = f(acc + f((qd.get(ix.fwdTerms[x]!) ?? 0) * ix.fwdWeights[x]!));
+      vis += p1 - p0;
+      if (acc > 0) heap.push(acc, d);
+    }
+  }
+  heap.emit(out, q);
+  out.visited[q] = vis;
+}
+
+/** The mode and knob values a sparse search uses once defaults are applied (what `lion search` reports). */
+export function resolvedSparseSettings(opts: SparseSearchOptions = {}): Record<string, string | number> {
+  const mode = opts.mode ?? DEFAULTS.sparseSearch.mode;
+  const k = opts.k ?? DEFAULTS.search.k;
+  if (mode === 'blockmax') return { mode, k, alpha: opts.alpha ?? DEFAULTS.sparseSearch.alpha };
+  if (mode === 'impact') return { mode, k, cut: opts.cut ?? DEFAULTS.sparseSearch.cut, lambda: opts.lambda ?? DEFAULTS.sparseSearch.lambda };
+  if (mode === 'cluster') return { mode, k, cut: opts.cut ?? DEFAULTS.sparseSearch.clusterCut, gamma: opts.gamma ?? DEFAULTS.sparseSearch.gamma };
+  return { mode, k };
+}
+
 /**
  * Searches a batch of sparse queries. Returns packed (Q, k) results: document positions (map them with
  * `ix.ids`), float32 scores best first (ties by position), hit counts and postings visited per query.
@@ -187,8 +243,11 @@ export function searchSparse(ix: InvertedIndex, queries: SparseVec[] | QueryBatc
   const mode = opts.mode ?? DEFAULTS.sparseSearch.mode;
   const alpha = opts.alpha ?? (mode === 'blockmax' ? DEFAULTS.sparseSearch.alpha : 1);
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`, { field: 'k' });
-  if (mode !== 'exact' && mode !== 'blockmax' && mode !== 'impact') throw new UsageError(`sparse search mode must be exact, blockmax or impact, got '${mode}'`, { field: 'mode' });
-  const cut = opts.cut ?? DEFAULTS.sparseSearch.cut;
+  if (mode !== 'exact' && mode !== 'blockmax' && mode !== 'impact' && mode !== 'cluster') throw new UsageError(`sparse search mode must be exact, blockmax, impact or cluster, got '${mode}'`, { field: 'mode' });
+  const cut = opts.cut ?? (mode === 'cluster' ? DEFAULTS.sparseSearch.clusterCut : DEFAULTS.sparseSearch.cut);
+  const gamma = opts.gamma ?? DEFAULTS.sparseSearch.gamma;
+  if (!(gamma > 0 && gamma <= 1e6)) throw new UsageError(`gamma must be in (0, 1e6], got ${gamma}`, { field: 'gamma' });
+  if (mode === 'cluster' && ix.clSumScale.length === 0 && ix.numPostings > 0) throw new UsageError('this index has no clustered lists (built with --list-max 0); rebuild it or use another mode', { field: 'mode' });
   const lambda = opts.lambda ?? DEFAULTS.sparseSearch.lambda;
   if (!Number.isInteger(cut) || cut < 1 || !Number.isInteger(lambda) || lambda < 1) throw new UsageError(`cut and lambda must be positive integers, got ${cut} and ${lambda}`, { field: 'cut' });
   if (!(alpha > 0 && alpha <= 1)) throw new UsageError(`alpha must be in (0, 1], got ${alpha}`, { field: 'alpha' });
@@ -199,7 +258,13 @@ export function searchSparse(ix: InvertedIndex, queries: SparseVec[] | QueryBatc
   // More threads than queries would only allocate idle accumulators.
   const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), nq));
   if (addon) {
-    if (mode === 'impact') {
+    if (mode === 'cluster' && addon.sparseCluster) {
+      addon.sparseCluster(ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale, ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights,
+        ix.clOffsets, ix.clDocOffsets, ix.clDocs, ix.clSumOffsets, ix.clSumTerms, ix.clSumCodes, ix.clSumScale, ix.termMax, cut, gamma,
+        qb.off, qb.terms, qb.weights, k, out.docs, out.scores, out.counts, out.visited, threads);
+      return out;
+    }
+    if (mode === 'cluster') { /* addon without the cluster loop: fall through to the twin */ } else if (mode === 'impact') {
       addon.sparseImpact(ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale, ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights,
         ix.impOffsets, ix.impDocs, ix.termMax, cut, lambda, qb.off, qb.terms, qb.weights, k, out.docs, out.scores, out.counts, out.visited, threads);
     } else if (mode === 'exact') {
@@ -210,12 +275,13 @@ export function searchSparse(ix: InvertedIndex, queries: SparseVec[] | QueryBatc
         ix.bmBlocks, ix.bmMax, ix.denseRow, ix.denseMax, ix.bmScale, ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights, alpha,
         qb.off, qb.terms, qb.weights, k, out.docs, out.scores, out.counts, out.visited, threads);
     }
-    return out;
+    if (mode !== 'cluster') return out;
   }
   const acc = new Float32Array(ix.numDocs);
   for (let q = 0; q < nq; q++) {
     if (mode === 'exact') exactRef(ix, qb, q, out, acc);
     else if (mode === 'impact') impactRef(ix, qb, q, cut, lambda, out);
+    else if (mode === 'cluster') clusterRef(ix, qb, q, cut, gamma, out);
     else blockMaxRef(ix, qb, q, alpha, out);
   }
   return out;

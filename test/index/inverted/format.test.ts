@@ -69,13 +69,16 @@ test('truncated, foreign and corrupted index files are ArtifactErrors naming the
     assert.throws(() => loadInvertedIndex(join(d, name)), (e: Error & { code?: string; file?: string }) => e.code === 'E_ARTIFACT' && e.file === join(d, name) && re.test(e.message));
   };
   check('short.lidx', bytes.subarray(0, 100), /truncated/);
-  check('cut.lidx', bytes.subarray(0, bytes.length - 200), /truncated/);
+  check('cut.lidx', bytes.subarray(0, bytes.length - 200), /cut short/);
   check('foreign.lidx', Buffer.from('PK\x03\x04 this is a zip file, not an index'.padEnd(600, '.')), /not a Lion sparse index/);
-  const v2 = Buffer.from(bytes); v2.writeUInt32LE(2, 8);
-  check('v2.lidx', v2, /version 2/);
+  const v1 = Buffer.from(bytes); v1.writeUInt32LE(1, 8);
+  check('v1.lidx', v1, /version 1/);
   const bad = Buffer.from(bytes);
   const docOff = bad.readDoubleLE(64 + 16); // docIds section
   bad.writeUInt32LE(1e6, docOff);
-  check('corrupt.lidx', bad, /postings of term/);
+  writeFileSync(join(d, 'corrupt.lidx'), bad);
+  assert.throws(() => loadInvertedIndex(join(d, 'corrupt.lidx')), (e: Error & { code?: string; file?: string }) => e.code === 'E_CHECKSUM' && e.file === join(d, 'corrupt.lidx'));
+  // Without the checksum pass, the invariants still catch it.
+  assert.throws(() => loadInvertedIndex(join(d, 'corrupt.lidx'), { verify: false }), /postings of term/);
   assert.throws(() => loadInvertedIndex(join(d, 'none.lidx')), (e: Error & { code?: string }) => e.code === 'E_NOT_FOUND');
 });
