@@ -65,4 +65,10 @@ export const DEFAULTS = {
     randomisationTrials: 10_000,
     seed: 42,
   },
+  /** Live indexes (src/index/live): merge after a commit when more than `mergeFactor` segments exist. */
+  live: { autoMerge: true, mergeFactor: 8 },
+  /** Re-ranking a first-stage run with a cross-encoder: documents re-scored per query, batch, lengths. */
+  rerank: { depth: 100, batchSize: 16, maxLength: 256 },
+  /** Training validation (`lion train --eval-*`): evaluate every N steps; stop after PATIENCE evaluations without gain. */
+  validate: { every: 0, patience: 0, measure: 'ndcg_cut.10', docMaxLength: 128, k: 100 },
 } as const;
