@@ -64,6 +64,8 @@ export const DEFAULTS = {
     measure: 'ndcg_cut.10',
     randomisationTrials: 10_000,
     seed: 42,
+    /** Documents (or ids) one live-index write request may carry. */
+    maxLiveDocs: 10_000,
   },
   /** Live indexes (src/index/live): merge after a commit when more than `mergeFactor` segments exist. */
   live: { autoMerge: true, mergeFactor: 8 },

@@ -10,6 +10,8 @@
  *   GET|POST /api/explain        system, q | sparse, docid → per-term contributions of that document
  *   GET  /api/doc/<docid>        the document's title and text (needs --corpus)
  *   POST /api/evaluate           qrels + one or two runs (uploaded text or server paths) → per-query metric
+ *   GET  /api/live               live indexes: segments, deletions, generation
+ *   POST /api/live/add|delete|merge   change a live index and commit (token-authenticated off loopback; live.ts)
  *
  * Robustness: bodies are bounded (413), every parameter is validated (400 with the field), each request has
  * a deadline (503 E_TIMEOUT), and `close()` stops accepting connections, lets in-flight requests finish,
@@ -23,6 +25,7 @@ import type { Hit } from '../types.js';
 import type { EvalOptions } from './evaluate.js';
 import { rrf } from './fusion.js';
 import { HttpError, badRequest, parseJsonObject, readBody, sendError, sendJson, toHttpError } from './http.js';
+import { checkWriteAuth, liveInfo, liveSystem, liveWrite } from './live.js';
 import { Metrics } from './metrics.js';
 import { loadStatic, lookupStatic, type StaticFile } from './static.js';
 import type { DocStore, SearchSystem } from './system.js';
@@ -44,6 +47,8 @@ export interface ServerOptions {
   maxEvalBodyBytes?: number;
   /** Folders whose files the evaluation view may open by server path. */
   fileRoots?: string[];
+  /** Bearer token for live-index writes (required for writes when `host` is not loopback). */
+  liveToken?: string;
   /** Where to write one line per notable event (start, shutdown, 5xx); default stderr. */
   log?: (line: string) => void;
 }
@@ -83,9 +88,24 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
   let closing = false;
 
   const docView = (h: Hit) => {
-    const doc = opts.docs?.get(h.docid);
+    const doc = opts.docs?.get(h.docid) ?? liveDoc(h.docid);
     const text = doc?.text ?? '';
     return { title: doc?.title ?? '', snippet: text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS)}…` : text };
+  };
+
+  // Text of documents held by live BM25 systems (added after start-up), for display.
+  const liveDoc = (id: string): { id: string; title?: string; text: string } | undefined => {
+    for (const s of opts.systems) {
+      const d = 'live' in s ? (s as ReturnType<typeof liveSystem>).live.get(id) : undefined;
+      if (d && d.text !== undefined) return d.title !== undefined ? { id, title: d.title, text: d.text } : { id, text: d.text };
+    }
+    return undefined;
+  };
+
+  const liveRoute = (op: 'add' | 'delete' | 'merge'): Handler => async (req, res) => {
+    checkWriteAuth(req, opts.host ?? d.host, opts.liveToken ?? process.env.LION_LIVE_TOKEN);
+    const body = parseJsonObject(await readBody(req, maxEvalBody));
+    sendJson(res, 200, await liveWrite(op, opts.systems, body, DEFAULTS.serve.maxLiveDocs));
   };
 
   const systemsInfo = () => opts.systems.map((s) => ({ ...s.info, explains: typeof s.explain === 'function' }));
@@ -176,6 +196,10 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
     '/api/search': { methods: ['GET', 'POST'], handler: search },
     '/api/explain': { methods: ['GET', 'POST'], handler: explain },
     '/api/evaluate': { methods: ['POST'], handler: evaluate },
+    '/api/live': { methods: ['GET'], handler: async (_q, res) => sendJson(res, 200, liveInfo(opts.systems)) },
+    '/api/live/add': { methods: ['POST'], handler: liveRoute('add') },
+    '/api/live/delete': { methods: ['POST'], handler: liveRoute('delete') },
+    '/api/live/merge': { methods: ['POST'], handler: liveRoute('merge') },
   };
 
   function route(url: URL): { name: string; methods: string[]; handler: Handler } | undefined {

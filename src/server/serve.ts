@@ -7,6 +7,9 @@ import type { Bm25Params } from '../bm25/similarity.js';
 import { createLionServer, type LionServer, type ServerOptions } from './app.js';
 import { collectionSystems } from './collection.js';
 import { loadDocStore, openSystems } from './systems.js';
+import { basename } from 'node:path';
+import { LiveIndex } from '../index/live/live.js';
+import { liveSystem } from './live.js';
 
 export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
   /** Index files or folders, each `path` or `name=path`. */
@@ -27,6 +30,8 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
   models?: Record<string, string>;
   /** Worker threads per query encoder. */
   encoderWorkers?: number;
+  /** Live indexes (src/index/live), each `name=dir` or `dir`: searched like the others, changed over /api/live/*. */
+  live?: string[];
 }
 
 /**
@@ -36,7 +41,7 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
  * console.log(`open ${s.url}`); // … later: await s.close();
  */
 export async function serve(opts: ServeOptions): Promise<LionServer> {
-  if (opts.indexes.length === 0 && !opts.collection) throw new UsageError('give at least one --index (or --collection)', { field: 'index' });
+  if (opts.indexes.length === 0 && !opts.collection && !opts.live?.length) throw new UsageError('give at least one --index (or --collection)', { field: 'index' });
   const systems = await openSystems(opts.indexes, { bm25: opts.bm25, models: opts.models, encoderWorkers: opts.encoderWorkers, encodeTimeoutMs: opts.timeoutMs });
   try {
     const corpora = [...(opts.collection ? [opts.collection] : []), ...(opts.corpus ?? [])];
@@ -51,8 +56,14 @@ export async function serve(opts: ServeOptions): Promise<LionServer> {
     } else if (opts.sparseModel || opts.denseModel) {
       throw new UsageError('--sparse-model and --dense-model encode a --collection; for index files use --model NAME=DIR', { field: 'sparse-model' });
     }
+    for (const spec of opts.live ?? []) {
+      const eq = spec.indexOf('=');
+      const [name, dir] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : [basename(spec).replace(/\.live$/, '') || 'live', spec];
+      if (systems.some((s) => s.info.name === name)) throw new UsageError(`two systems are named '${name}'; name the live index with --live NAME=DIR`, { field: 'live' });
+      systems.push(liveSystem(name, await LiveIndex.open(dir, { bm25: opts.bm25 })));
+    }
     const docs = corpora.length ? await loadDocStore(corpora) : undefined;
-    const { indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
+    const { live: _v, indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
     return await createLionServer({ ...rest, systems, docs });
   } catch (e) {
     for (const s of systems) await s.close?.(); // encoder workers would keep the process alive

@@ -8,6 +8,7 @@ import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { fuseCommand } from './fuse.js';
 import { indexCommand } from './index-build.js';
+import { liveAddCommand, liveCreateCommand, liveDeleteCommand, liveInfoCommand, liveMergeCommand, liveSearchCommand } from './live.js';
 import { mineCommand } from './mine.js';
 import { mntpCommand } from './mntp.js';
 import { quickstartCommand } from './quickstart.js';
@@ -25,6 +26,12 @@ export const commands: Command[] = [
   exportCommand,
   fuseCommand,
   indexCommand,
+  liveAddCommand,
+  liveCreateCommand,
+  liveDeleteCommand,
+  liveInfoCommand,
+  liveMergeCommand,
+  liveSearchCommand,
   mineCommand,
   mntpCommand,
   quickstartCommand,

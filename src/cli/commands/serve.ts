@@ -26,6 +26,8 @@ const options = {
   'max-k': { kind: 'int', default: d.maxK, help: 'largest k a request may ask for' },
   'timeout-ms': { kind: 'int', default: d.timeoutMs, help: 'per-request deadline' },
   files: { kind: 'string', multiple: true, help: 'folder whose qrels and runs the evaluation view may open by path (default: the current folder)' },
+  live: { kind: 'string', multiple: true, help: 'live index folder (`lion live create`), as DIR or NAME=DIR: searched, and changed over POST /api/live/add|delete|merge' },
+  'live-token': { kind: 'string', help: 'bearer token for live-index writes (required off loopback; default $LION_LIVE_TOKEN)' },
   k1: { kind: 'number', default: DEFAULTS.bm25.k1, help: 'BM25 k1 for BM25 indexes' },
   b: { kind: 'number', default: DEFAULTS.bm25.b, help: 'BM25 b for BM25 indexes' },
 } satisfies OptTable;
@@ -65,6 +67,8 @@ export const serveCommand: Command = {
       bm25: { k1: o.k1, b: o.b },
       models,
       encoderWorkers: o['encoder-workers'],
+      live: o.live,
+      ...(o['live-token'] ? { liveToken: o['live-token'] } : {}),
     });
     const names = s.systems.map((x) => `${x.info.name} (${x.info.kind})`).join(', ');
     process.stderr.write(`lion serve: ${s.url}/ serving ${names}; Ctrl-C stops\n`);
