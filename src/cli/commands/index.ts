@@ -12,7 +12,7 @@ import { liveAddCommand, liveCreateCommand, liveDeleteCommand, liveInfoCommand, 
 import { mineCommand } from './mine.js';
 import { mntpCommand } from './mntp.js';
 import { quickstartCommand } from './quickstart.js';
-import { rerankScoreCommand, rerankTrainCommand } from './rerank.js';
+import { rerankRunCommand, rerankScoreCommand, rerankTrainCommand } from './rerank.js';
 import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
 import { studyPlanCommand, studyReportCommand, studyRunCommand } from './study.js';
@@ -35,6 +35,7 @@ export const commands: Command[] = [
   mineCommand,
   mntpCommand,
   quickstartCommand,
+  rerankRunCommand,
   rerankScoreCommand,
   rerankTrainCommand,
   searchCommand,
