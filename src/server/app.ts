@@ -10,6 +10,7 @@
  *   GET|POST /api/explain        system, q | sparse, docid → per-term contributions of that document
  *   GET  /api/doc/<docid>        the document's title and text (needs --corpus)
  *   POST /api/evaluate           qrels + one or two runs (uploaded text or server paths) → per-query metric
+ *   POST /api/rerank             q, system, depth → the system's top hits re-scored by the cross-encoder
  *   GET  /api/live               live indexes: segments, deletions, generation
  *   POST /api/live/add|delete|merge   change a live index and commit (token-authenticated off loopback; live.ts)
  *
@@ -27,6 +28,8 @@ import { rrf } from './fusion.js';
 import { HttpError, badRequest, parseJsonObject, readBody, sendError, sendJson, toHttpError } from './http.js';
 import { checkWriteAuth, liveInfo, liveSystem, liveWrite } from './live.js';
 import { Metrics } from './metrics.js';
+import { rerankRun } from '../rerank/run.js';
+import type { Reranker } from '../train/rerank.js';
 import { loadStatic, lookupStatic, type StaticFile } from './static.js';
 import type { DocStore, SearchSystem } from './system.js';
 import { parseSearch, type Limits } from './validate.js';
@@ -47,6 +50,8 @@ export interface ServerOptions {
   maxEvalBodyBytes?: number;
   /** Folders whose files the evaluation view may open by server path. */
   fileRoots?: string[];
+  /** A cross-encoder for `POST /api/rerank` (re-scores a system's top hits for a text query). */
+  reranker?: Reranker;
   /** Bearer token for live-index writes (required for writes when `host` is not loopback). */
   liveToken?: string;
   /** Where to write one line per notable event (start, shutdown, 5xx); default stderr. */
@@ -106,6 +111,26 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
     checkWriteAuth(req, opts.host ?? d.host, opts.liveToken ?? process.env.LION_LIVE_TOKEN);
     const body = parseJsonObject(await readBody(req, maxEvalBody));
     sendJson(res, 200, await liveWrite(op, opts.systems, body, DEFAULTS.serve.maxLiveDocs));
+  };
+
+  // POST /api/rerank {q, system, k?, depth?}: the system's top `depth` hits for q, re-scored by the cross-encoder.
+  const rerank: Handler = async (req, res) => {
+    if (!opts.reranker) throw new HttpError(404, 'E_NO_RERANKER', 'no cross-encoder is loaded; start the server with --reranker DIR');
+    const body = parseJsonObject(await readBody(req, maxBody));
+    const { system, depth, ...rest } = body;
+    const dep = depth ?? DEFAULTS.rerank.depth;
+    if (typeof dep !== 'number' || !Number.isInteger(dep) || dep < 1 || dep > limits.maxK) throw badRequest(`depth must be an integer 1..${limits.maxK}`, 'depth');
+    const r = parseSearch({ ...rest, systems: system }, opts.systems, limits, k0);
+    if (r.form !== 'text') throw badRequest('re-ranking needs a text query (q)', 'q');
+    const s = r.systems[0]!;
+    const t0 = performance.now();
+    const first = await s.search(r.query, dep);
+    const text = (id: string) => { const x = opts.docs?.get(id) ?? liveDoc(id); return x ? (x.title ? `${x.title} ${x.text}` : x.text) : undefined; };
+    const q = (r.query as { text: string }).text;
+    const run = rerankRun(opts.reranker, new Map([['q', first]]), new Map([['q', q]]), text, { depth: dep });
+    const hits = run.get('q')!.slice(0, r.k);
+    const firstRank = new Map(first.map((h, i) => [h.docid, i + 1]));
+    sendJson(res, 200, { system: s.info.name, depth: dep, k: r.k, took_ms: round(performance.now() - t0), hits: hits.map((h, i) => ({ rank: i + 1, docid: h.docid, score: h.score, firstRank: firstRank.get(h.docid) ?? null, ...docView(h) })) });
   };
 
   const systemsInfo = () => opts.systems.map((s) => ({ ...s.info, explains: typeof s.explain === 'function' }));
@@ -196,6 +221,7 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
     '/api/search': { methods: ['GET', 'POST'], handler: search },
     '/api/explain': { methods: ['GET', 'POST'], handler: explain },
     '/api/evaluate': { methods: ['POST'], handler: evaluate },
+    '/api/rerank': { methods: ['POST'], handler: rerank },
     '/api/live': { methods: ['GET'], handler: async (_q, res) => sendJson(res, 200, liveInfo(opts.systems)) },
     '/api/live/add': { methods: ['POST'], handler: liveRoute('add') },
     '/api/live/delete': { methods: ['POST'], handler: liveRoute('delete') },

@@ -10,6 +10,7 @@ import { loadDocStore, openSystems } from './systems.js';
 import { basename } from 'node:path';
 import { LiveIndex } from '../index/live/live.js';
 import { liveSystem } from './live.js';
+import { openReranker } from '../rerank/run.js';
 
 export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
   /** Index files or folders, each `path` or `name=path`. */
@@ -32,6 +33,9 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
   encoderWorkers?: number;
   /** Live indexes (src/index/live), each `name=dir` or `dir`: searched like the others, changed over /api/live/*. */
   live?: string[];
+  /** A cross-encoder directory (`lion rerank train`) for POST /api/rerank, and its base model when it is an adapter. */
+  rerankerDir?: string;
+  rerankerBase?: string;
 }
 
 /**
@@ -63,8 +67,9 @@ export async function serve(opts: ServeOptions): Promise<LionServer> {
       systems.push(liveSystem(name, await LiveIndex.open(dir, { bm25: opts.bm25 })));
     }
     const docs = corpora.length ? await loadDocStore(corpora) : undefined;
-    const { live: _v, indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
-    return await createLionServer({ ...rest, systems, docs });
+    const reranker = opts.rerankerDir ? openReranker(opts.rerankerDir, opts.rerankerBase) : undefined;
+    const { rerankerDir: _r, rerankerBase: _rb, live: _v, indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
+    return await createLionServer({ ...rest, systems, docs, ...(reranker ? { reranker } : {}) });
   } catch (e) {
     for (const s of systems) await s.close?.(); // encoder workers would keep the process alive
     throw e;

@@ -11,6 +11,11 @@ import { trainReranker } from '../../src/train/rerank.js';
 import type { Qrels, Run } from '../../src/types.js';
 import { tempDir } from '../helpers.js';
 import { tinySetup } from '../train/setup.js';
+import { readBm25Index } from '../../src/bm25/format.js';
+import { createBm25Searcher, searchBm25 } from '../../src/bm25/search.js';
+import { createLionServer } from '../../src/server/app.js';
+import { bm25System, loadDocStore } from '../../src/server/systems.js';
+import { cranfield, cranfieldIndex } from '../server/fixture.js';
 
 test('re-ranking a deliberately bad run (positives last) with a trained cross-encoder raises nDCG@10 significantly', async () => {
   const s = await tinySetup();
@@ -66,4 +71,20 @@ test('re-ranking a deliberately bad run (positives last) with a trained cross-en
   const report = JSON.parse(readFileSync(join(dir, 'rr.trec.json'), 'utf8')).report;
   assert.ok(Math.abs(report.diff - c.diff) < 1e-4, 'the CLI matches the library (scores written with limited precision)');
   assert.equal((await readRun(join(dir, 'rr.trec'))).size, 40);
+
+  // The server's /api/rerank re-scores a system's top hits the same way.
+  const ix = await readBm25Index((await cranfieldIndex()).index);
+  const docs = await loadDocStore([cranfield]);
+  const srv = await createLionServer({ systems: [bm25System('bm25', ix)], docs, port: 0, log: () => {}, reranker: rr });
+  try {
+    const res = await fetch(`${srv.url}/api/rerank`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ q: 'wing flutter', system: 'bm25', depth: 20, k: 5 }) });
+    assert.equal(res.status, 200);
+    const body = await res.json() as { hits: Array<{ docid: string; firstRank: number }> };
+    const first = searchBm25(createBm25Searcher(ix), 'wing flutter', 20);
+    const want = rerankRun(rr, new Map([['q', first]]), new Map([['q', 'wing flutter']]), (id) => { const d = docs.get(id)!; return d.title ? `${d.title} ${d.text}` : d.text; }, { depth: 20 }).get('q')!.slice(0, 5);
+    assert.deepEqual(body.hits.map((h) => h.docid), want.map((h) => h.docid));
+    assert.ok(body.hits.every((h) => h.firstRank >= 1 && h.firstRank <= 20));
+  } finally {
+    await srv.close();
+  }
 });

@@ -27,6 +27,8 @@ const options = {
   'timeout-ms': { kind: 'int', default: d.timeoutMs, help: 'per-request deadline' },
   files: { kind: 'string', multiple: true, help: 'folder whose qrels and runs the evaluation view may open by path (default: the current folder)' },
   live: { kind: 'string', multiple: true, help: 'live index folder (`lion live create`), as DIR or NAME=DIR: searched, and changed over POST /api/live/add|delete|merge' },
+  reranker: { kind: 'string', help: 'cross-encoder directory (`lion rerank train`) for POST /api/rerank' },
+  'reranker-base': { kind: 'string', help: 'base model of --reranker when it is a LoRA adapter' },
   'live-token': { kind: 'string', help: 'bearer token for live-index writes (required off loopback; default $LION_LIVE_TOKEN)' },
   k1: { kind: 'number', default: DEFAULTS.bm25.k1, help: 'BM25 k1 for BM25 indexes' },
   b: { kind: 'number', default: DEFAULTS.bm25.b, help: 'BM25 b for BM25 indexes' },
@@ -68,6 +70,7 @@ export const serveCommand: Command = {
       models,
       encoderWorkers: o['encoder-workers'],
       live: o.live,
+      ...(o.reranker ? { rerankerDir: o.reranker, rerankerBase: o['reranker-base'] } : {}),
       ...(o['live-token'] ? { liveToken: o['live-token'] } : {}),
     });
     const names = s.systems.map((x) => `${x.info.name} (${x.info.kind})`).join(', ');
