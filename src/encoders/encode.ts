@@ -20,7 +20,7 @@ import { DenseShardWriter, SparseShardWriter, sparseToObject } from '../io/vecto
 import type { LlamaModel } from '../model/llama.js';
 import type { SparseVec, TextRecord } from '../types.js';
 import { openAtomic, writeFileAtomic } from '../util/atomic.js';
-import { Progress } from '../util/progress.js';
+import { countLines, Progress } from '../util/progress.js';
 import { lengthBatches, tokenBatch, type EncoderTokenizer } from './batch.js';
 import { denseForward } from './dense.js';
 import { sparseForward, toSparseVec } from './sparse.js';
@@ -114,12 +114,13 @@ export type VectorFormat = 'jsonl' | 'shard';
 /** Encode records into `out`: sparse JSONL or binary shard, or a dense binary shard. Returns the count. */
 export async function encodeToFile(
   model: LlamaModel, tok: EncoderTokenizer, records: AsyncIterable<TextRecord> | Iterable<TextRecord>, out: string,
-  opts: EncodeOptions & { format?: VectorFormat; shard?: { index: number; count: number }; label?: string },
+  opts: EncodeOptions & { format?: VectorFormat; shard?: { index: number; count: number }; label?: string; total?: number; progress?: boolean },
 ): Promise<number> {
   const format = opts.format ?? (opts.paradigm === 'sparse' ? 'jsonl' : 'shard');
   if (opts.paradigm === 'dense' && format === 'jsonl') throw new UsageError('dense vectors are written as binary shards only (--format shard)');
   const input = opts.shard ? shardOf(records, opts.shard) : records;
-  const progress = new Progress(opts.label ?? 'encode', undefined, 'texts');
+  const total = opts.total !== undefined && opts.shard ? Math.ceil((opts.total - opts.shard.index) / opts.shard.count) : opts.total;
+  const progress = new Progress(opts.label ?? 'encode', total, 'texts', opts.progress);
   let n = 0;
   if (opts.paradigm === 'dense') {
     const w = new DenseShardWriter(out, model.config.hiddenSize);
@@ -165,6 +166,8 @@ export interface EncodeCollectionOptions {
   topK?: number;
   shard?: { index: number; count: number };
   kernels?: Kernels;
+  /** Show progress (count, total, ETA) even when stderr is not a terminal. */
+  progress?: boolean;
 }
 
 /**
@@ -187,8 +190,9 @@ export async function encodeCollection(o: EncodeCollectionOptions): Promise<numb
     shard: o.shard,
     label: `encode ${o.queries ? 'queries' : 'corpus'}`,
   };
+  const total = countLines(o.input, o.queries ? 'queries.jsonl' : 'corpus.jsonl');
   const records = o.queries ? readQueries(o.input) : readCorpus(o.input);
-  const n = await encodeToFile(model, tok, records, o.out, opts);
+  const n = await encodeToFile(model, tok, records, o.out, { ...opts, total, progress: o.progress });
   const { kernels: _k, ...recorded } = o;
   await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ ...recorded, ...opts, texts: n }, null, 2)}\n`);
   return n;

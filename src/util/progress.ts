@@ -4,6 +4,8 @@
  * only when stderr is a TTY, when the command was given `--progress` (`force`), or when LION_PROGRESS=1, at
  * most ~10 times a second, so logs and CI output stay clean; LION_PROGRESS=0 turns it off.
  */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Whether a progress display is shown: `--progress` forces it; otherwise a TTY on stderr, overridden by LION_PROGRESS. */
 export function progressEnabled(force = false): boolean {
@@ -88,5 +90,31 @@ export class Progress {
       this.draw(Date.now());
       if (this.tty) process.stderr.write('\n');
     }
+  }
+}
+
+/**
+ * Number of non-blank lines of a text file (a BEIR folder: its `name` file), for a progress total; undefined
+ * for gzip files or when the file cannot be read. Reads the file once in 1 MiB chunks.
+ */
+export function countLines(path: string, name?: string): number | undefined {
+  try {
+    let p = path;
+    if (statSync(p).isDirectory()) { if (!name) return undefined; p = join(p, name); }
+    if (p.endsWith('.gz')) return undefined;
+    const fd = openSync(p, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let n = 0, content = false, got: number;
+      while ((got = readSync(fd, buf, 0, buf.length, null)) > 0) {
+        for (let i = 0; i < got; i++) {
+          const c = buf[i]!;
+          if (c === 10) { if (content) n++; content = false; } else if (c !== 13 && c !== 32 && c !== 9) content = true;
+        }
+      }
+      return content ? n + 1 : n;
+    } finally { closeSync(fd); }
+  } catch {
+    return undefined;
   }
 }

@@ -22,6 +22,7 @@ const options = {
   'block-shift': { kind: 'int', default: DEFAULTS.sparseIndex.blockShift, help: 'sparse: log2 of documents per block-max block' },
   'impact-max': { kind: 'int', default: DEFAULTS.sparseIndex.impactMax, help: 'sparse: longest impact-ordered list kept per term (bounds --lambda of impact search)' },
   hnsw: { kind: 'boolean', help: 'dense: also build an HNSW graph (usearch) as <out>.usearch' },
+  progress: { kind: 'boolean', help: 'show documents read, total and ETA even when stderr is not a terminal' },
 } satisfies OptTable;
 
 export const indexCommand: Command = {
@@ -45,6 +46,7 @@ export const indexCommand: Command = {
       blockShift: o['block-shift'],
       impactMax: o['impact-max'],
       hnsw: o.hnsw,
+      progress: o.progress,
     });
     await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ command: 'index', sources, options: { ...o, _: undefined }, summary }, null, 2)}\n`);
     process.stderr.write(`index: ${Object.entries(summary).map(([k, v]) => `${k} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v}`).join(', ')} -> ${o.out}\n`);
