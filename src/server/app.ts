@@ -6,7 +6,8 @@
  *   GET  /api/health             status, systems, documents
  *   GET  /api/metrics            request counts by route and status, latency percentiles, memory
  *   GET  /api/systems            what each system is and which query forms it accepts
- *   GET|POST /api/search         q | sparse | dense, k, systems, explain → per-system hits + RRF fusion
+ *   GET|POST /api/search         q | sparse | dense, k, systems, explain, fusion (rrf|sum), norm, weights
+ *                                → per-system hits + their fusion (RRF, or a weighted sum of normalised scores)
  *   GET|POST /api/explain        system, q | sparse, docid → per-term contributions of that document
  *   GET  /api/doc/<docid>        the document's title and text (needs --corpus)
  *   POST /api/evaluate           qrels + one or two runs (uploaded text or server paths) → per-query metric
@@ -24,7 +25,7 @@ import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
 import type { Hit } from '../types.js';
 import type { EvalOptions } from './evaluate.js';
-import { rrf } from './fusion.js';
+import { fuseLists, parseFusion } from './fusion.js';
 import { HttpError, badRequest, parseJsonObject, readBody, sendError, sendJson, toHttpError } from './http.js';
 import { checkWriteAuth, liveInfo, liveSystem, liveWrite } from './live.js';
 import { Metrics } from './metrics.js';
@@ -50,6 +51,10 @@ export interface ServerOptions {
   maxEvalBodyBytes?: number;
   /** Folders whose files the evaluation view may open by server path. */
   fileRoots?: string[];
+  /** Example queries the page's opening view offers (e.g. taken from the collection's queries). */
+  examples?: string[];
+  /** The collection's name, shown on the opening view. */
+  collectionName?: string;
   /** A cross-encoder for `POST /api/rerank` (re-scores a system's top hits for a text query). */
   reranker?: Reranker;
   /** Bearer token for live-index writes (required for writes when `host` is not loopback). */
@@ -142,7 +147,10 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
 
   const search: Handler = async (req, res, url) => {
     const t0 = performance.now();
-    const r = parseSearch(await params(req, url), opts.systems, limits, k0);
+    const { fusion: fm, norm: fn, weights: fw, ...searchParams } = await params(req, url);
+    const fusion = parseFusion(fm, fn, fw);
+    const r = parseSearch(searchParams, opts.systems, limits, k0);
+    if (fusion.weights && fusion.weights.length !== r.systems.length) throw badRequest(`weights has ${fusion.weights.length} values for ${r.systems.length} systems`, 'weights');
     // Systems run concurrently: text queries to neural systems wait on their own encoder workers in parallel.
     const results = await Promise.all(r.systems.map(async (s) => {
       const t1 = performance.now();
@@ -163,10 +171,12 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
     }));
     const fused = results.length >= 2
       ? {
-          method: 'rrf',
+          method: fusion.method,
           c: DEFAULTS.fusion.rrfK,
+          ...(fusion.method === 'sum' ? { norm: fusion.norm } : {}),
+          weights: fusion.weights ?? results.map(() => 1),
           systems: results.map((x) => x.system),
-          hits: rrf(results.map((x) => x.hits), r.k).map((h, i) => ({ rank: i + 1, docid: h.docid, score: h.score, ranks: h.ranks, ...docView(h) })),
+          hits: fuseLists(results.map((x) => x.hits), r.k, fusion).map((h, i) => ({ rank: i + 1, docid: h.docid, score: h.score, ranks: h.ranks, ...docView(h) })),
         }
       : null;
     sendJson(res, 200, { form: r.form, k: r.k, took_ms: round(performance.now() - t0), results, fused });
@@ -217,7 +227,14 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
       handler: async (_q, res) =>
         sendJson(res, 200, { ...metrics.snapshot(), systems: Object.fromEntries(opts.systems.map((s) => [s.info.name, s.stats?.() ?? {}])) }),
     },
-    '/api/systems': { methods: ['GET'], handler: async (_q, res) => sendJson(res, 200, { systems: systemsInfo(), limits, k: k0, documents: opts.docs?.size ?? 0 }) },
+    '/api/systems': {
+      methods: ['GET'],
+      handler: async (_q, res) => sendJson(res, 200, {
+        systems: systemsInfo(), limits, k: k0, documents: opts.docs?.size ?? 0,
+        collection: opts.collectionName ?? null, examples: opts.examples ?? [], reranker: Boolean(opts.reranker),
+        fusion: { methods: ['rrf', 'sum'], norms: ['minmax', 'zscore', 'none'], default: DEFAULTS.fusion.method, c: DEFAULTS.fusion.rrfK },
+      }),
+    },
     '/api/search': { methods: ['GET', 'POST'], handler: search },
     '/api/explain': { methods: ['GET', 'POST'], handler: explain },
     '/api/evaluate': { methods: ['POST'], handler: evaluate },

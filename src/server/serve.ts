@@ -7,7 +7,9 @@ import type { Bm25Params } from '../bm25/similarity.js';
 import { createLionServer, type LionServer, type ServerOptions } from './app.js';
 import { collectionSystems } from './collection.js';
 import { loadDocStore, openSystems } from './systems.js';
-import { basename } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { collect, readCorpus, readQueries } from '../io/corpus.js';
 import { LiveIndex } from '../index/live/live.js';
 import { liveSystem } from './live.js';
 import { openReranker } from '../rerank/run.js';
@@ -39,6 +41,30 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
 }
 
 /**
+ * A few example queries for the page's opening view: spread over the collection's own queries
+ * (`queries.jsonl` beside the corpus) when it has them, else over its document titles. Short ones only.
+ */
+export async function exampleQueries(corpora: string[], n = 5): Promise<string[]> {
+  const pick = (xs: string[]) => {
+    const ok = [...new Set(xs.map((x) => x.trim().replace(/\s+/g, ' ').replace(/\s+[.?!]$/, '')).filter((x) => x.length >= 12 && x.length <= 90))];
+    return Array.from({ length: Math.min(n, ok.length) }, (_, i) => ok[Math.floor((i * ok.length) / Math.min(n, ok.length))]!);
+  };
+  for (const c of corpora) {
+    const dir = existsSync(c) && statSync(c).isDirectory() ? c : dirname(c);
+    const qf = join(dir, 'queries.jsonl');
+    if (existsSync(qf)) {
+      const qs = await collect(readQueries(qf)).catch(() => []);
+      if (qs.length) return pick(qs.map((q) => q.text));
+    }
+  }
+  const titles: string[] = [];
+  for (const c of corpora) {
+    for await (const r of readCorpus(c)) { if (r.title) titles.push(r.title); if (titles.length >= 500) break; }
+  }
+  return pick(titles);
+}
+
+/**
  * Open the indexes and start serving.
  * @example
  * const s = await serve({ indexes: ['cran.lbm25'], corpus: ['test/fixtures/cranfield'], port: 8080 });
@@ -67,9 +93,11 @@ export async function serve(opts: ServeOptions): Promise<LionServer> {
       systems.push(liveSystem(name, await LiveIndex.open(dir, { bm25: opts.bm25 })));
     }
     const docs = corpora.length ? await loadDocStore(corpora) : undefined;
+    const examples = opts.examples ?? (corpora.length ? await exampleQueries(corpora) : []);
+    const collectionName = opts.collectionName ?? (corpora.length ? basename(corpora[0]!.replace(/\/(corpus\.jsonl)?$/, '')) : undefined);
     const reranker = opts.rerankerDir ? openReranker(opts.rerankerDir, opts.rerankerBase) : undefined;
-    const { rerankerDir: _r, rerankerBase: _rb, live: _v, indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
-    return await createLionServer({ ...rest, systems, docs, ...(reranker ? { reranker } : {}) });
+    const { examples: _x, collectionName: _n, rerankerDir: _r, rerankerBase: _rb, live: _v, indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
+    return await createLionServer({ ...rest, systems, docs, examples, ...(collectionName ? { collectionName } : {}), ...(reranker ? { reranker } : {}) });
   } catch (e) {
     for (const s of systems) await s.close?.(); // encoder workers would keep the process alive
     throw e;
