@@ -185,7 +185,7 @@ export async function encodeCollection(o: EncodeCollectionOptions): Promise<numb
     maxLength: o.maxLength ?? (o.queries ? d.queryMaxLength : d.docMaxLength),
     maxBatch: o.maxBatch ?? d.maxBatch,
     maxTokens: o.maxTokens ?? d.maxTokens,
-    topK: o.topK ?? d.topK,
+    topK: o.topK ?? (o.queries ? DEFAULTS.encodeTopK.query : DEFAULTS.encodeTopK.doc),
     format: o.format,
     shard: o.shard,
     label: `encode ${o.queries ? 'queries' : 'corpus'}`,

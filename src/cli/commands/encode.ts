@@ -21,7 +21,7 @@ const options = {
   'max-length': { kind: 'int', help: `tokens per text, BOS included (default ${d.queryMaxLength} for queries, ${d.docMaxLength} for documents; BEIR uses ${d.beirMaxLength})` },
   'max-batch': { kind: 'int', default: d.maxBatch, help: 'texts per batch at most' },
   'max-tokens': { kind: 'int', default: d.maxTokens, help: 'padded tokens per batch at most' },
-  'top-k': { kind: 'int', default: d.topK, help: 'sparse: keep the k largest weights (0 = all, as the paper)' },
+  'top-k': { kind: 'int', help: `sparse: keep the k largest weights (default ${DEFAULTS.encodeTopK.doc} for documents, ${DEFAULTS.encodeTopK.query} for queries; 0 = every non-zero, as the paper)` },
   shard: { kind: 'string', help: 'i/N: encode records i, i+N, i+2N, ...' },
   progress: { kind: 'boolean', help: 'show count, total and ETA even when stderr is not a terminal' },
 } satisfies OptTable;
@@ -41,7 +41,7 @@ export const encodeCommand: Command = {
     const n = await encodeCollection({
       paradigm: o.paradigm as Paradigm, model: o.model, adapter: o.adapter, input: (o.corpus ?? o.queries)!, queries: Boolean(o.queries),
       out: o.out, format: o.format as VectorFormat | undefined, maxLength: o['max-length'], maxBatch: o['max-batch'],
-      maxTokens: o['max-tokens'], topK: o['top-k'], shard: o.shard ? parseShard(o.shard) : undefined, progress: o.progress,
+      maxTokens: o['max-tokens'], topK: o['top-k'] as number | undefined, shard: o.shard ? parseShard(o.shard) : undefined, progress: o.progress,
     });
     const s = (Date.now() - t0) / 1000;
     process.stderr.write(`encode: ${n} texts in ${s.toFixed(1)} s (${(n / s).toFixed(1)}/s) -> ${o.out}\n`);
