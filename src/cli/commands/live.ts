@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
 import { LiveIndex, type LiveDoc, type LiveKind, type LiveQuery } from '../../index/live/live.js';
-import { strictlyDecreasing } from '../../index/topk.js';
 import type { DenseDtype } from '../../index/vector/flat.js';
 import { collect, readCorpus, readQueries } from '../../io/corpus.js';
 import { writeRun } from '../../io/trec.js';
@@ -182,7 +181,8 @@ export const liveSearchCommand: Command = {
     else { const m = readDenseShards([o.queries]); m.ids.forEach((id, r) => { qids.push(id); qs.push({ dense: m.data.slice(r * m.dim, (r + 1) * m.dim) }); }); }
     const t0 = performance.now();
     const hits = live.searchMany(qs, o.k);
-    const run: Run = new Map(qids.map((q, i) => [q, strictlyDecreasing(hits[i]!)]));
+    // Raw float32 scores, as `lion bm25 search` / `lion search` write them (the run file orders ties as they do).
+    const run: Run = new Map(qids.map((q, i) => [q, hits[i]!]));
     await writeRun(o.out, run, { tag: o.tag });
     process.stderr.write(`live search: ${qids.length} queries over ${live.size} documents (${live.stats().segments.length} segments) in ${((performance.now() - t0) / 1000).toFixed(2)} s -> ${o.out}\n`);
     await live.close();

@@ -602,8 +602,9 @@ export class LiveIndex {
   searchMany(queries: LiveQuery[], k: number = DEFAULTS.search.k): Hit[][] {
     if (!Number.isInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`, { field: 'k' });
     const segs = this.state.segments;
-    // Candidates per query: [score, segment number, local document, id].
-    const cands: Array<Array<[number, number, number, string]>> = queries.map(() => []);
+    // Per query and segment, the segment's live hits best first (score descending, then local order), merged
+    // below by score and then segment order: the order of one index over `documents()`.
+    const cands: Array<Array<{ scores: number[]; ids: string[] }>> = queries.map(() => segs.map(() => ({ scores: [], ids: [] })));
     if (this.config.kind === 'bm25') {
       this.analyzer ??= createEnglishAnalyzer(this.config.analyzer);
       let docCount = 0, sumTtf = 0;
@@ -624,7 +625,8 @@ export class LiveIndex {
           for (const [t, w] of weighted) { const id = termIdOf(s.bm25!.index, t); if (id >= 0) terms.push({ term: id, weight: w }); }
           if (!terms.length) return;
           const { docs, scores } = bm25TopK(s.searcherFor(avgdl, this.params), terms, Math.min(s.meta.docs, k + s.numDeleted));
-          for (let i = 0, n = 0; i < docs.length && n < k; i++) if (!s.isDeleted(docs[i]!)) { cands[qi]!.push([scores[i]!, si, docs[i]!, s.ids[docs[i]!]!]); n++; }
+          const c = cands[qi]![si]!;
+          for (let i = 0; i < docs.length && c.ids.length < k; i++) if (!s.isDeleted(docs[i]!)) { c.scores.push(scores[i]!); c.ids.push(s.ids[docs[i]!]!); }
         });
       });
     } else if (this.config.kind === 'sparse') {
@@ -645,15 +647,27 @@ export class LiveIndex {
     }
     function collect(r: { k: number; docs: Int32Array; scores: Float32Array; counts: Uint32Array }, si: number, s: Segment): void {
       for (let q = 0; q < queries.length; q++) {
-        for (let i = 0, n = 0; i < r.counts[q]! && n < k; i++) {
+        const c = cands[q]![si]!;
+        for (let i = 0; i < r.counts[q]! && c.ids.length < k; i++) {
           const d = r.docs[q * r.k + i]!;
-          if (!s.isDeleted(d)) { cands[q]!.push([r.scores[q * r.k + i]!, si, d, s.ids[d]!]); n++; }
+          if (!s.isDeleted(d)) { c.scores.push(r.scores[q * r.k + i]!); c.ids.push(s.ids[d]!); }
         }
       }
     }
-    return cands.map((c) => {
-      c.sort((a, b) => b[0] - a[0] || a[1] - b[1] || a[2] - b[2]);
-      return c.slice(0, k).map(([score, , , docid]) => ({ docid, score }));
+    // k-way merge: the best head; equal scores go to the earlier segment.
+    return cands.map((lists) => {
+      const at = new Int32Array(lists.length);
+      const out: Hit[] = [];
+      while (out.length < k) {
+        let best = -1;
+        for (let j = 0; j < lists.length; j++) {
+          if (at[j]! < lists[j]!.ids.length && (best < 0 || lists[j]!.scores[at[j]!]! > lists[best]!.scores[at[best]!]!)) best = j;
+        }
+        if (best < 0) break;
+        out.push({ docid: lists[best]!.ids[at[best]!]!, score: lists[best]!.scores[at[best]!]! });
+        at[best]!++;
+      }
+      return out;
     });
   }
 
