@@ -41,6 +41,12 @@ test('tuning picks the best setting of the grid, beats each run alone, and its r
   assert.ok(t.weights.every((w) => w > 0));
   const again = evaluate(qrels, fuseRuns([a, b], { ...t, depth: 1000, k: 1000 }), { measures: ['ndcg_cut.10'] }).mean.ndcg_cut_10;
   assert.equal(again, t.score);
+  // Every grid score is what fuseRuns + evaluate give for that setting (the fast path changes nothing).
+  for (const x of [0, 5, 13, 21, 26, t.tried.length - 1].map((i) => t.tried[i]!)) {
+    const direct = evaluate(qrels, fuseRuns([a, b], { ...x, depth: 1000, k: 1000 }), { measures: ['ndcg_cut.10'] }).mean.ndcg_cut_10;
+    assert.equal(x.score, direct, `${x.method}/${x.norm} ${x.weights}`);
+  }
+  assert.ok(t.tried.some((x) => x.method === 'rrf'));
   // Raw sums without normalisation would be dominated by run a's scale: z-score or min-max must be chosen.
   assert.notEqual(t.norm, 'none');
   const c = compareRuns(qrels, a, fuseRuns([a, b], t), 'ndcg_cut.10');
