@@ -330,7 +330,7 @@ export class LiveIndex {
           return live;
         } catch (e) {
           // A reader racing a writer's merge may find a segment already removed: read the new manifest.
-          if (opts.readOnly && attempt < 5 && (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          if (opts.readOnly && attempt < 5 && ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof NotFoundError)) continue;
           throw e;
         }
       }
