@@ -6,7 +6,7 @@
 import { readCorpus, readQueries, collect } from '../io/corpus.js';
 import { writeRun } from '../io/trec.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { Progress } from '../util/progress.js';
+import { countLines, Progress } from '../util/progress.js';
 import { DEFAULTS } from '../defaults.js';
 import { buildBm25Index, type Bm25Index } from './build.js';
 import { readBm25Index, writeBm25Index } from './format.js';
@@ -17,6 +17,8 @@ export interface IndexFileOptions {
   analyzer?: AnalyzerOptions;
   /** Show a progress bar on stderr (when it is a terminal). Default true. */
   progress?: boolean;
+  /** Show it even when stderr is not a terminal (`--progress`). */
+  forceProgress?: boolean;
 }
 
 export interface IndexFileResult {
@@ -33,14 +35,14 @@ export interface IndexFileResult {
  */
 export async function indexCorpusFile(corpus: string, out: string, opts: IndexFileOptions = {}): Promise<IndexFileResult> {
   const t0 = performance.now();
-  const bar = opts.progress === false ? undefined : new Progress('bm25 index', undefined, 'docs');
+  const bar = opts.progress === false ? undefined : new Progress('bm25 index', countLines(corpus, 'corpus.jsonl'), 'docs', opts.forceProgress);
   const index = await buildBm25Index(readCorpus(corpus), {
     analyzer: opts.analyzer,
     source: corpus,
     progressEvery: 1000,
     onProgress: () => bar?.tick(1000),
   });
-  bar?.finish();
+  if (bar) { bar.tick(index.numDocs - bar.count); bar.finish(); }
   await writeBm25Index(out, index);
   return { ...statsOf(index), seconds: (performance.now() - t0) / 1000 };
 }

@@ -22,7 +22,7 @@ import type { LlamaModel } from '../model/llama.js';
 import { precisionRecord, type DtypeRequest, type PrecisionRecord } from '../model/precision.js';
 import type { SparseVec, TextRecord } from '../types.js';
 import { openAtomic, writeFileAtomic } from '../util/atomic.js';
-import { Progress } from '../util/progress.js';
+import { countLines, Progress } from '../util/progress.js';
 import { lengthBatches, tokenBatch, type EncoderTokenizer } from './batch.js';
 import { denseForward } from './dense.js';
 import { sparseForward, toSparseVec } from './sparse.js';
@@ -177,12 +177,13 @@ export type VectorFormat = 'jsonl' | 'shard';
 /** Encode records into `out`: sparse JSONL or binary shard, or a dense binary shard. Returns the count. */
 export async function encodeToFile(
   model: LlamaModel, tok: EncoderTokenizer, records: AsyncIterable<TextRecord> | Iterable<TextRecord>, out: string,
-  opts: EncodeOptions & { format?: VectorFormat; shard?: { index: number; count: number }; label?: string; encoder?: EncoderIdentity },
+  opts: EncodeOptions & { format?: VectorFormat; shard?: { index: number; count: number }; label?: string; encoder?: EncoderIdentity; total?: number; progress?: boolean },
 ): Promise<number> {
   const format = opts.format ?? (opts.paradigm === 'sparse' ? 'jsonl' : 'shard');
   if (opts.paradigm === 'dense' && format === 'jsonl') throw new UsageError('dense vectors are written as binary shards only (--format shard)');
   const input = opts.shard ? shardOf(records, opts.shard) : records;
-  const progress = new Progress(opts.label ?? 'encode', undefined, 'texts');
+  const total = opts.total !== undefined && opts.shard ? Math.ceil((opts.total - opts.shard.index) / opts.shard.count) : opts.total;
+  const progress = new Progress(opts.label ?? 'encode', total, 'texts', opts.progress);
   let n = 0;
   if (opts.paradigm === 'dense') {
     const w = new DenseShardWriter(out, model.config.hiddenSize, opts.encoder);
@@ -232,6 +233,8 @@ export interface EncodeCollectionOptions {
   dtype?: DtypeRequest;
   /** Called once the model is loaded, with what it computes with (the CLI prints it). */
   onLoad?: (r: PrecisionRecord) => void;
+  /** Show progress (count, total, ETA) even when stderr is not a terminal. */
+  progress?: boolean;
 }
 
 /**
@@ -254,7 +257,7 @@ export async function encodeCollection(o: EncodeCollectionOptions): Promise<numb
     maxLength: o.maxLength ?? (o.queries ? d.queryMaxLength : d.docMaxLength),
     maxBatch: o.maxBatch ?? d.maxBatch,
     maxTokens: o.maxTokens ?? d.maxTokens,
-    topK: o.topK ?? d.topK,
+    topK: o.topK ?? (o.queries ? DEFAULTS.encodeTopK.query : DEFAULTS.encodeTopK.doc),
     format: o.format,
     shard: o.shard,
     label: `encode ${o.queries ? 'queries' : 'corpus'}`,
@@ -264,8 +267,9 @@ export async function encodeCollection(o: EncodeCollectionOptions): Promise<numb
     vocab: o.paradigm === 'sparse' ? model.config.vocabSize : undefined,
     dim: o.paradigm === 'dense' ? model.config.hiddenSize : undefined, dtype: precision.dtype,
   });
+  const total = countLines(o.input, o.queries ? 'queries.jsonl' : 'corpus.jsonl');
   const records = o.queries ? readQueries(o.input) : readCorpus(o.input);
-  const n = await encodeToFile(model, tok, records, o.out, { ...opts, encoder });
+  const n = await encodeToFile(model, tok, records, o.out, { ...opts, encoder, total, progress: o.progress });
   const { kernels: _k, onLoad: _l, ...recorded } = o;
   const meta = { ...recorded, ...opts, texts: n, dtypeRequested: o.dtype ?? DEFAULTS.precision.inference, ...precision, encoder: identityToJson(encoder) };
   await writeFileAtomic(`${o.out}.json`, `${JSON.stringify(meta, null, 2)}\n`);

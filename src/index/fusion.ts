@@ -32,7 +32,11 @@ export interface FusionOptions {
 }
 
 function normalise(hits: Hit[], norm: FusionNorm): number[] {
-  const s = hits.map((h) => h.score);
+  return normaliseScores(hits.map((h) => h.score), norm);
+}
+
+/** Per-query normalisation of one run's scores (best first): min-max onto [0, 1], z-score, or none. */
+export function normaliseScores(s: number[], norm: FusionNorm): number[] {
   if (norm === 'none' || s.length === 0) return s;
   if (norm === 'minmax') {
     const lo = Math.min(...s), hi = Math.max(...s);

@@ -14,9 +14,10 @@ import { DEFAULTS } from '../defaults.js';
 import { ArtifactError, NotFoundError, ShapeError, UsageError } from '../errors.js';
 import { DENSE_SHARD_MAGIC, readDenseShards, readShardInfo, readSparseVectors, SPARSE_SHARD_MAGIC } from '../io/vectors.js';
 import { checkIdentity, parseIdentity, type EncoderIdentity } from '../util/identity.js';
+import { countLines, Progress } from '../util/progress.js';
 import { writeRun } from '../io/trec.js';
 import type { Run, SparseVec } from '../types.js';
-import { buildSparseIndex, type BuildSparseOptions } from './inverted/build.js';
+import { buildInvertedIndexFromRecords, type BuildSparseOptions, writeInvertedIndex } from './inverted/build.js';
 import { INDEX_MAGIC, loadInvertedIndex } from './inverted/format.js';
 import { packQueries, searchSparse } from './inverted/search.js';
 import { better, emptyResult, type SearchResult, toRun } from './topk.js';
@@ -34,13 +35,42 @@ export interface BuildIndexOptions extends BuildSparseOptions {
   hnsw?: boolean;
   /** Merge vector files from different encoders (refused by default, E_FOREIGN). */
   allowForeign?: boolean;
+  /** Show progress (documents read, total, ETA) even when stderr is not a terminal. */
+  progress?: boolean;
+}
+
+/** Documents in vector files: a shard's row count from its header, a JSONL file's lines. */
+function countVectors(sources: string[]): number | undefined {
+  let n = 0;
+  for (const p of sources) {
+    const magic = fileMagic(p);
+    if (magic === SPARSE_SHARD_MAGIC || magic === DENSE_SHARD_MAGIC) {
+      const fd = openSync(p, 'r');
+      const h = Buffer.alloc(20);
+      try { readSync(fd, h, 0, 20, 0); } finally { closeSync(fd); }
+      n += h.readUInt32LE(16);
+    } else {
+      const c = countLines(p);
+      if (c === undefined) return undefined;
+      n += c;
+    }
+  }
+  return n;
 }
 
 /** Builds an index of either kind from vector files and writes it to `out`. Returns a summary. */
 export async function buildIndex(sources: string[], out: string, opts: BuildIndexOptions): Promise<Record<string, number | string>> {
   const t0 = performance.now();
   if (opts.kind === 'sparse') {
-    const ix = await buildSparseIndex(sources, out, opts);
+    if (sources.length === 0) throw new UsageError('no input vector files given');
+    // buildSparseIndex's steps, with the records counted on their way in for the progress bar.
+    const bar = new Progress('index', countVectors(sources), 'docs', opts.progress);
+    async function* ticking() { for (const s of sources) for await (const r of readSparseVectors(s, { vocabSize: opts.vocabSize })) { bar.tick(); yield r; } }
+    const ix = await buildInvertedIndexFromRecords(ticking(), opts, sources.join(','));
+    bar.finish();
+    ix.meta.sources = sources;
+    writeInvertedIndex(ix, out);
+    ix.path = out;
     return { kind: 'sparse', documents: ix.numDocs, vocabulary: ix.vocab, postings: ix.numPostings, dtype: ix.dtype, seconds: (performance.now() - t0) / 1000 };
   }
   if (opts.kind !== 'dense') throw new UsageError(`index kind must be sparse or dense, got '${String(opts.kind)}'`, { field: 'kind' });

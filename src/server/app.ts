@@ -6,10 +6,14 @@
  *   GET  /api/health             status, systems, documents
  *   GET  /api/metrics            request counts by route and status, latency percentiles, memory
  *   GET  /api/systems            what each system is and which query forms it accepts
- *   GET|POST /api/search         q | sparse | dense, k, systems, explain → per-system hits + RRF fusion
+ *   GET|POST /api/search         q | sparse | dense, k, systems, explain, fusion (rrf|sum), norm, weights
+ *                                → per-system hits + their fusion (RRF, or a weighted sum of normalised scores)
  *   GET|POST /api/explain        system, q | sparse, docid → per-term contributions of that document
  *   GET  /api/doc/<docid>        the document's title and text (needs --corpus)
  *   POST /api/evaluate           qrels + one or two runs (uploaded text or server paths) → per-query metric
+ *   POST /api/rerank             q, system, depth → the system's top hits re-scored by the cross-encoder
+ *   GET  /api/live               live indexes: segments, deletions, generation
+ *   POST /api/live/add|delete|merge   change a live index and commit (token-authenticated off loopback; live.ts)
  *
  * Robustness: bodies are bounded (413, at once for a declared oversize body), JSON nesting is bounded, every
  * parameter is validated (400 with the field), each request has a deadline (503 E_TIMEOUT) whose signal stops
@@ -26,9 +30,12 @@ import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
 import type { Hit } from '../types.js';
 import type { EvalOptions } from './evaluate.js';
-import { rrf } from './fusion.js';
+import { fuseLists, parseFusion } from './fusion.js';
 import { HttpError, badRequest, parseJsonObject, readBody, sendError, sendJson, toHttpError } from './http.js';
+import { checkWriteAuth, liveInfo, liveSystem, liveWrite } from './live.js';
 import { Metrics } from './metrics.js';
+import { rerankRun } from '../rerank/run.js';
+import type { Reranker } from '../train/rerank.js';
 import { loadStatic, lookupStatic, type StaticFile } from './static.js';
 import type { DocStore, SearchSystem } from './system.js';
 import { parseSearch, type Limits } from './validate.js';
@@ -49,6 +56,14 @@ export interface ServerOptions {
   maxEvalBodyBytes?: number;
   /** Folders whose files the evaluation view may open by server path. */
   fileRoots?: string[];
+  /** Example queries the page's opening view offers (e.g. taken from the collection's queries). */
+  examples?: string[];
+  /** The collection's name, shown on the opening view. */
+  collectionName?: string;
+  /** A cross-encoder for `POST /api/rerank` (re-scores a system's top hits for a text query). */
+  reranker?: Reranker;
+  /** Bearer token for live-index writes (required for writes when `host` is not loopback). */
+  liveToken?: string;
   /** Where to write one line per notable event (start, shutdown, 5xx); default stderr. */
   log?: (line: string) => void;
   /** Open connections at most; further ones get a 503 and are closed (default 256). */
@@ -115,9 +130,44 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
   };
 
   const docView = (h: Hit) => {
-    const doc = opts.docs?.get(h.docid);
+    const doc = opts.docs?.get(h.docid) ?? liveDoc(h.docid);
     const text = doc?.text ?? '';
     return { title: doc?.title ?? '', snippet: text.length > SNIPPET_CHARS ? `${text.slice(0, SNIPPET_CHARS)}…` : text };
+  };
+
+  // Text of documents held by live BM25 systems (added after start-up), for display.
+  const liveDoc = (id: string): { id: string; title?: string; text: string } | undefined => {
+    for (const s of opts.systems) {
+      const d = 'live' in s ? (s as ReturnType<typeof liveSystem>).live.get(id) : undefined;
+      if (d && d.text !== undefined) return d.title !== undefined ? { id, title: d.title, text: d.text } : { id, text: d.text };
+    }
+    return undefined;
+  };
+
+  const liveRoute = (op: 'add' | 'delete' | 'merge'): Handler => async (req, res) => {
+    checkWriteAuth(req, opts.host ?? d.host, opts.liveToken ?? process.env.LION_LIVE_TOKEN);
+    const body = parseJsonObject(await readBody(req, maxEvalBody));
+    sendJson(res, 200, await liveWrite(op, opts.systems, body, DEFAULTS.serve.maxLiveDocs));
+  };
+
+  // POST /api/rerank {q, system, k?, depth?}: the system's top `depth` hits for q, re-scored by the cross-encoder.
+  const rerank: Handler = async (req, res) => {
+    if (!opts.reranker) throw new HttpError(404, 'E_NO_RERANKER', 'no cross-encoder is loaded; start the server with --reranker DIR');
+    const body = parseJsonObject(await readBody(req, maxBody));
+    const { system, depth, ...rest } = body;
+    const dep = depth ?? DEFAULTS.rerank.depth;
+    if (typeof dep !== 'number' || !Number.isInteger(dep) || dep < 1 || dep > limits.maxK) throw badRequest(`depth must be an integer 1..${limits.maxK}`, 'depth');
+    const r = parseSearch({ ...rest, systems: system }, opts.systems, limits, k0);
+    if (r.form !== 'text') throw badRequest('re-ranking needs a text query (q)', 'q');
+    const s = r.systems[0]!;
+    const t0 = performance.now();
+    const first = await s.search(r.query, dep);
+    const text = (id: string) => { const x = opts.docs?.get(id) ?? liveDoc(id); return x ? (x.title ? `${x.title} ${x.text}` : x.text) : undefined; };
+    const q = (r.query as { text: string }).text;
+    const run = rerankRun(opts.reranker, new Map([['q', first]]), new Map([['q', q]]), text, { depth: dep });
+    const hits = run.get('q')!.slice(0, r.k);
+    const firstRank = new Map(first.map((h, i) => [h.docid, i + 1]));
+    sendJson(res, 200, { system: s.info.name, depth: dep, k: r.k, took_ms: round(performance.now() - t0), hits: hits.map((h, i) => ({ rank: i + 1, docid: h.docid, score: h.score, firstRank: firstRank.get(h.docid) ?? null, ...docView(h) })) });
   };
 
   const systemsInfo = () => opts.systems.map((s) => ({ ...s.info, explains: typeof s.explain === 'function' }));
@@ -129,17 +179,22 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
 
   const search: Handler = async (req, res, url) => {
     const t0 = performance.now();
-    const r = parseSearch(await params(req, url), opts.systems, limits, k0);
+    const { fusion: fm, norm: fn, weights: fw, ...searchParams } = await params(req, url);
+    const fusion = parseFusion(fm, fn, fw);
+    const r = parseSearch(searchParams, opts.systems, limits, k0);
+    if (fusion.weights && fusion.weights.length !== r.systems.length) throw badRequest(`weights has ${fusion.weights.length} values for ${r.systems.length} systems`, 'weights');
     const run = () => searchSystems(req, r);
     const results = r.explain ? await asHeavy(run) : await run();
     checkDeadline(req);
     const fused = results.length >= 2
 
       ? {
-          method: 'rrf',
+          method: fusion.method,
           c: DEFAULTS.fusion.rrfK,
+          ...(fusion.method === 'sum' ? { norm: fusion.norm } : {}),
+          weights: fusion.weights ?? results.map(() => 1),
           systems: results.map((x) => x.system),
-          hits: rrf(results.map((x) => x.hits), r.k).map((h, i) => ({ rank: i + 1, docid: h.docid, score: h.score, ranks: h.ranks, ...docView(h) })),
+          hits: fuseLists(results.map((x) => x.hits), r.k, fusion).map((h, i) => ({ rank: i + 1, docid: h.docid, score: h.score, ranks: h.ranks, ...docView(h) })),
         }
       : null;
     sendJson(res, 200, { form: r.form, k: r.k, took_ms: round(performance.now() - t0), results, fused });
@@ -224,10 +279,22 @@ export async function createLionServer(opts: ServerOptions): Promise<LionServer>
       handler: async (_q, res) =>
         sendJson(res, 200, { ...metrics.snapshot(), systems: Object.fromEntries(opts.systems.map((s) => [s.info.name, s.stats?.() ?? {}])) }),
     },
-    '/api/systems': { methods: ['GET'], handler: async (_q, res) => sendJson(res, 200, { systems: systemsInfo(), limits, k: k0, documents: opts.docs?.size ?? 0 }) },
+    '/api/systems': {
+      methods: ['GET'],
+      handler: async (_q, res) => sendJson(res, 200, {
+        systems: systemsInfo(), limits, k: k0, documents: opts.docs?.size ?? 0,
+        collection: opts.collectionName ?? null, examples: opts.examples ?? [], reranker: Boolean(opts.reranker),
+        fusion: { methods: ['rrf', 'sum'], norms: ['minmax', 'zscore', 'none'], default: DEFAULTS.fusion.method, c: DEFAULTS.fusion.rrfK },
+      }),
+    },
     '/api/search': { methods: ['GET', 'POST'], handler: search },
     '/api/explain': { methods: ['GET', 'POST'], handler: explain },
     '/api/evaluate': { methods: ['POST'], handler: evaluate },
+    '/api/rerank': { methods: ['POST'], handler: rerank },
+    '/api/live': { methods: ['GET'], handler: async (_q, res) => sendJson(res, 200, liveInfo(opts.systems)) },
+    '/api/live/add': { methods: ['POST'], handler: liveRoute('add') },
+    '/api/live/delete': { methods: ['POST'], handler: liveRoute('delete') },
+    '/api/live/merge': { methods: ['POST'], handler: liveRoute('merge') },
   };
 
   function route(url: URL): { name: string; methods: string[]; handler: Handler } | undefined {

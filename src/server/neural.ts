@@ -26,6 +26,8 @@ export interface NeuralOptions {
   encoder?: QueryEncoderPool;
   /** Token id → display string (a tokenizer's decode); default the id itself. */
   decode?: (id: number) => string;
+  /** Merges byte-fragment terms of a text query into readable characters (tokens.ts). */
+  mergeTerms?: (terms: WeightedTerm[], text: string) => WeightedTerm[];
   description?: string;
 }
 
@@ -95,7 +97,8 @@ export function sparseSystem(name: string, ix: InvertedIndex, opts: NeuralOption
     },
     async queryTerms(q): Promise<WeightedTerm[]> {
       const v = await vec(q);
-      return Array.from(v.terms, (t, i) => ({ term: label(t), id: t, weight: v.weights[i]! })).sort((a, b) => b.weight - a.weight);
+      const terms = Array.from(v.terms, (t, i) => ({ term: label(t), id: t, weight: v.weights[i]! })).sort((a, b) => b.weight - a.weight);
+      return opts.mergeTerms && 'text' in q ? opts.mergeTerms(terms, q.text) : terms;
     },
     async explain(q, docid, limit = Infinity): Promise<Explanation | undefined> {
       positions ??= new Map(ix.ids.map((id, i) => [id, i]));

@@ -28,6 +28,7 @@ import { encoderIdentityOfDir, tokenizerDir } from './encoder-load.js';
 import { checkIdentity, parseIdentity } from '../util/identity.js';
 import { QueryEncoderPool } from './encoder-pool.js';
 import { denseSystem, sparseSystem } from './neural.js';
+import { mergeByteTerms, readableToken, tokenBytes } from './tokens.js';
 import type { Hit } from '../types.js';
 import type { DocStore, Explanation, SearchSystem, SystemQuery, TermContribution, WeightedTerm } from './system.js';
 
@@ -175,14 +176,22 @@ function splitSpec(spec: string): { explicit?: string; path: string } {
  * A query encoder pool for the sparse or dense system whose model is `dir`, and a token decoder for showing
  * sparse terms (token ids are shown when the tokenizer cannot be read).
  */
-export async function queryEncoder(dir: string, kind: 'sparse' | 'dense', o: OpenOptions = {}): Promise<{ encoder: QueryEncoderPool; decode?: (id: number) => string }> {
+export async function queryEncoder(dir: string, kind: 'sparse' | 'dense', o: OpenOptions = {}): Promise<{ encoder: QueryEncoderPool; decode?: (id: number) => string; mergeTerms?: (terms: WeightedTerm[], text: string) => WeightedTerm[] }> {
   const encoder = await QueryEncoderPool.start({
     model: dir, paradigm: kind, maxLength: DEFAULTS.encode.queryMaxLength, maxBatch: DEFAULTS.serve.encoderBatch,
     workers: o.encoderWorkers ?? DEFAULTS.serve.encoderWorkers, timeoutMs: o.encodeTimeoutMs ?? DEFAULTS.serve.timeoutMs, dtype: o.dtype,
   });
   let decode: ((id: number) => string) | undefined;
+  let mergeTerms: ((terms: WeightedTerm[], text: string) => WeightedTerm[]) | undefined;
   try {
     const tok = loadTokenizer(tokenizerDir(dir));
+    // Readable tokens (tokens.ts): text, or the bytes of a fragment; fragments of the query's own characters merged.
+    try {
+      const bytesOf = tokenBytes(tok.file);
+      decode = (id) => readableToken(bytesOf(id), id);
+      mergeTerms = (terms, text) => mergeByteTerms(terms, bytesOf, tok.encode(text));
+      return { encoder, decode, mergeTerms };
+    } catch { /* an unusual tokenizer.json: fall back to the tokenizer's decode */ }
     // A byte-level token that is part of a multi-byte character decodes to U+FFFD alone: show its id instead.
     decode = (id) => {
       const t = tok.decode([id], true);
@@ -191,7 +200,7 @@ export async function queryEncoder(dir: string, kind: 'sparse' | 'dense', o: Ope
   } catch {
     decode = undefined;
   }
-  return { encoder, decode };
+  return { encoder, decode, mergeTerms };
 }
 
 async function encoderFor(name: string, kind: 'sparse' | 'dense', o: OpenOptions, opened: SearchSystem[], indexEncoder?: unknown, file?: string) {

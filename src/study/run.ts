@@ -23,6 +23,7 @@ import { neuralQuickstartSystem, runQuickstart } from '../quickstart.js';
 import { initWeights } from '../train/init.js';
 import { trainRetriever } from '../train/trainer.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { formatSeconds } from '../util/progress.js';
 import { loadModelConfig } from '../model/registry.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import type { Paradigm } from '../encoders/encode.js';
@@ -156,14 +157,20 @@ export async function runStudy(o: RunStudyOptions): Promise<StudyFile> {
   const kdFile = join(o.work, 'train.kd.jsonl');
   if (o.plan.cells.some((c) => c.objective === 'kd')) await kdView(o.trainFile, kdFile);
   const corpus = o.trainCorpus ?? join(o.collection, 'corpus.jsonl');
+  // Progress: cells done of the plan, and an ETA from the steps trained so far in this process.
+  const totalSteps = o.plan.cells.filter((c) => !done.has(c.id)).reduce((a, c) => a + c.steps, 0);
+  let stepsDone = 0, secondsSoFar = 0, cellNo = 0;
+  const eta = () => (stepsDone > 0 ? ` (ETA ${formatSeconds((secondsSoFar / stepsDone) * (totalSteps - stepsDone))})` : '');
   for (const cell of o.plan.cells) {
+    cellNo++;
     if (done.has(cell.id)) { say(`${cell.id}: done already`); continue; }
+    const cellStart = performance.now();
     const size = o.sizes.find((s) => s.name === cell.size);
     if (!size) throw new UsageError(`plan cell ${cell.id} names size ${cell.size}, which is not among the sizes given`, { field: 'sizes' });
     const model = await baseModel(size, o);
     const full = !size.adapter && (o.full ?? !size.model);
     const output = join(o.work, 'cells', cell.id);
-    say(`${cell.id}: training ${cell.steps} steps (batch ${cell.batch}, ${cell.negatives} negatives)`);
+    say(`${cell.id}: cell ${cellNo}/${o.plan.cells.length}, training ${cell.steps} steps (batch ${cell.batch}, ${cell.negatives} negatives)${eta()}`);
     const t0 = performance.now();
     const sum = await trainRetriever({
       paradigm: cell.paradigm, objective: cell.objective, model, adapter: size.adapter, full, trainFile: cell.objective === 'kd' ? kdFile : o.trainFile,
@@ -184,7 +191,9 @@ export async function runStudy(o: RunStudyOptions): Promise<StudyFile> {
       trainSeconds, evalSeconds: (performance.now() - t1) / 1000, numQueries: q.numEvaluated,
     });
     await writeFileAtomic(resultsPath, `${JSON.stringify(file, null, 2)}\n`);
-    say(`${cell.id}: nDCG@10 ${row.ndcg10.toFixed(4)}  R@100 ${row.recall100.toFixed(4)}`);
+    stepsDone += cell.steps;
+    secondsSoFar += (performance.now() - cellStart) / 1000;
+    say(`${cell.id}: nDCG@10 ${row.ndcg10.toFixed(4)}  R@100 ${row.recall100.toFixed(4)}${eta()}`);
   }
   await writeFileAtomic(resultsPath, `${JSON.stringify(file, null, 2)}\n`);
   return file;

@@ -8,12 +8,13 @@
  * tokens per second. A resumed run first drops log lines after its checkpoint, so the file reads as one run.
  * Parameters outside the model (`form.extra`, e.g. a score head) are clipped, stepped and checkpointed with it.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LlamaModel } from '../model/llama.js';
 import { describePrecision, type PrecisionRecord } from '../model/precision.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { Progress } from '../util/progress.js';
+import { Progress, progressEnabled } from '../util/progress.js';
+import { curvesSvg, logSeries, type BestTracker } from './validate.js';
 import { adamwStep, clipGradNorm, type AdamWConfig, type AdamWState } from './optimizer.js';
 import { Rng } from './rng.js';
 import { lrAt } from './schedule.js';
@@ -53,6 +54,22 @@ export interface LoopOptions {
   onStep?: (step: number, stats: Record<string, number>) => void;
   /** Resume even if the checkpoint was made under other settings (default: `config.forceResume`). */
   forceResume?: boolean;
+  /** Dev-set evaluation every `every` steps with early stopping and a best checkpoint (validate.ts). */
+  validation?: LoopValidation;
+  /** Show the progress bar even when stderr is not a terminal (`--progress`). */
+  progress?: boolean;
+}
+
+/** The loop's validation hook: what to measure, how often, and how to save the best weights. */
+export interface LoopValidation {
+  every: number;
+  /** Metric key (as `evaluate` returns it) that picks the best checkpoint; higher is better. */
+  measure: string;
+  /** Stop after this many evaluations without a gain (0: never). */
+  patience: number;
+  evaluate(step: number): Promise<Record<string, number>>;
+  /** Write the current weights, loadable as the final output is, into `dir`. */
+  saveBest(dir: string): Promise<void>;
 }
 
 export interface LoopSummary {
@@ -62,6 +79,9 @@ export interface LoopSummary {
   resumedFrom?: number;
   /** The folder held a finished run: nothing was trained (losses come from its log). */
   finished?: boolean;
+  /** With validation: the best dev value, its step, and the step training stopped early at (if it did). */
+  best?: { step: number; value: number; measure: string };
+  stoppedEarly?: number;
 }
 
 const DROPOUT = 0xd0;
@@ -109,12 +129,47 @@ async function runLocked(o: LoopOptions): Promise<LoopSummary> {
   for (const p of model.trainableParams()) { const mv = model.moments(p.name); adam.m.set(p.name, mv.m); adam.v.set(p.name, mv.v); }
   if (o.precision) process.stderr.write(`${o.label}: ${describePrecision(o.precision)}${model.recompute ? ', recompute' : ''}\n`);
   const prec = o.precision ? { dtype: o.precision.dtype, precision: o.precision.precision, isa: o.precision.isa } : {};
-  const progress = new Progress(o.label, o.totalSteps, 'steps');
+  const progress = new Progress(o.label, o.totalSteps, 'steps', o.progress);
   progress.tick(start);
+  const v = o.validation;
+  const evalPath = join(o.output, 'eval_log.jsonl');
+  const tracker: BestTracker = { best: -Infinity, bestStep: 0, bad: 0 };
+  let stoppedEarly: number | undefined;
+  if (v) {
+    // Resume: the evaluations up to the checkpoint decide the best so far and the patience left.
+    const keptEval = keptLog(evalPath, start);
+    writeFileSync(evalPath, keptEval.length ? `${keptEval.join('\n')}\n` : '');
+    for (const l of keptEval) {
+      const j = JSON.parse(l) as Record<string, number>;
+      if (j[v.measure]! > tracker.best) { tracker.best = j[v.measure]!; tracker.bestStep = j.step!; tracker.bad = 0; } else tracker.bad++;
+    }
+    if (v.patience > 0 && tracker.bad >= v.patience) stoppedEarly = start;
+  }
+  const validateAt = async (step: number, loss: number): Promise<boolean> => {
+    const m = await v!.evaluate(step);
+    const value = m[v!.measure];
+    if (value === undefined) throw new Error(`validation returned no '${v!.measure}'`);
+    const improved = value > tracker.best;
+    if (improved) {
+      tracker.best = value; tracker.bestStep = step; tracker.bad = 0;
+      const tmp = join(o.output, 'best.tmp');
+      rmSync(tmp, { recursive: true, force: true });
+      await v!.saveBest(tmp);
+      await writeFileAtomic(join(tmp, 'best.json'), `${JSON.stringify({ step, measure: v!.measure, ...m }, null, 2)}\n`);
+      rmSync(join(o.output, 'best'), { recursive: true, force: true });
+      renameSync(tmp, join(o.output, 'best'));
+    } else tracker.bad++;
+    appendFileSync(evalPath, `${JSON.stringify({ step, ...m, best: tracker.best, bestStep: tracker.bestStep })}\n`);
+    await writeFileAtomic(join(o.output, 'curves.svg'), curvesSvg(logSeries(logPath, 'loss'), logSeries(evalPath, v!.measure), v!.measure, tracker.bestStep));
+    progress.setNote(`loss ${loss.toFixed(4)} dev ${v!.measure} ${value.toFixed(4)} (best ${tracker.best.toFixed(4)} @${tracker.bestStep})`);
+    if (!progressEnabled(o.progress)) return v!.patience > 0 && tracker.bad >= v!.patience;
+    process.stderr.write(`${progress.line()}\n`);
+    return v!.patience > 0 && tracker.bad >= v!.patience;
+  };
   let firstLoss = NaN, lastLoss = NaN;
   let window: Record<string, number>[] = [];
   let t0 = Date.now(), items = 0, tokens = 0;
-  for (let step = start; step < o.totalSteps; step++) {
+  for (let step = start; step < o.totalSteps && stoppedEarly === undefined; step++) {
     model.zeroGrad();
     model.reseedDropout(Rng.derive(o.seed, DROPOUT, step).u32());
     for (const p of extra?.params ?? []) p.grad.fill(0);
@@ -135,12 +190,23 @@ async function runLocked(o: LoopOptions): Promise<LoopSummary> {
       appendFileSync(logPath, `${JSON.stringify({ step: step + 1, ...mean, lr, itemsPerSec: items / secs, tokensPerSec: tokens / secs, ...prec })}\n`);
       window = []; t0 = Date.now(); items = 0; tokens = 0;
     }
-    if ((step + 1) % o.saveEvery === 0 || step + 1 === o.totalSteps) {
+    const evalNow = v !== undefined && v.every > 0 && ((step + 1) % v.every === 0 || step + 1 === o.totalSteps);
+    const stop = evalNow ? await validateAt(step + 1, stats['loss'] ?? NaN) : false;
+    if (stop) stoppedEarly = step + 1;
+    if ((step + 1) % o.saveEvery === 0 || step + 1 === o.totalSteps || stop) {
       await saveCheckpoint(o.output, model, { step: step + 1, config: o.config }, o.form);
     }
+    if (!evalNow && stats['loss'] !== undefined) progress.setNote(`loss ${stats['loss'].toFixed(4)}${v && tracker.bestStep ? ` (dev best ${tracker.best.toFixed(4)} @${tracker.bestStep})` : ''}`);
     progress.tick();
     o.onStep?.(step + 1, stats);
   }
   progress.finish();
-  return { steps: o.totalSteps, firstLoss, lastLoss, resumedFrom };
+  if (v && !existsSync(join(o.output, 'curves.svg'))) {
+    await writeFileAtomic(join(o.output, 'curves.svg'), curvesSvg(logSeries(logPath, 'loss'), logSeries(evalPath, v.measure), v.measure, tracker.bestStep || undefined));
+  }
+  return {
+    steps: stoppedEarly ?? o.totalSteps, firstLoss, lastLoss, resumedFrom,
+    ...(v && tracker.bestStep ? { best: { step: tracker.bestStep, value: tracker.best, measure: v.measure } } : {}),
+    ...(stoppedEarly !== undefined ? { stoppedEarly } : {}),
+  };
 }

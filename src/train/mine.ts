@@ -15,12 +15,15 @@ import type { ClExample } from '../io/training.js';
 import { readQrels, readRun } from '../io/trec.js';
 import type { Qrels, Run } from '../types.js';
 import { openAtomic } from '../util/atomic.js';
+import { Progress } from '../util/progress.js';
 
 export interface MineOptions {
   /** Negatives kept per query (default 50). */
   negatives?: number;
   /** Top hits skipped before taking negatives (default 0). */
   skip?: number;
+  /** Show progress (examples written of the total, ETA) even when stderr is not a terminal. */
+  progress?: boolean;
 }
 
 export interface MineResult {
@@ -55,10 +58,12 @@ export async function mineToFile(o: { run: string; qrels: string; queries: strin
   const queries = new Map<string, string>();
   for await (const q of readQueries(o.queries)) queries.set(q.id, q.text);
   const r = mineNegatives(run, qrels, queries, o);
+  const bar = new Progress('mine', r.examples.length, 'examples', o.progress);
   const w = await openAtomic(o.out);
   try {
-    for (const e of r.examples) await w.write(`${JSON.stringify({ question: e.query, pos_pid: e.posId, neg_pids: e.negIds })}\n`);
+    for (const e of r.examples) { await w.write(`${JSON.stringify({ question: e.query, pos_pid: e.posId, neg_pids: e.negIds })}\n`); bar.tick(); }
     await w.commit();
+    bar.finish();
   } catch (e) { await w.abort(); throw e; }
   return r;
 }

@@ -35,7 +35,8 @@ import {
   loadPassageTokens, loadTrainingSet, microBatch, microBatchesPerEpoch, negativesFor, referencedIds, type BatchPlan, type TrainBatch,
 } from './batching.js';
 import { gemmFromKernels, meanNonZeros, retrievalLoss, type Objective, type RetrievalLossTerms } from './losses.js';
-import { runLoop, type LoopSummary } from './loop.js';
+import { runLoop, type LoopSummary, type LoopValidation } from './loop.js';
+import { evaluateModel, loadValidationSet } from './validate.js';
 import { flopsRampSteps, flopsWeight } from './schedule.js';
 import type { WeightsForm } from './state.js';
 
@@ -72,6 +73,18 @@ export interface RetrievalTrainOptions extends Partial<TrainDefaults> {
   dtype?: WeightDtype;
   /** Called after every optimiser step (after its checkpoint, if any) with the step's statistics. */
   onStep?: (step: number, stats: Record<string, number>) => void;
+  /** Validation during training (validate.ts): dev queries, their qrels and the corpus to search. */
+  evalQueries?: string;
+  evalQrels?: string;
+  evalCorpus?: string;
+  /** Evaluate every N optimiser steps (and at the last); default: 10 evaluations per run. */
+  evalEvery?: number;
+  /** Stop after this many evaluations without a gain in `evalMeasure` (0: never). */
+  earlyStop?: number;
+  /** Metric choosing the best checkpoint: ndcg_cut_10, recip_rank_10 or recall_100 (default ndcg_cut_10). */
+  evalMeasure?: string;
+  /** Show progress (loss, dev metric) even when stderr is not a terminal. */
+  progress?: boolean;
 }
 
 /** A finished (or resumed and finished) run. */
@@ -184,7 +197,9 @@ export async function trainRetriever(o: RetrievalTrainOptions): Promise<TrainSum
   const config = { ...recorded, ...precisionRecord(model), recompute: model.recompute, totalSteps, negativesUsed: p.plan.n, examples: p.examples.length };
   const ramp = flopsRampSteps(totalSteps);
   const sparse = r.paradigm === 'sparse';
+  const validation = await validationHook(o, r, model, form, totalSteps);
   const sum = await runLoop({
+    validation, progress: o.progress,
     model, output: r.output, totalSteps, lr: r.lr, warmupRatio: r.warmupRatio, maxGradNorm: r.maxGradNorm,
     adamw: { beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weightDecay },
     logEvery: r.logEvery, saveEvery: r.saveEvery, form, config, resume: r.resume !== false, seed: r.seed,
@@ -211,10 +226,33 @@ export async function trainRetriever(o: RetrievalTrainOptions): Promise<TrainSum
 }
 
 /** The trained adapter or model in the output directory, loadable as is, with the base's tokenizer files. */
-async function saveFinal(model: LlamaModel, r: Resolved, form: WeightsForm): Promise<void> {
-  if (form.adapter) await saveAdapter(model, r.output, form.adapter);
-  else await saveModel(model, r.output);
+async function saveFinal(model: LlamaModel, r: Resolved, form: WeightsForm, dir: string = r.output): Promise<void> {
+  if (form.adapter) await saveAdapter(model, dir, form.adapter);
+  else await saveModel(model, dir);
   for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
-    if (existsSync(join(r.model, f))) copyFileSync(join(r.model, f), join(r.output, f));
+    if (existsSync(join(r.model, f))) copyFileSync(join(r.model, f), join(dir, f));
   }
+}
+
+/** The loop's validation hook when dev queries are given (all three files, or none). */
+async function validationHook(o: RetrievalTrainOptions, r: Resolved, model: LlamaModel, form: WeightsForm, totalSteps: number): Promise<LoopValidation | undefined> {
+  const given = [o.evalQueries, o.evalQrels, o.evalCorpus].filter((x) => x !== undefined).length;
+  if (given === 0) {
+    if (o.earlyStop) throw new UsageError('--early-stop needs a dev set: --eval-queries, --eval-qrels and --eval-corpus', { field: 'early-stop' });
+    return undefined;
+  }
+  if (given !== 3) throw new UsageError('validation needs all of --eval-queries, --eval-qrels and --eval-corpus', { field: 'eval-queries' });
+  const every = o.evalEvery ?? Math.max(1, Math.floor(totalSteps / 10));
+  if (!Number.isInteger(every) || every < 1) throw new UsageError(`--eval-every must be a positive integer, got ${every}`, { field: 'eval-every' });
+  const patience = o.earlyStop ?? DEFAULTS.validate.patience;
+  if (!Number.isInteger(patience) || patience < 0) throw new UsageError(`--early-stop must be a non-negative integer, got ${patience}`, { field: 'early-stop' });
+  const measure = (o.evalMeasure ?? DEFAULTS.validate.measure).replace('.', '_');
+  const known = ['ndcg_cut_10', 'recip_rank_10', `recall_${DEFAULTS.validate.k}`];
+  if (!known.includes(measure)) throw new UsageError(`--eval-measure must be one of ${known.join(', ')}, got '${o.evalMeasure}'`, { field: 'eval-measure' });
+  const set = await loadValidationSet(o.evalQueries!, o.evalQrels!, o.evalCorpus!);
+  return {
+    every, measure, patience,
+    evaluate: () => evaluateModel(model, r.tokenizer, set, { paradigm: r.paradigm, queryMaxLength: r.queryMaxLength, docMaxLength: r.docMaxLength }),
+    saveBest: (dir) => saveFinal(model, r, form, dir),
+  };
 }

@@ -14,6 +14,7 @@ const indexOptions = {
   out: { kind: 'string', required: true, help: 'index file to write (e.g. scifact.lbm25)' },
   'no-stem': { kind: 'boolean', help: 'skip Porter stemming' },
   'keep-stopwords': { kind: 'boolean', help: 'keep the 33 English stop words' },
+  progress: { kind: 'boolean', help: 'show documents indexed, total and ETA even when stderr is not a terminal' },
 } satisfies OptTable;
 
 export const bm25IndexCommand: Command = {
@@ -24,7 +25,7 @@ export const bm25IndexCommand: Command = {
   async run(argv) {
     const o = parseArgs(argv, indexOptions, 'bm25 index');
     if (o._.length) throw new UsageError(`bm25 index: unexpected argument '${o._[0]}'`);
-    const r = await indexCorpusFile(o.corpus, o.out, { analyzer: { stem: !o['no-stem'], stopWords: !o['keep-stopwords'] } });
+    const r = await indexCorpusFile(o.corpus, o.out, { analyzer: { stem: !o['no-stem'], stopWords: !o['keep-stopwords'] }, forceProgress: o.progress });
     process.stderr.write(`bm25 index: ${r.numDocs} documents, ${r.numTerms} terms, ${r.numPostings} postings in ${r.seconds.toFixed(2)} s -> ${o.out}\n`);
     return 0;
   },

@@ -25,6 +25,7 @@ const options = {
   'top-k': { kind: 'int', min: 0, default: d.topK, help: 'sparse: keep the k largest weights (0 = all, as the paper)' },
   shard: { kind: 'string', help: 'i/N: encode records i, i+N, i+2N, ...' },
   dtype: { kind: 'string', default: DEFAULTS.precision.inference, help: 'weights and products: fp32, bf16, int8, or auto (bf16 where the CPU multiplies bf16 natively, else fp32)' },
+  progress: { kind: 'boolean', help: 'show count, total and ETA even when stderr is not a terminal' },
 } satisfies OptTable;
 
 export const encodeCommand: Command = {
@@ -44,7 +45,7 @@ export const encodeCommand: Command = {
       dtype, onLoad: (r) => process.stderr.write(`encode: ${describePrecision(r, dtype)}\n`),
       paradigm: o.paradigm as Paradigm, model: o.model, adapter: o.adapter, input: (o.corpus ?? o.queries)!, queries: Boolean(o.queries),
       out: o.out, format: o.format as VectorFormat | undefined, maxLength: o['max-length'], maxBatch: o['max-batch'],
-      maxTokens: o['max-tokens'], topK: o['top-k'], shard: o.shard ? parseShard(o.shard) : undefined,
+      maxTokens: o['max-tokens'], topK: o['top-k'] as number | undefined, shard: o.shard ? parseShard(o.shard) : undefined, progress: o.progress,
     });
     const s = (Date.now() - t0) / 1000;
     process.stderr.write(`encode: ${n} texts in ${s.toFixed(1)} s (${(n / s).toFixed(1)}/s) -> ${o.out}\n`);

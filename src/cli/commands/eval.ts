@@ -6,10 +6,11 @@
 import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
 import { evaluate } from '../../eval/evaluate.js';
-import { readQrels, readRunFile } from '../../io/trec.js';
+import { readQrels, readRun, readRunFile } from '../../io/trec.js';
 import { evalToJson, formatTrecEval } from '../../eval/format.js';
 import { parseArgs, type OptTable } from '../args.js';
 import type { Command } from '../command.js';
+import { compareRuns, formatComparison } from '../../eval/compare.js';
 
 const options = {
   qrels: { kind: 'string', help: 'qrels: TREC `qid 0 docid grade`, BEIR TSV, or JSON (or the first positional argument)' },
@@ -22,12 +23,13 @@ const options = {
   'judged-only': { kind: 'boolean', short: 'J', help: 'drop unjudged documents from the rankings first' },
   beir: { kind: 'boolean', help: 'BEIR mode: drop docid == qid, average over queries in both run and qrels' },
   json: { kind: 'boolean', help: 'print JSON instead of trec_eval text' },
+  compare: { kind: 'string', help: 'a second run: print the paired comparison of --run and it on the first -m measure (default ndcg_cut.10) with a t-test and a randomisation test' },
 } satisfies OptTable;
 
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'evaluate a run against qrels exactly as trec_eval 10.0 does',
-  usage: 'lion eval --qrels QRELS --run RUN [-c] [-q] [-M n] [-l n] [-m measure]... [--json] [--beir]',
+  usage: 'lion eval --qrels QRELS --run RUN [-c] [-q] [-M n] [-l n] [-m measure]... [--json] [--beir]\n       lion eval --qrels QRELS --run A --compare B [-m ndcg_cut.10]   (paired t-test and randomisation test)',
   options,
   async run(argv) {
     const o = parseArgs(argv, options, 'eval');
@@ -36,6 +38,12 @@ export const evalCommand: Command = {
     const run = o.run ?? pos.shift();
     if (!qrels || !run) throw new UsageError('eval: needs --qrels and --run (or the two files as arguments)');
     if (pos.length) throw new UsageError(`eval: unexpected argument '${pos[0]}'`);
+    if (o.compare) {
+      const measure = o.measure[0] ?? 'ndcg_cut.10';
+      const c = compareRuns(await readQrels(qrels), await readRun(run), await readRun(o.compare), measure);
+      process.stdout.write(o.json ? `${JSON.stringify({ runA: run, runB: o.compare, ...c }, null, 2)}\n` : `${formatComparison(c, [run, o.compare])}\n`);
+      return 0;
+    }
     const [qr, runFile] = await Promise.all([readQrels(qrels), readRunFile(run)]);
     const warning = overlapWarning(qr, runFile.run);
     if (warning) process.stderr.write(`lion eval: warning: ${warning}\n`);

@@ -30,6 +30,7 @@ const options = {
   'cluster-size': { kind: 'int', default: DEFAULTS.sparseIndex.clusterSize, help: 'sparse: documents per clustered-list block' },
   'summary-mass': { kind: 'number', default: DEFAULTS.sparseIndex.summaryMass, help: 'sparse: fraction of a block summary weight kept, in (0, 1]' },
   'summary-max': { kind: 'int', default: DEFAULTS.sparseIndex.summaryMax, help: 'sparse: most entries per block summary' },
+  progress: { kind: 'boolean', help: 'show documents read, total and ETA even when stderr is not a terminal' },
 } satisfies OptTable;
 
 export const indexCommand: Command = {
@@ -63,6 +64,7 @@ export const indexCommand: Command = {
       summaryMass: o['summary-mass'],
       summaryMax: o['summary-max'],
       hnsw: o.hnsw,
+      progress: o.progress,
     });
     await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ command: 'index', sources, options: { ...o, _: undefined }, summary }, null, 2)}\n`);
     process.stderr.write(`index: ${Object.entries(summary).map(([k, v]) => `${k} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v}`).join(', ')} -> ${o.out}\n`);

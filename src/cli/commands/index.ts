@@ -8,10 +8,11 @@ import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { fuseCommand } from './fuse.js';
 import { indexCommand } from './index-build.js';
+import { liveAddCommand, liveCreateCommand, liveDeleteCommand, liveInfoCommand, liveMergeCommand, liveSearchCommand } from './live.js';
 import { mineCommand } from './mine.js';
 import { mntpCommand } from './mntp.js';
 import { quickstartCommand } from './quickstart.js';
-import { rerankScoreCommand, rerankTrainCommand } from './rerank.js';
+import { rerankRunCommand, rerankScoreCommand, rerankTrainCommand } from './rerank.js';
 import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
 import { studyPlanCommand, studyReportCommand, studyRunCommand } from './study.js';
@@ -25,9 +26,16 @@ export const commands: Command[] = [
   exportCommand,
   fuseCommand,
   indexCommand,
+  liveAddCommand,
+  liveCreateCommand,
+  liveDeleteCommand,
+  liveInfoCommand,
+  liveMergeCommand,
+  liveSearchCommand,
   mineCommand,
   mntpCommand,
   quickstartCommand,
+  rerankRunCommand,
   rerankScoreCommand,
   rerankTrainCommand,
   searchCommand,

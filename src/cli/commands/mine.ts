@@ -14,6 +14,7 @@ const options = {
   out: { kind: 'string', required: true, help: 'CL training file to write (JSONL)' },
   negatives: { kind: 'int', min: 1, default: 50, help: 'negatives kept per query' },
   skip: { kind: 'int', min: 0, default: 0, help: 'top hits to skip before taking negatives' },
+  progress: { kind: 'boolean', help: 'show examples written, total and ETA even when stderr is not a terminal' },
 } satisfies OptTable;
 
 export const mineCommand: Command = {
@@ -24,7 +25,7 @@ export const mineCommand: Command = {
   async run(argv) {
     const o = parseArgs(argv, options, 'mine');
     if (o._.length) throw new UsageError(`mine: unexpected argument '${o._[0]}'`);
-    const r = await mineToFile({ run: o.run, qrels: o.qrels, queries: o.queries, out: o.out, negatives: o.negatives, skip: o.skip });
+    const r = await mineToFile({ run: o.run, qrels: o.qrels, queries: o.queries, out: o.out, negatives: o.negatives, skip: o.skip, progress: o.progress });
     process.stderr.write(`mine: ${r.examples.length} examples (${r.skipped} judged queries skipped) -> ${o.out}\n`);
     return 0;
   },

@@ -6,6 +6,13 @@ import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
 import { scoreTrainingFile, trainReranker } from '../../train/rerank.js';
 import { describePrecision, parseDtype } from '../../model/precision.js';
+import { compareRuns, formatComparison, type RunComparison } from '../../eval/compare.js';
+import { sortHits } from '../../eval/order.js';
+import { docText, readCorpus, readQueries } from '../../io/corpus.js';
+import { readQrels, readRun, writeRun } from '../../io/trec.js';
+import { openReranker, rerankRun } from '../../rerank/run.js';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { Progress } from '../../util/progress.js';
 import { parseArgs, type OptTable } from '../args.js';
 import { commonTrainArgs, commonTrainOptions } from './train.js';
 import type { Command } from '../command.js';
@@ -59,6 +66,57 @@ export const rerankScoreCommand: Command = {
       queryMaxLength: o['query-max-length'], docMaxLength: o['doc-max-length'],
     });
     process.stderr.write(`rerank score: ${n} examples -> ${o.out}\n`);
+    return 0;
+  },
+};
+
+const runOptions = {
+  model: { kind: 'string', required: true, help: 'cross-encoder directory written by `lion rerank train`' },
+  base: { kind: 'string', help: 'base model (needed when the cross-encoder is a LoRA adapter)' },
+  run: { kind: 'string', required: true, help: 'first-stage TREC run to re-rank' },
+  corpus: { kind: 'string', required: true, help: 'documents (BEIR corpus.jsonl or folder, or TSV pid\\ttext)' },
+  queries: { kind: 'string', required: true, help: 'queries (BEIR queries.jsonl or TSV qid\\ttext)' },
+  out: { kind: 'string', required: true, help: 'TREC run to write' },
+  depth: { kind: 'int', default: DEFAULTS.rerank.depth, help: 'hits per query re-scored (the rest keep their first-stage order below them)' },
+  'query-max-length': { kind: 'int', default: d.queryMaxLength, help: 'query tokens (BOS included)' },
+  'doc-max-length': { kind: 'int', default: DEFAULTS.rerank.maxLength, help: 'document tokens' },
+  qrels: { kind: 'string', help: 'judgements: report the gain over the first stage with paired significance tests' },
+  measure: { kind: 'string', default: 'ndcg_cut.10', help: 'with --qrels: measure of the report' },
+  tag: { kind: 'string', default: 'lion-rerank', help: 'run tag' },
+  progress: { kind: 'boolean', help: 'show progress even when stderr is not a terminal' },
+} satisfies OptTable;
+
+export const rerankRunCommand: Command = {
+  name: 'rerank run',
+  summary: 're-rank a first-stage run with a cross-encoder (and report the gain with significance)',
+  usage: 'lion rerank run --model ce-model --run bm25.trec --corpus scifact --queries scifact --depth 100 --out reranked.trec [--qrels scifact/qrels/test.tsv]',
+  options: runOptions,
+  async run(argv) {
+    const o = parseArgs(argv, runOptions, 'rerank run');
+    if (o._.length) throw new UsageError(`rerank run: unexpected argument '${o._[0]}'`);
+    const first = await readRun(o.run);
+    const queries = new Map<string, string>();
+    for await (const q of readQueries(o.queries)) if (first.has(q.id)) queries.set(q.id, q.text);
+    const wanted = new Set<string>();
+    for (const hits of first.values()) for (const h of sortHits(hits).slice(0, o.depth)) wanted.add(h.docid);
+    const texts = new Map<string, string>();
+    for await (const r of readCorpus(o.corpus)) if (wanted.has(r.id)) texts.set(r.id, docText(r));
+    const rr = openReranker(o.model, o.base);
+    const bar = new Progress('rerank', first.size, 'queries', o.progress);
+    const t0 = performance.now();
+    const run = rerankRun(rr, first, queries, (id) => texts.get(id), {
+      depth: o.depth, queryMaxLength: o['query-max-length'], docMaxLength: o['doc-max-length'], onProgress: () => bar.tick(),
+    });
+    bar.finish();
+    await writeRun(o.out, run, { tag: o.tag });
+    const seconds = (performance.now() - t0) / 1000;
+    let report: RunComparison | undefined;
+    if (o.qrels) {
+      report = compareRuns(await readQrels(o.qrels), first, run, o.measure);
+      process.stdout.write(`${formatComparison(report, [o.run, o.out])}\n`);
+    }
+    await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ command: 'rerank run', options: { ...o, _: undefined }, pairs: [...first.values()].reduce((a, h) => a + Math.min(h.length, o.depth), 0), seconds, ...(report ? { report } : {}) }, null, 2)}\n`);
+    process.stderr.write(`rerank run: ${first.size} queries, depth ${o.depth}, ${seconds.toFixed(1)} s -> ${o.out}\n`);
     return 0;
   },
 };

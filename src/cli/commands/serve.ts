@@ -34,6 +34,10 @@ const options = {
   'allow-foreign-queries': { kind: 'boolean', help: 'serve an index with a --model other than the encoder recorded in it' },
   'max-connections': { kind: 'int', min: 1, default: 256, help: 'open connections at most (more get a 503)' },
   'max-heavy': { kind: 'int', min: 1, default: 2, help: 'evaluations and explained searches in progress at most (more get a 503)' },
+  live: { kind: 'string', multiple: true, help: 'live index folder (`lion live create`), as DIR or NAME=DIR: searched, and changed over POST /api/live/add|delete|merge' },
+  reranker: { kind: 'string', help: 'cross-encoder directory (`lion rerank train`) for POST /api/rerank' },
+  'reranker-base': { kind: 'string', help: 'base model of --reranker when it is a LoRA adapter' },
+  'live-token': { kind: 'string', help: 'bearer token for live-index writes (required off loopback; default $LION_LIVE_TOKEN)' },
 } satisfies OptTable;
 
 export const serveCommand: Command = {
@@ -76,6 +80,9 @@ export const serveCommand: Command = {
       allowForeignQueries: o['allow-foreign-queries'],
       maxConnections: o['max-connections'],
       maxHeavy: o['max-heavy'],
+      live: o.live,
+      ...(o.reranker ? { rerankerDir: o.reranker, rerankerBase: o['reranker-base'] } : {}),
+      ...(o['live-token'] ? { liveToken: o['live-token'] } : {}),
     });
     const names = s.systems.map((x) => `${x.info.name} (${x.info.kind})`).join(', ');
     process.stderr.write(`lion serve: ${s.url}/ serving ${names}; Ctrl-C stops\n`);

@@ -64,6 +64,13 @@ const options = {
   tau: { kind: 'number', gt: 0, default: d.tau, help: 'dense score temperature' },
   'lambda-q': { kind: 'number', min: 0, default: d.lambdaQ, help: 'sparse FLOPS weight on queries' },
   'lambda-d': { kind: 'number', min: 0, default: d.lambdaD, help: 'sparse FLOPS weight on documents' },
+  'eval-queries': { kind: 'string', help: 'dev queries (BEIR queries.jsonl or TSV) evaluated during training' },
+  'eval-qrels': { kind: 'string', help: 'dev judgements (a train/dev split, never test): nDCG@10, MRR@10, recall@100' },
+  'eval-corpus': { kind: 'string', help: 'corpus searched by the dev queries (encoded at every evaluation)' },
+  'eval-every': { kind: 'int', help: 'optimiser steps between evaluations (default: a tenth of the run)' },
+  'eval-measure': { kind: 'string', default: DEFAULTS.validate.measure, help: 'metric that picks <out>/best/: ndcg_cut.10, recip_rank_10 or recall.100' },
+  'early-stop': { kind: 'int', default: DEFAULTS.validate.patience, help: 'stop after this many evaluations without a gain (0: never)' },
+  progress: { kind: 'boolean', help: 'show loss, dev metric and ETA even when stderr is not a terminal' },
 } satisfies OptTable;
 
 export const trainCommand: Command = {
@@ -77,9 +84,12 @@ export const trainCommand: Command = {
     const sum = await trainRetriever({
       ...commonTrainArgs(o), paradigm: o.paradigm as Paradigm, objective: o.objective as Objective,
       tau: o.tau, lambdaQ: o['lambda-q'], lambdaD: o['lambda-d'],
+      evalQueries: o['eval-queries'], evalQrels: o['eval-qrels'], evalCorpus: o['eval-corpus'], evalEvery: o['eval-every'] as number | undefined,
+      evalMeasure: o['eval-measure'], earlyStop: o['early-stop'], progress: o.progress,
     });
     const from = sum.resumedFrom !== undefined ? ` (resumed at step ${sum.resumedFrom})` : '';
     process.stderr.write(`train: ${sum.steps} steps${from}, loss ${sum.firstLoss.toFixed(4)} -> ${sum.lastLoss.toFixed(4)} -> ${sum.output}\n`);
+    if (sum.best) process.stderr.write(`train: best dev ${sum.best.measure} ${sum.best.value.toFixed(4)} at step ${sum.best.step} -> ${sum.output}/best${sum.stoppedEarly !== undefined ? `; stopped early at step ${sum.stoppedEarly}` : ''}; curves in ${sum.output}/curves.svg\n`);
     return 0;
   },
 };

@@ -1,6 +1,7 @@
 // Lion's page logic: plain ES2020 modules, no framework, no build step. It talks only to the JSON API of the
 // same origin (/api/...). All text from the server or from files is inserted with textContent, never as
-// HTML. Views: Search (per-system columns + RRF fused column, query terms, per-hit contribution bars) and
+// HTML. Views: Search (an opening view with the systems, the collection and example queries; per-system
+// columns + a fused column (RRF or weighted sum, weights editable), query terms, per-hit contribution bars) and
 // Evaluate (qrels + one or two runs → per-query table, difference plot sorted by gain, paired tests).
 
 const $ = (id) => document.getElementById(id);
@@ -86,21 +87,57 @@ document.addEventListener('keydown', (e) => {
 
 // ---------------------------------------------------------------- start-up
 let systems = [];
+const KIND_TEXT = { bm25: 'lexical (BM25)', sparse: 'learned sparse', dense: 'dense' };
 async function init() {
   try {
     const info = await api('/api/systems');
     systems = info.systems;
     const box = $('systems');
     for (const sys of systems) {
-      const cb = h('input', { type: 'checkbox', name: 'system', value: sys.name, checked: sys.accepts.includes('text') ? true : undefined, disabled: sys.accepts.includes('text') ? undefined : true });
+      const cb = h('input', { type: 'checkbox', name: 'system', value: sys.name, checked: sys.accepts.includes('text') ? true : undefined, disabled: sys.accepts.includes('text') ? undefined : true, onchange: renderWeights });
       box.append(h('label', { title: sys.description }, cb, ` ${sys.name}`));
     }
-    say($('status'), `${systems.length} system${systems.length === 1 ? '' : 's'} · ${info.documents.toLocaleString()} documents`);
+    const docs = Math.max(info.documents, ...systems.map((x) => x.docs));
+    say($('status'), `${systems.length} system${systems.length === 1 ? '' : 's'} · ${docs.toLocaleString()} documents`);
+    renderWelcome(info, docs);
+    renderWeights();
     if (systems.length === 0) say($('search-message'), 'This server has no index loaded; start it with --index <dir>.', true);
   } catch (e) {
     say($('status'), `error: ${e.message}`, true);
   }
 }
+
+/** The opening view: what is loaded, and example queries from the collection that run on a click. */
+function renderWelcome(info, docs) {
+  if (info.collection) $('welcome-collection').textContent = info.collection;
+  $('welcome-summary').textContent = `${docs.toLocaleString()} documents · ${systems.length} system${systems.length === 1 ? '' : 's'} loaded${info.reranker ? ' · a cross-encoder for re-ranking' : ''}`;
+  $('welcome-systems').replaceChildren(...systems.map((x) => h('div', { class: 'card', 'data-system': x.name },
+    h('strong', {}, x.name), h('span', { class: 'kind' }, KIND_TEXT[x.kind] ?? x.kind),
+    h('span', { class: 'muted' }, `${x.docs.toLocaleString()} documents${x.dim ? ` · ${x.kind === 'dense' ? 'dim' : 'vocabulary'} ${x.dim.toLocaleString()}` : ''}`),
+    h('span', { class: 'desc' }, x.description),
+    x.accepts.includes('text') ? null : h('span', { class: 'muted' }, 'vector queries only (no query encoder loaded)'))));
+  const ex = info.examples ?? [];
+  $('welcome-examples').replaceChildren(...(ex.length ? ex : []).map((q) => h('li', {}, h('button', { type: 'button', class: 'example', onclick: () => { $('q').value = q; $('search-form').requestSubmit(); } }, q))));
+  if (!ex.length) $('welcome-examples').append(h('li', { class: 'muted' }, 'Type any query above.'));
+}
+
+/** One weight input per ticked system; shown when two or more systems are fused. */
+const weightsBySystem = new Map();
+function renderWeights() {
+  const chosen = [...document.querySelectorAll('input[name="system"]:checked')].map((x) => x.value);
+  $('fusion').hidden = chosen.length < 2;
+  $('fusion-weights').replaceChildren(...chosen.map((n) => h('label', { class: 'weight' }, `${n} `,
+    h('input', { type: 'number', min: 0, step: 0.05, value: weightsBySystem.get(n) ?? 1, 'data-system': n, 'aria-label': `weight of ${n}`,
+      onchange: (e) => { weightsBySystem.set(n, Number(e.target.value)); rerun(); } }))));
+}
+function fusionParams(chosen) {
+  return { fusion: $('fusion-method').value, norm: $('fusion-norm').value, weights: chosen.map((n) => weightsBySystem.get(n) ?? 1) };
+}
+let lastQuery = '';
+function rerun() { if (lastQuery && $('q').value.trim() === lastQuery) $('search-form').requestSubmit(); }
+$('fusion-method').addEventListener('change', () => { $('fusion-norm').disabled = $('fusion-method').value === 'rrf'; rerun(); });
+$('fusion-norm').disabled = true;
+$('fusion-norm').addEventListener('change', rerun);
 
 // ---------------------------------------------------------------- search view
 function termChips(terms, total) {
@@ -167,13 +204,21 @@ async function runSearch(e) {
   if (chosen.length === 0) { say($('search-message'), 'Tick at least one system.', true); return; }
   say($('search-message'), 'Searching…');
   try {
-    const r = await api('/api/search', { q, k: Number($('k').value), systems: chosen, explain: true });
+    const r = await api('/api/search', { q, k: Number($('k').value), systems: chosen, explain: true, ...(chosen.length >= 2 ? fusionParams(chosen) : {}) });
+    lastQuery = q;
+    $('welcome').hidden = true;
     out.replaceChildren();
     for (const res of r.results) {
       const scale = Math.max(0, ...res.hits.flatMap((x) => (x.contributions ?? []).map((c) => c.contribution)));
       out.append(column(res.system, res.kind, res.took_ms, res.terms, res.hits, { scale, termsTotal: res.termsTotal }));
     }
-    if (r.fused) out.append(column('fused (RRF)', `c = ${r.fused.c}`, undefined, undefined, r.fused.hits, { fused: true, names: r.fused.systems }));
+    if (r.fused) {
+      const how = r.fused.method === 'rrf' ? `RRF, c = ${r.fused.c}` : `weighted sum, ${r.fused.norm === 'zscore' ? 'z-score' : r.fused.norm === 'minmax' ? 'min-max' : 'raw scores'}`;
+      const col = column('fused', how, undefined, undefined, r.fused.hits, { fused: true, names: r.fused.systems });
+      col.querySelector('h2').after(h('p', { class: 'weights-shown', 'aria-label': 'Fusion weights' },
+        'weights ', r.fused.systems.map((n, i) => `${n} ${fmt(r.fused.weights[i], 2)}`).join(' · '), ' (edit them above)'));
+      out.append(col);
+    }
     const n = r.results.reduce((a, x) => a + x.hits.length, 0);
     say($('search-message'), n === 0
       ? `No results for “${q}”: none of its terms occurs in the collection. Try other words.`
