@@ -11,7 +11,8 @@ import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ModelError, NotFoundError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { openCheckpoint, readTensorInto, writeSafetensors, type SafetensorsIndex, type TensorInfo } from '../io/safetensors.js';
+import { writeSafetensors, type SafetensorsIndex, type TensorInfo } from '../io/safetensors.js';
+import { openWeights, readWeightInto } from '../io/weights.js';
 import { readPeftAdapter, writePeftAdapter, type AdapterLayout, type PeftAdapter } from '../io/peft.js';
 import { LlamaModel, type ModelOptions } from './llama.js';
 import { checkpointKeys, loadModelConfig, parameterSpecs, toHfConfig } from './registry.js';
@@ -33,7 +34,7 @@ function readAll(jobs: { info: TensorInfo; dst: Float32Array }[]): void {
     for (const { info, dst } of jobs) {
       let fd = fds.get(info.file);
       if (fd === undefined) { fd = openSync(info.file, 'r'); fds.set(info.file, fd); }
-      readTensorInto(info, dst, fd);
+      readWeightInto(info, dst, fd);
     }
   } finally {
     for (const fd of fds.values()) closeSync(fd);
@@ -101,7 +102,7 @@ export function loadAdapterInto(model: LlamaModel, adapter: PeftAdapter): void {
  */
 export function loadModel(dir: string, opts: LoadOptions = {}): LlamaModel {
   const config = loadModelConfig(dir);
-  const ckpt = openCheckpoint(dir);
+  const ckpt = openWeights(dir);
   const adapter = opts.adapter ? readPeftAdapter(opts.adapter) : null;
   const merge = opts.merge ?? false;
   const model = new LlamaModel(config, {
