@@ -7,10 +7,11 @@
  * float32 size plus a 4 MiB scratch buffer. Every expected tensor must be present with the right shape;
  * tensors the trunk does not use are an error (a wrong architecture), except the ones listed in IGNORED.
  */
-import { closeSync, existsSync, openSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { ModelError, NotFoundError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { resolveModelDir } from '../util/hfcache.js';
 import { writeSafetensors, type SafetensorsIndex, type TensorInfo } from '../io/safetensors.js';
 import { openWeights, readWeightInto } from '../io/weights.js';
 import { readPeftAdapter, writePeftAdapter, type AdapterLayout, type PeftAdapter } from '../io/peft.js';
@@ -25,6 +26,8 @@ export interface LoadOptions extends Omit<ModelOptions, 'lora'> {
   adapter?: string;
   /** Fold the adapter into the base weights after loading (inference; spec §9). Default false. */
   merge?: boolean;
+  /** Branch, tag or commit of a model named by hub id in the local Hugging Face cache (default main). */
+  revision?: string;
 }
 
 /** Reads tensors into the model's arena, one open file descriptor per shard. */
@@ -92,7 +95,7 @@ export function loadAdapterInto(model: LlamaModel, adapter: PeftAdapter): void {
 }
 
 /**
- * Loads a model from a Hugging Face directory, optionally with a PEFT adapter on top.
+ * Loads a model from a Hugging Face directory (or a hub id cached locally), optionally with a PEFT adapter on top.
  *
  * @example
  * ```ts
@@ -100,10 +103,11 @@ export function loadAdapterInto(model: LlamaModel, adapter: PeftAdapter): void {
  * const hidden = m.forward(batch, { train: false }); // (B, T, C)
  * ```
  */
-export function loadModel(dir: string, opts: LoadOptions = {}): LlamaModel {
+export function loadModel(nameOrDir: string, opts: LoadOptions = {}): LlamaModel {
+  const dir = resolveModelDir(nameOrDir, { revision: opts.revision });
   const config = loadModelConfig(dir);
   const ckpt = openWeights(dir);
-  const adapter = opts.adapter ? readPeftAdapter(opts.adapter) : null;
+  const adapter = opts.adapter ? readPeftAdapter(resolveModelDir(opts.adapter)) : null;
   const merge = opts.merge ?? false;
   const model = new LlamaModel(config, {
     bidirectional: opts.bidirectional, withHead: opts.withHead, kernels: opts.kernels, seed: opts.seed,
@@ -119,20 +123,24 @@ export function loadModel(dir: string, opts: LoadOptions = {}): LlamaModel {
 
 /**
  * The base directory an adapter names (`base_model_name_or_path`), resolved against the adapter directory
- * when relative; `override` wins. A hub id that is not a local directory is a NotFoundError.
+ * when relative, else looked up as a hub id in the local Hugging Face cache (src/util/hfcache.ts); `override`
+ * wins. A base found nowhere is a NotFoundError saying where Lion looked.
  */
 export function resolveAdapterBase(adapterDir: string, override?: string): string {
-  if (override) return override;
+  if (override) return resolveModelDir(override);
   const a = readPeftAdapter(adapterDir);
   const base = a.baseModel;
   if (!base) throw new ModelError('adapter_config.json names no base_model_name_or_path', { file: join(adapterDir, 'adapter_config.json'), field: 'base_model_name_or_path' });
-  for (const cand of isAbsolute(base) ? [base] : [resolve(adapterDir, base), resolve(base)]) {
-    if (existsSync(cand) && statSync(cand).isDirectory()) return cand;
+  try {
+    // a path relative to the adapter folder or the working directory, else a hub id in the local HF cache
+    return resolveModelDir(base, { relativeTo: adapterDir });
+  } catch (e) {
+    if (!(e instanceof NotFoundError)) throw e;
+    throw new NotFoundError(`base model: ${e.message}`, {
+      file: join(adapterDir, 'adapter_config.json'), field: 'base_model_name_or_path',
+      hint: `${e.hint}; or pass the base folder explicitly`,
+    });
   }
-  throw new NotFoundError(`base model "${base}" is not a local directory`, {
-    file: join(adapterDir, 'adapter_config.json'), field: 'base_model_name_or_path',
-    hint: 'download the base model (Hugging Face layout) and pass its directory explicitly',
-  });
 }
 
 /** Loads an adapter directory together with the base it names (spec §9), merged by default. */

@@ -12,8 +12,9 @@ import type { Command } from '../command.js';
 const d = DEFAULTS.encode;
 const options = {
   paradigm: { kind: 'string', required: true, help: 'sparse or dense' },
-  model: { kind: 'string', required: true, help: 'base model directory (Hugging Face layout)' },
-  adapter: { kind: 'string', help: 'PEFT adapter to merge (Lion-SP/DS or one `lion train` wrote)' },
+  model: { kind: 'string', help: "base model: a Hugging Face folder or a hub id in the local HF cache (default: the adapter's base_model_name_or_path)" },
+  revision: { kind: 'string', help: 'branch, tag or commit of a hub-id --model in the HF cache (default main)' },
+  adapter: { kind: 'string', help: 'PEFT adapter folder or cached hub id to merge (Lion-SP/DS or one `lion train` wrote; .safetensors or .bin)' },
   corpus: { kind: 'string', help: 'documents to encode (BEIR corpus.jsonl or pid\\ttext TSV)' },
   queries: { kind: 'string', help: 'queries to encode (BEIR queries.jsonl or qid\\ttext TSV)' },
   out: { kind: 'string', required: true, help: 'output file' },
@@ -38,7 +39,7 @@ export const encodeCommand: Command = {
     if (o.format !== undefined && o.format !== 'jsonl' && o.format !== 'shard') throw new UsageError(`--format must be jsonl or shard, got '${o.format}'`);
     const t0 = Date.now();
     const n = await encodeCollection({
-      paradigm: o.paradigm as Paradigm, model: o.model, adapter: o.adapter, input: (o.corpus ?? o.queries)!, queries: Boolean(o.queries),
+      paradigm: o.paradigm as Paradigm, model: o.model, revision: o.revision, adapter: o.adapter, input: (o.corpus ?? o.queries)!, queries: Boolean(o.queries),
       out: o.out, format: o.format as VectorFormat | undefined, maxLength: o['max-length'], maxBatch: o['max-batch'],
       maxTokens: o['max-tokens'], topK: o['top-k'], shard: o.shard ? parseShard(o.shard) : undefined,
     });
