@@ -5,7 +5,8 @@
  * which keys of a checkpoint may hold each one. An unknown `model_type` is a ModelError.
  *
  * Supported: `llama` (Llama 2/3/3.1/3.2, optional `head_dim`, `attention_bias`, `mlp_bias`, Llama-3
- * `rope_scaling`) and `qwen2` (q/k/v biases, no o_proj bias, no sliding window).
+ * `rope_scaling`), `mistral` (the Llama block) and `qwen2` (q/k/v biases, no o_proj bias, no sliding window).
+ * BERT-family encoders are a separate trunk (src/model/bert.ts).
  */
 import { boolField, idField, intField, numField, readHfConfig, type HfConfig } from '../io/hfconfig.js';
 import { ModelError } from '../errors.js';
@@ -79,6 +80,15 @@ const REGISTRY: Record<string, Entry> = {
       return { ...c, qkvBias: bias, oBias: bias, mlpBias: boolField(cfg, 'mlp_bias', false) };
     },
   },
+  // Mistral is the Llama block. Its sliding window (4096 in v0.1, none later) only matters for sequences
+  // longer than the window; Lion encodes a few hundred tokens, where windowed attention is full attention.
+  mistral: {
+    normalise(cfg) {
+      const c = common(cfg);
+      const bias = boolField(cfg, 'attention_bias', false);
+      return { ...c, qkvBias: bias, oBias: bias };
+    },
+  },
   qwen2: {
     normalise(cfg) {
       if (cfg.raw['use_sliding_window'] === true) {
@@ -110,7 +120,7 @@ export function loadModelConfig(dir: string): ModelConfig {
 /** The config.json a ModelConfig round-trips through (for saving a model). */
 export function toHfConfig(c: ModelConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    architectures: [c.modelType === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'],
+    architectures: [({ qwen2: 'Qwen2ForCausalLM', mistral: 'MistralForCausalLM' } as Record<string, string>)[c.modelType] ?? 'LlamaForCausalLM'],
     model_type: c.modelType,
     vocab_size: c.vocabSize,
     hidden_size: c.hiddenSize,
