@@ -170,6 +170,40 @@ def poolings(hidden, logits, mask, C):
     return out
 
 
+WORDS = ['.', ',', '?', '!', 'the', 'capital', 'of', 'france', 'is', 'paris', 'what', 'a', 'city', 'in', 'europe',
+         'lion', 'sparse', 'dense', 'retrieval', 'un', '##aff', '##able', '##s', '##ing', 'run', 'model', 'search',
+         'query', 'document', 'cafe', 'big', 'cat', 'cats', 'sleep', '##y', 'river', 'bank', 'money', 'water', 'flow']
+
+
+def write_wordpiece(d, V):
+    """A small WordPiece tokenizer.json in the layout of bert-base-uncased (BertNormalizer with lowercasing and
+    accent stripping, BertPreTokenizer, [CLS] $A [SEP] template, WordPiece decoder)."""
+    specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
+    vocab = specials + WORDS + [f'w{i}' for i in range(V - len(specials) - len(WORDS))]
+    assert len(vocab) == V
+    ids = {t: i for i, t in enumerate(vocab)}
+    tok = {
+        'version': '1.0', 'truncation': None, 'padding': None,
+        'added_tokens': [{'id': ids[t], 'content': t, 'single_word': False, 'lstrip': False, 'rstrip': False,
+                          'normalized': False, 'special': True} for t in specials],
+        'normalizer': {'type': 'BertNormalizer', 'clean_text': True, 'handle_chinese_chars': True, 'strip_accents': None, 'lowercase': True},
+        'pre_tokenizer': {'type': 'BertPreTokenizer'},
+        'post_processor': {
+            'type': 'TemplateProcessing',
+            'single': [{'SpecialToken': {'id': '[CLS]', 'type_id': 0}}, {'Sequence': {'id': 'A', 'type_id': 0}}, {'SpecialToken': {'id': '[SEP]', 'type_id': 0}}],
+            'pair': [{'SpecialToken': {'id': '[CLS]', 'type_id': 0}}, {'Sequence': {'id': 'A', 'type_id': 0}}, {'SpecialToken': {'id': '[SEP]', 'type_id': 0}},
+                     {'Sequence': {'id': 'B', 'type_id': 1}}, {'SpecialToken': {'id': '[SEP]', 'type_id': 1}}],
+            'special_tokens': {t: {'id': t, 'ids': [ids[t]], 'tokens': [t]} for t in ['[CLS]', '[SEP]']},
+        },
+        'decoder': {'type': 'WordPiece', 'prefix': '##', 'cleanup': True},
+        'model': {'type': 'WordPiece', 'unk_token': '[UNK]', 'continuing_subword_prefix': '##', 'max_input_chars_per_word': 100, 'vocab': ids},
+    }
+    json.dump(tok, open(os.path.join(d, 'tokenizer.json'), 'w'), indent=1)
+    json.dump({'do_lower_case': True, 'cls_token': '[CLS]', 'sep_token': '[SEP]', 'pad_token': '[PAD]', 'mask_token': '[MASK]',
+               'unk_token': '[UNK]', 'model_max_length': 512, 'tokenizer_class': 'BertTokenizer'},
+              open(os.path.join(d, 'tokenizer_config.json'), 'w'), indent=1)
+
+
 def make_bert():
     V, C, L, H, F, P = 120, 32, 2, 4, 64, 16
     cfg = {'C': C, 'H': H, 'L': L, 'eps': 1e-12}
@@ -189,6 +223,7 @@ def make_bert():
     write_safetensors(os.path.join(d, 'model.safetensors'), st)
     g = {'ids': IDS, 'lengths': LENS, 'hidden': real(hidden), 'logits': real(logits), **poolings(hidden, logits, mask, C)}
     json.dump(g, open(os.path.join(d, 'golden.json'), 'w'))
+    write_wordpiece(d, V)
 
 
 DISTIL = [('encoder.layer.', 'transformer.layer.'), ('.attention.self.query.', '.attention.q_lin.'),
@@ -224,6 +259,7 @@ def make_distilbert():
     torch.save(sd, os.path.join(d, 'pytorch_model.bin'))
     g = {'ids': IDS, 'lengths': LENS, 'hidden': real(hidden), 'logits': real(logits), **poolings(hidden, logits, mask, C)}
     json.dump(g, open(os.path.join(d, 'golden.json'), 'w'))
+    write_wordpiece(d, V)
 
 
 # ------------------------------------------------------------------------------------------------ decoders
