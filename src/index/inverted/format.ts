@@ -72,7 +72,7 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/** Serialises an index into header + section payloads (written by build.ts through an atomic file). */
+/** Serialises an index into header + section payloads (written by build.ts through an atomic file). @internal */
 export function encodeIndex(ix: InvertedIndex): { header: Buffer; sections: Uint8Array[]; offsets: number[] } {
   const idsBytes = Buffer.from(ix.ids.map((s) => `${s}\n`).join(''), 'utf8');
   const metaBytes = Buffer.from(JSON.stringify(ix.meta), 'utf8');

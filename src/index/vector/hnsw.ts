@@ -3,9 +3,14 @@
  * is saved beside the exact index as `<index>.usearch`; its keys are row positions of the `.lvec` index, so
  * ids and any exact re-check come from the same file. Recall against `searchDense` is what bench/dense.ts
  * reports. usearch returns distances 1 - <q, d> for `ip`; we report <q, d>.
+ *
+ * usearch is loaded on first use (its CommonJS build, through `require`), so importing Lion never loads it:
+ * its ES-module build searches for its native binary from the importing file's folder and recurses without
+ * end when imported from inside another package.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { Index, MetricKind, ScalarKind } from 'usearch';
+import { createRequire } from 'node:module';
+import type { Index } from 'usearch';
 import { DEFAULTS } from '../../defaults.js';
 import { NotFoundError, ShapeError } from '../../errors.js';
 import { defaultThreads } from '../native.js';
@@ -26,7 +31,11 @@ export interface HnswIndex {
   dim: number;
 }
 
+let usearch: typeof import('usearch') | null = null;
+
 function makeIndex(dim: number, opts: HnswOptions): Index {
+  usearch ??= createRequire(import.meta.url)('usearch') as typeof import('usearch');
+  const { Index, MetricKind, ScalarKind } = usearch;
   return new Index({
     dimensions: dim, metric: MetricKind.IP, quantization: ScalarKind.F32,
     connectivity: opts.connectivity ?? DEFAULTS.denseIndex.connectivity,
