@@ -33,6 +33,11 @@ export const DEFAULTS = {
     batchSize: 28, gradAccum: 1, epochs: 1, seed: 45, logEvery: 50, saveEvery: 500,
     loraR: 16, loraAlpha: 32, loraDropout: 0.05,
   },
+  /**
+   * Precision: training computes in fp32 unless `--precision bf16` (the paper trains in bf16); inference loads
+   * `auto` = bf16 where the kernels multiply bf16 natively, else fp32 (src/model/precision.ts decides).
+   */
+  precision: { train: 'fp32', recompute: false, inference: 'auto' },
   /** MNTP (spec §2.3): 20 % masking, 512-token blocks, batch 32, lr 5e-5, no warm-up, 10k steps. */
   mntp: { probability: 0.2, blockLength: 512, batchSize: 32, lr: 5e-5, warmupRatio: 0, maxSteps: 10_000, seed: 42, logEvery: 50, saveEvery: 1000 },
   /** Encoding: paper lengths for MS MARCO (64/192) and BEIR (512/512); batches bounded in rows and padded tokens. */

@@ -65,6 +65,9 @@ export { normaliseConfig, loadModelConfig, parameterSpecs, SUPPORTED_MODEL_TYPES
 export type { ModelConfig } from './model/registry.js';
 export { loadModel, loadAdapterModel, resolveAdapterBase, saveModel, saveAdapter } from './model/checkpoint.js';
 export type { LoadOptions, SaveOptions } from './model/checkpoint.js';
+export { defaultDtype, describePrecision, hasNativeBf16, kernelIsa, precisionRecord, resolveDtype, trainingDtype } from './model/precision.js';
+export type { DtypeRequest, Precision, PrecisionRecord, WeightDtype as ModelDtype } from './model/precision.js';
+export type { WeightView } from './model/llama.js';
 export { loadTokenizer, llama3Tokenizer } from './tokenizer/tokenizer.js';
 export type { LionTokenizer } from './tokenizer/tokenizer.js';
 export { infoNCE, marginMSE, clKd, flops, meanNonZeros, retrievalLoss } from './train/losses.js';
@@ -87,6 +90,8 @@ export type { TrainedBpe, BpeTrainOptions } from './tokenizer/bpe-train.js';
 export { tokenBatch, lengthBatches } from './encoders/batch.js';
 export type { EncoderTokenizer, BucketOptions } from './encoders/batch.js';
 export { sparseForward, sparseBackward, sparseScale, toSparseVec } from './encoders/sparse.js';
+export { compareSparse, sparseHead, sparseHeadAgreement } from './encoders/sparse.js';
+export type { SparseAgreement } from './encoders/sparse.js';
 export { denseForward, denseBackward } from './encoders/dense.js';
 export { encodeRecords, encodeToFile, encodeCollection, encodeTokens, shardOf, parseShard, scoreMatrix } from './encoders/encode.js';
 export type { Paradigm, EncodeOptions, Encoded, EncodeCollectionOptions, VectorFormat } from './encoders/encode.js';

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common.h"
+#include "lowp.h"
 #include "ops.h"
 
 namespace {
@@ -67,6 +68,23 @@ struct Args {
   }
   int32_t* i32(size_t i, double need) { return arr<int32_t>(i, napi_int32_array, "Int32Array", need, false); }
   uint8_t* u8(size_t i, double need, bool nullable) { return arr<uint8_t>(i, napi_uint8_array, "Uint8Array", need, nullable); }
+  uint16_t* u16(size_t i, double need) { return arr<uint16_t>(i, napi_uint16_array, "Uint16Array (bf16 bits)", need, false); }
+  int8_t* i8(size_t i, double need) { return arr<int8_t>(i, napi_int8_array, "Int8Array", need, false); }
+  // A Float32Array or a Uint16Array of bf16 bits; src says which.
+  const void* f32_or_bf16(size_t i, double need, lion::Src& src, bool nullable = false) {
+    src = lion::Src::F32;
+    if (!ok) return nullptr;
+    if (nullable && (i >= info.Length() || info[i].IsNull() || info[i].IsUndefined())) return nullptr;
+    if (i < info.Length() && info[i].IsTypedArray() && info[i].As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array) {
+      src = lion::Src::BF16;
+      return u16(i, need);
+    }
+    if (i >= info.Length() || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      fail("argument " + std::to_string(i) + " must be a Float32Array or a Uint16Array (bf16 bits)", true);
+      return nullptr;
+    }
+    return f32(i, need);
+  }
 };
 
 #define ARGS(name) Args a(info, name); Napi::Env env = info.Env()
@@ -437,7 +455,191 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   DONE;
 }
 
+// ------------------------------------------------------------------ reduced precision (lowp.cc)
+
+// toBf16(dst, src, n) / fromBf16(dst, src, n)
+Napi::Value ToBf16(const Napi::CallbackInfo& info) {
+  ARGS("toBf16");
+  const long n = a.dim(2);
+  uint16_t* dst = a.u16(0, n);
+  const float* src = a.f32(1, n);
+  CHECK;
+  lion::to_bf16(dst, src, n);
+  DONE;
+}
+Napi::Value FromBf16(const Napi::CallbackInfo& info) {
+  ARGS("fromBf16");
+  const long n = a.dim(2);
+  float* dst = a.f32(0, n);
+  const uint16_t* src = a.u16(1, n);
+  CHECK;
+  lion::from_bf16(dst, src, n);
+  DONE;
+}
+
+// quantizeInt8(q, scale, w, N, K)
+Napi::Value QuantizeInt8(const Napi::CallbackInfo& info) {
+  ARGS("quantizeInt8");
+  const long N = a.dim(3), K = a.dim(4);
+  int8_t* q = a.i8(0, double(N) * K);
+  float* scale = a.f32(1, N);
+  lion::Src src;
+  const void* w = a.f32_or_bf16(2, double(N) * K, src);
+  CHECK;
+  const long bad = lion::quantize_int8(q, scale, w, src, N, K);
+  if (bad >= 0) a.fail("row " + std::to_string(bad) + " of w has a non-finite value");
+  DONE;
+}
+
+// gemmBf16(c, a, b, M, N, K, transA, transB, alpha, beta, lda, ldb, ldc)   (0 stride = dense)
+Napi::Value GemmBf16(const Napi::CallbackInfo& info) {
+  ARGS("gemmBf16");
+  const long M = a.dim(3), N = a.dim(4), K = a.dim(5);
+  const bool ta = a.flag(6), tb = a.flag(7);
+  const float alpha = static_cast<float>(a.num(8)), beta = static_cast<float>(a.num(9));
+  long lda = a.dim(10), ldb = a.dim(11), ldc = a.dim(12);
+  if (!lda) lda = ta ? M : K;
+  if (!ldb) ldb = tb ? K : N;
+  if (!ldc) ldc = N;
+  if (a.ok && (lda < (ta ? M : K) || ldb < (tb ? K : N) || ldc < N)) a.fail("a stride is smaller than its row");
+  auto span = [](long rows, long ld, long len) { return rows == 0 || len == 0 ? 0.0 : double(rows - 1) * ld + len; };
+  float* c = a.f32(0, span(M, ldc, N));
+  lion::Src sa, sb;
+  const void* A = a.f32_or_bf16(1, ta ? span(K, lda, M) : span(M, lda, K), sa);
+  const void* B = a.f32_or_bf16(2, tb ? span(N, ldb, K) : span(K, ldb, N), sb);
+  CHECK;
+  lion::gemm_bf16(M, N, K, lion::Operand{A, lda, ta, sa}, lion::Operand{B, ldb, !tb, sb}, c, ldc, alpha, beta);
+  DONE;
+}
+
+// linearForwardBf16(y, x, w, bias, M, K, N)
+Napi::Value LinearForwardBf16(const Napi::CallbackInfo& info) {
+  ARGS("linearForwardBf16");
+  const long M = a.dim(4), K = a.dim(5), N = a.dim(6);
+  float* y = a.f32(0, double(M) * N);
+  const float* x = a.f32(1, double(M) * K);
+  lion::Src ws;
+  const void* w = a.f32_or_bf16(2, double(N) * K, ws);
+  const float* bias = a.f32(3, N, true);
+  CHECK;
+  lion::linear_forward_bf16(y, x, w, ws, bias, M, K, N);
+  DONE;
+}
+
+// linearBackwardBf16(dx, dw, db, dy, x, w, M, K, N)
+Napi::Value LinearBackwardBf16(const Napi::CallbackInfo& info) {
+  ARGS("linearBackwardBf16");
+  const long M = a.dim(6), K = a.dim(7), N = a.dim(8);
+  float* dx = a.f32(0, double(M) * K, true);
+  float* dw = a.f32(1, double(N) * K, true);
+  float* db = a.f32(2, N, true);
+  const float* dy = a.f32(3, double(M) * N);
+  const float* x = a.f32(4, double(M) * K);
+  lion::Src ws;
+  const void* w = a.f32_or_bf16(5, double(N) * K, ws);
+  CHECK;
+  lion::linear_backward_bf16(dx, dw, db, dy, x, w, ws, M, K, N);
+  DONE;
+}
+
+// linearForwardInt8(y, x, q, wScale, bias, M, K, N)
+Napi::Value LinearForwardInt8(const Napi::CallbackInfo& info) {
+  ARGS("linearForwardInt8");
+  const long M = a.dim(5), K = a.dim(6), N = a.dim(7);
+  if (a.ok && K > 65536) a.fail("K = " + std::to_string(K) + " exceeds 65536 (int32 accumulation)");
+  float* y = a.f32(0, double(M) * N);
+  const float* x = a.f32(1, double(M) * K);
+  const int8_t* q = a.i8(2, double(N) * K);
+  const float* ws = a.f32(3, N);
+  const float* bias = a.f32(4, N, true);
+  CHECK;
+  lion::linear_forward_int8(y, x, q, ws, bias, M, K, N);
+  DONE;
+}
+
+// embeddingForwardBf16(out, table, ids, M, C)
+Napi::Value EmbeddingForwardBf16(const Napi::CallbackInfo& info) {
+  ARGS("embeddingForwardBf16");
+  const long M = a.dim(3), C = a.dim(4);
+  if (a.ok && C == 0) a.fail("C must be positive");
+  float* out = a.f32(0, double(M) * C);
+  const uint16_t* table = a.u16(1, 0);
+  const int32_t* ids = a.i32(2, M);
+  CHECK;
+  const size_t table_len = info[1].As<Napi::Uint16Array>().ElementLength();
+  if (!check_ids(a, ids, M, static_cast<long>(table_len / C))) return env.Undefined();
+  lion::embedding_forward_bf16(out, table, ids, M, C);
+  DONE;
+}
+
+// sparseHeadForwardBf16(rep, argmax, h, w, mask, B, T, C, V, scale)
+// sparseHeadForwardInt8(rep, argmax, h, q, qScale, wExact, mask, B, T, C, V, scale)
+Napi::Value SparseHeadLowp(const Napi::CallbackInfo& info, bool int8) {
+  ARGS(int8 ? "sparseHeadForwardInt8" : "sparseHeadForwardBf16");
+  const size_t o = int8 ? 2 : 0;  // the int8 variant has two more arguments before mask
+  const long B = a.dim(5 + o), T = a.dim(6 + o), C = a.dim(7 + o), V = a.dim(8 + o);
+  const float sc = static_cast<float>(a.num(9 + o));
+  if (a.ok && !(sc > 0.f)) a.fail("scale must be positive");
+  if (a.ok && int8 && C > 65536) a.fail("C = " + std::to_string(C) + " exceeds 65536 (int32 accumulation)");
+  float* rep = a.f32(0, double(B) * V);
+  int32_t* am = a.i32(1, double(B) * V);
+  const float* h = a.f32(2, double(B) * T * C);
+  lion::Src ws = lion::Src::I8, es = lion::Src::F32;
+  const void* w = nullptr;
+  const float* qs = nullptr;
+  const void* we = nullptr;
+  if (int8) {
+    w = a.i8(3, double(V) * C);
+    qs = a.f32(4, V);
+    we = a.f32_or_bf16(5, double(V) * C, es);
+  } else {
+    w = a.f32_or_bf16(3, double(V) * C, ws);
+    we = w;
+    es = ws;
+  }
+  const uint8_t* mask = a.u8(4 + o, double(B) * T, true);
+  CHECK;
+  lion::sparse_head_forward_lowp(rep, am, h, int8, w, ws, qs, we, es, mask, B, T, C, V, sc);
+  DONE;
+}
+Napi::Value SparseHeadForwardBf16(const Napi::CallbackInfo& i) { return SparseHeadLowp(i, false); }
+Napi::Value SparseHeadForwardInt8(const Napi::CallbackInfo& i) { return SparseHeadLowp(i, true); }
+
+// sparseHeadBackwardBf16(dh, drep, rep, argmax, h, w, B, T, C, V, scale)
+Napi::Value SparseHeadBackwardBf16(const Napi::CallbackInfo& info) {
+  ARGS("sparseHeadBackwardBf16");
+  const long B = a.dim(6), T = a.dim(7), C = a.dim(8), V = a.dim(9);
+  const float sc = static_cast<float>(a.num(10));
+  float* dh = a.f32(0, double(B) * T * C);
+  const float* drep = a.f32(1, double(B) * V);
+  const float* rep = a.f32(2, double(B) * V);
+  const int32_t* am = a.i32(3, double(B) * V);
+  a.f32(4, double(B) * T * C);
+  const uint16_t* w = a.u16(5, double(V) * C);
+  CHECK;
+  for (long i = 0; i < B * V; i++)
+    if (am[i] >= T) { a.fail("argmax " + std::to_string(am[i]) + " is outside [-1, T)"); return env.Undefined(); }
+  lion::sparse_head_backward_bf16(dh, drep, rep, am, w, B, T, C, V, sc);
+  DONE;
+}
+
+Napi::Value Isa(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const lion::IsaChoice& c = lion::isa_choice();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("bf16", lion::bf16_path_name(c.bf16));
+  o.Set("int8", lion::i8_path_name(c.i8));
+  Napi::Array av = Napi::Array::New(env, c.available.size());
+  for (size_t i = 0; i < c.available.size(); i++) av.Set(static_cast<uint32_t>(i), c.available[i]);
+  o.Set("available", av);
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  if (!lion::isa_choice().error.empty()) {  // a LION_ISA this CPU cannot run: refuse to load
+    Napi::Error::New(env, lion::isa_choice().error).ThrowAsJavaScriptException();
+    return exports;
+  }
   const struct { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); } fns[] = {
       {"threads", Threads}, {"cpuLevel", CpuLevel}, {"gemm", GemmFn},
       {"linearForward", LinearForward}, {"linearBackward", LinearBackward},
@@ -453,6 +655,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"sparseHeadForward", SparseHeadForward}, {"sparseHeadBackward", SparseHeadBackward},
       {"meanPoolForward", MeanPoolForward}, {"meanPoolBackward", MeanPoolBackward},
       {"adamw", AdamW},
+      {"toBf16", ToBf16}, {"fromBf16", FromBf16}, {"quantizeInt8", QuantizeInt8}, {"gemmBf16", GemmBf16},
+      {"linearForwardBf16", LinearForwardBf16}, {"linearBackwardBf16", LinearBackwardBf16},
+      {"linearForwardInt8", LinearForwardInt8}, {"embeddingForwardBf16", EmbeddingForwardBf16},
+      {"sparseHeadForwardBf16", SparseHeadForwardBf16}, {"sparseHeadForwardInt8", SparseHeadForwardInt8},
+      {"sparseHeadBackwardBf16", SparseHeadBackwardBf16}, {"isa", Isa},
   };
   for (const auto& f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));
   return exports;

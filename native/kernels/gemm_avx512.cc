@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include "common.h"
+#include "transpose512.h"
 
 // GCC 12's AVX-512 headers build "undefined" vectors from themselves (`__m512 __Y = __Y;`), which
 // -Wmaybe-uninitialized reports at every inlined shuffle; the values are never read.
@@ -72,30 +73,6 @@ void micro_14x32(long kc, const float* a, const float* b, float* c, long ldc, in
 }
 
 #define LION_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,fma")))
-
-// In-register transpose of a 16 x 16 block (r[i] = row i in, column i out).
-LION_AVX512 inline void transpose16(__m512 r[16]) {
-  __m512 t[16], u[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    u[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int h = 0; h < 16; h += 8)
-    for (int i = 0; i < 4; i++) {
-      t[h + i] = _mm512_shuffle_f32x4(u[h + i], u[h + i + 4], 0x88);
-      t[h + i + 4] = _mm512_shuffle_f32x4(u[h + i], u[h + i + 4], 0xdd);
-    }
-  for (int i = 0; i < 8; i++) {
-    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-  }
-}
 
 // A full B panel from a transposed B: dst[k·32 + j] = src[j·ld + k], j < 32, k < kc.
 LION_AVX512 void pack_bt(const float* src, long ld, long kc, float* dst) {

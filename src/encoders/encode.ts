@@ -19,6 +19,7 @@ import { resolveModelDir } from '../util/hfcache.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import { DenseShardWriter, SparseShardWriter, sparseToObject } from '../io/vectors.js';
 import type { LlamaModel } from '../model/llama.js';
+import { precisionRecord, type DtypeRequest, type PrecisionRecord } from '../model/precision.js';
 import type { SparseVec, TextRecord } from '../types.js';
 import { openAtomic, writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
@@ -168,6 +169,10 @@ export interface EncodeCollectionOptions {
   topK?: number;
   shard?: { index: number; count: number };
   kernels?: Kernels;
+  /** Storage and products of the base matrices: fp32, bf16, int8, or 'auto' (default: `defaultDtype`). */
+  dtype?: DtypeRequest;
+  /** Called once the model is loaded, with what it computes with (the CLI prints it). */
+  onLoad?: (r: PrecisionRecord) => void;
 }
 
 /**
@@ -181,7 +186,12 @@ export async function encodeCollection(o: EncodeCollectionOptions): Promise<numb
   const adapter = o.adapter ? resolveModelDir(o.adapter) : undefined;
   if (!o.model && !adapter) throw new UsageError('encode: pass --model (and optionally --adapter)', { field: 'model' });
   const base = o.model ? resolveModelDir(o.model, { revision: o.revision }) : resolveAdapterBase(adapter!);
-  const model = loadModel(base, { adapter, merge: Boolean(adapter), withHead: o.paradigm === 'sparse', trainable: 'none', kernels: o.kernels });
+  const model = loadModel(base, {
+    adapter, merge: Boolean(adapter), withHead: o.paradigm === 'sparse', trainable: 'none', kernels: o.kernels,
+    dtype: o.dtype ?? (DEFAULTS.precision.inference as DtypeRequest),
+  });
+  const precision = precisionRecord(model);
+  o.onLoad?.(precision);
   const tokDir = adapter && existsSync(join(adapter, 'tokenizer.json')) ? adapter : base;
   const tok = loadTokenizer(tokDir);
   const opts = {
@@ -196,8 +206,9 @@ export async function encodeCollection(o: EncodeCollectionOptions): Promise<numb
   };
   const records = o.queries ? readQueries(o.input) : readCorpus(o.input);
   const n = await encodeToFile(model, tok, records, o.out, opts);
-  const { kernels: _k, ...recorded } = o;
-  await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ ...recorded, ...opts, texts: n }, null, 2)}\n`);
+  const { kernels: _k, onLoad: _l, ...recorded } = o;
+  const meta = { ...recorded, ...opts, texts: n, dtypeRequested: o.dtype ?? DEFAULTS.precision.inference, ...precision };
+  await writeFileAtomic(`${o.out}.json`, `${JSON.stringify(meta, null, 2)}\n`);
   return n;
 }
 

@@ -4,6 +4,11 @@
  * (B, T, V) logits; it keeps the running max and its token position (argmax), and the backward pass goes back
  * through those positions only. Query and document share the encoder.
  *
+ * In reduced precision (a bf16 or int8 model, or precision bf16) the head's search pass runs on the reduced
+ * weights (`sparseHeadForwardBf16` / `sparseHeadForwardInt8`) to find each maximum position, and the logit
+ * at that position is recomputed exactly (fp32 hidden state · the head's bf16 or fp32 row), so a weight can
+ * differ from fp32 only where the search picked another position; `headAgreement` measures how often.
+ *
  * `toSparseVec` turns a dense (V) row into a SparseVec (ascending ids, non-zero weights), optionally keeping the
  * top-k weights (ties to the smaller id) for indexing; the paper indexes every non-zero (no pruning).
  */
@@ -35,8 +40,17 @@ export function sparseForward(model: LlamaModel, batch: TokenBatch, train = fals
   const hidden = model.forward(batch, { train, slot });
   const rep = new Float32Array(B * V);
   const argmax = new Int32Array(B * V);
-  model.k.sparseHeadForward(rep, argmax, hidden, model.param(model.headName()), batch.mask, B, T, C, V, sparseScale(C));
+  sparseHead(model, rep, argmax, hidden, batch.mask, B, T);
   return { rep, argmax, hidden, batch, slot };
+}
+
+/** The sparse head on hidden states (B, T, C) in the head's storage dtype (fp32 weights: the model's precision). */
+export function sparseHead(model: LlamaModel, rep: Float32Array, argmax: Int32Array, hidden: Float32Array, mask: Uint8Array | null, B: number, T: number): void {
+  const { hiddenSize: C, vocabSize: V } = model.config;
+  const w = model.weight(model.headName()), k = model.k, s = sparseScale(C);
+  if (w.dtype === 'int8') k.sparseHeadForwardInt8(rep, argmax, hidden, w.q, w.scale, w.exact!, mask, B, T, C, V, s);
+  else if (w.dtype === 'bf16' || model.precision === 'bf16') k.sparseHeadForwardBf16(rep, argmax, hidden, w.w, mask, B, T, C, V, s);
+  else k.sparseHeadForward(rep, argmax, hidden, w.w, mask, B, T, C, V, s);
 }
 
 /** Backpropagate ∂loss/∂rep (B, V) through the head and the trunk (gradients accumulate). */
@@ -45,9 +59,15 @@ export function sparseBackward(model: LlamaModel, f: SparseForward, drep: Float3
   const { B, T } = f.batch;
   if (drep.length !== B * V) throw new ShapeError(`sparse backward: drep holds ${drep.length} values, expected B·V = ${B * V}`);
   const head = model.headName();
-  const dw = model.trainableParams().find((p) => p.name === head)?.grad ?? null;
   const dh = hiddenGradScratch(model, B * T * C);
-  model.k.sparseHeadBackward(dh, dw, drep, f.rep, f.argmax, f.hidden, model.param(head), B, T, C, V, sparseScale(C));
+  const w = model.weight(head);
+  if (w.dtype === 'fp32') {
+    const dw = model.trainableParams().find((p) => p.name === head)?.grad ?? null;
+    model.k.sparseHeadBackward(dh, dw, drep, f.rep, f.argmax, f.hidden, w.w, B, T, C, V, sparseScale(C));
+  } else {
+    const bits = w.dtype === 'bf16' ? w.w : w.exact!; // a reduced head is frozen
+    model.k.sparseHeadBackwardBf16(dh, drep, f.rep, f.argmax, f.hidden, bits, B, T, C, V, sparseScale(C));
+  }
   model.backward(dh, { slot: f.slot });
 }
 
@@ -63,4 +83,75 @@ export function toSparseVec(rep: Float32Array, V: number, b: number, topK = 0): 
   const weights = new Float32Array(terms.length);
   terms.forEach((v, i) => { weights[i] = rep[o + v]!; });
   return { terms: Uint32Array.from(terms), weights };
+}
+
+/** How far a reduced-precision sparse head is from the exact one, over the same texts. */
+export interface SparseAgreement {
+  /** (text, vocabulary entry) pairs compared, and those where either side has a non-zero weight. */
+  entries: number;
+  active: number;
+  /** Among the active pairs: how many took their maximum at another token position, and the rate. */
+  positionsDiffer: number;
+  positionDiffRate: number;
+  /** Mean over texts of |top-10 terms ∩ top-10 terms| / 10 (ties to the smaller id). */
+  top10Overlap: number;
+  /** Largest |weight difference| over all pairs, and the largest exact weight (for scale). */
+  maxAbsDiff: number;
+  maxWeight: number;
+  /** Mean non-zeros per text, exact and reduced. */
+  nnzExact: number;
+  nnzReduced: number;
+}
+
+/** Compares two (B, V) sparse head outputs (reps and argmax positions): `exact` against `reduced`. */
+export function compareSparse(exact: { rep: Float32Array; argmax: Int32Array }, reduced: { rep: Float32Array; argmax: Int32Array }, B: number, V: number): SparseAgreement {
+  let active = 0, differ = 0, maxAbsDiff = 0, maxWeight = 0, nnzE = 0, nnzR = 0, overlap = 0;
+  for (let i = 0; i < B * V; i++) {
+    const a = exact.rep[i]!, b = reduced.rep[i]!;
+    if (a > 0) nnzE++;
+    if (b > 0) nnzR++;
+    if (a > 0 || b > 0) { active++; if (exact.argmax[i] !== reduced.argmax[i]) differ++; }
+    maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a - b));
+    maxWeight = Math.max(maxWeight, a);
+  }
+  for (let b = 0; b < B; b++) {
+    const top = (rep: Float32Array) => new Set(toSparseVec(rep, V, b, 10).terms);
+    const x = top(exact.rep), y = top(reduced.rep);
+    let both = 0;
+    for (const t of x) if (y.has(t)) both++;
+    overlap += Math.max(x.size, y.size) === 0 ? 1 : both / Math.max(x.size, y.size);
+  }
+  return {
+    entries: B * V, active, positionsDiffer: differ, positionDiffRate: active ? differ / active : 0, top10Overlap: B ? overlap / B : 1,
+    maxAbsDiff, maxWeight, nnzExact: B ? nnzE / B : 0, nnzReduced: B ? nnzR / B : 0,
+  };
+}
+
+/**
+ * The head alone: runs the model's reduced-precision sparse head and the exact fp32 head (the same stored
+ * weights widened to fp32, tile by tile of the vocabulary) on the same hidden states (B, T, C) and compares
+ * them. For an fp32 model at fp32 precision both are the exact head.
+ * @example const h = model.forward(batch, { train: false }); sparseHeadAgreement(model, h, batch.mask, B, T).positionDiffRate
+ */
+export function sparseHeadAgreement(model: LlamaModel, hidden: Float32Array, mask: Uint8Array | null, B: number, T: number): SparseAgreement {
+  const { hiddenSize: C, vocabSize: V } = model.config;
+  const k = model.k;
+  const reduced = { rep: new Float32Array(B * V), argmax: new Int32Array(B * V) };
+  sparseHead(model, reduced.rep, reduced.argmax, hidden, mask, B, T);
+  const w = model.weight(model.headName());
+  const exact = { rep: new Float32Array(B * V), argmax: new Int32Array(B * V) };
+  const tile = Math.max(1, Math.min(V, Math.floor((1 << 22) / C)));
+  const wt = new Float32Array(tile * C), rt = new Float32Array(B * tile), at = new Int32Array(B * tile);
+  for (let v0 = 0; v0 < V; v0 += tile) {
+    const n = Math.min(tile, V - v0);
+    const rows = wt.subarray(0, n * C);
+    if (w.dtype === 'fp32') rows.set(w.w.subarray(v0 * C, (v0 + n) * C));
+    else k.fromBf16(rows, (w.dtype === 'bf16' ? w.w : w.exact!).subarray(v0 * C, (v0 + n) * C), n * C);
+    k.sparseHeadForward(rt.subarray(0, B * n), at.subarray(0, B * n), hidden, rows, mask, B, T, C, n, sparseScale(C));
+    for (let b = 0; b < B; b++) {
+      exact.rep.set(rt.subarray(b * n, (b + 1) * n), b * V + v0);
+      exact.argmax.set(at.subarray(b * n, (b + 1) * n), b * V + v0);
+    }
+  }
+  return compareSparse(exact, reduced, B, V);
 }

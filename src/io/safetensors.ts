@@ -5,10 +5,13 @@
  * length N, N bytes of JSON `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}`
  * (padded with spaces), then the raw little-endian tensor bytes; offsets are relative to the end of the header.
  *
- * Reading is two-phase so that a 1B-parameter model never needs more than its float32 size plus a small
- * scratch buffer: `openCheckpoint` reads only the headers, then `readTensorInto` reads each tensor straight
- * into its destination (an arena slot): float32 bytes land in place, F16/BF16/F64 go through a fixed 4 MiB
- * scratch buffer and are widened/narrowed chunk by chunk. Nothing is memory-mapped or read whole.
+ * Reading is two-phase so that a model never needs more than its size in the destination dtype plus a small
+ * scratch buffer: `openCheckpoint` reads only the headers, then `readTensorInto` (float32 destination) or
+ * `readTensorBf16Into` (bfloat16 destination, a Uint16Array of raw bits) reads each tensor straight into its
+ * destination: bytes already in the destination dtype land in place, anything else goes through a fixed
+ * 4 MiB scratch buffer and is converted chunk by chunk (F16 → BF16 and F32 → BF16 round to nearest even).
+ * `readTensorChunks` hands a tensor over in row-aligned chunks (for per-row int8 quantisation). Nothing is
+ * memory-mapped or read whole.
  *
  * Invariants checked: the header parses, every tensor's byte range lies inside the file and matches its
  * dtype × shape, the destination has exactly as many elements, and only float dtypes are read; every failure
@@ -176,6 +179,74 @@ export function floatToHalf(x: number): number {
  * `fd` may be an already open descriptor of `info.file`.
  */
 export function readTensorInto(info: TensorInfo, dst: Float32Array, fd?: number): void {
+  const dtype = checkTensor(info, dst.length);
+  const n = dst.length;
+  const own = fd === undefined;
+  const f = own ? openSync(info.file, 'r') : fd;
+  try {
+    if (dtype === 'F32') readFully(f, new Uint8Array(dst.buffer, dst.byteOffset, n * 4), info.begin, info);
+    else forEachChunk(info, f, dtype, n, 1, (chunk, start) => dst.set(chunk, start));
+  } finally {
+    if (own) closeSync(f);
+  }
+}
+
+/**
+ * Reads tensor `info` into `dst` as bfloat16 bits (exactly `numel(shape)` elements): BF16 bytes land in place
+ * with no float32 copy anywhere; F16, F32 and F64 are rounded to nearest even chunk by chunk (NaN stays NaN).
+ */
+export function readTensorBf16Into(info: TensorInfo, dst: Uint16Array, fd?: number): void {
+  const dtype = checkTensor(info, dst.length);
+  const n = dst.length;
+  const own = fd === undefined;
+  const f = own ? openSync(info.file, 'r') : fd;
+  try {
+    if (dtype === 'BF16') {
+      readFully(f, new Uint8Array(dst.buffer, dst.byteOffset, n * 2), info.begin, info);
+      return;
+    }
+    forEachChunk(info, f, dtype, n, 1, (chunk, start) => {
+      const bits = new Uint32Array(chunk.buffer, chunk.byteOffset, chunk.length);
+      for (let j = 0; j < bits.length; j++) {
+        const b = bits[j]!;
+        dst[start + j] = (b & 0x7fffffff) > 0x7f800000 ? (b >>> 16) | 0x40 : ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+      }
+    });
+  } finally {
+    if (own) closeSync(f);
+  }
+}
+
+/**
+ * Hands tensor `info` to `onChunk` in pieces of whole rows (`rowLength` elements each) of at most ~4 MiB:
+ * BF16 as its raw bits (Uint16Array), every other float dtype as float32. `start` is the first element's
+ * index. The chunk views are reused: copy what must outlive the call.
+ */
+export function readTensorChunks(info: TensorInfo, rowLength: number, onChunk: (chunk: Float32Array | Uint16Array, start: number) => void, fd?: number): void {
+  const n = numel(info.shape);
+  const dtype = checkTensor(info, n);
+  if (!(rowLength >= 1) || n % rowLength !== 0) throw new ModelError(`tensor ${info.name}: ${n} values are not whole rows of ${rowLength}`, { file: info.file, field: info.name });
+  const own = fd === undefined;
+  const f = own ? openSync(info.file, 'r') : fd;
+  try {
+    if (dtype === 'BF16') {
+      const per = Math.max(1, Math.floor(SCRATCH_BYTES / 2 / rowLength)) * rowLength;
+      const buf = new Uint16Array(Math.min(per, n));
+      for (let i = 0; i < n; i += per) {
+        const cnt = Math.min(per, n - i);
+        readFully(f, new Uint8Array(buf.buffer, 0, cnt * 2), info.begin + i * 2, info);
+        onChunk(buf.subarray(0, cnt), i);
+      }
+      return;
+    }
+    forEachChunk(info, f, dtype, n, rowLength, onChunk);
+  } finally {
+    if (own) closeSync(f);
+  }
+}
+
+/** Checks `info`'s dtype, byte size and the destination size; returns the dtype. */
+function checkTensor(info: TensorInfo, dstLength: number): FloatDtype {
   const dtype = info.dtype as FloatDtype;
   const bytes = BYTES[dtype];
   if (bytes === undefined) {
@@ -185,35 +256,32 @@ export function readTensorInto(info: TensorInfo, dst: Float32Array, fd?: number)
   if (n * bytes !== info.end - info.begin) {
     throw new ArtifactError(`tensor ${info.name}: ${info.end - info.begin} bytes do not hold ${info.dtype} [${info.shape.join(', ')}]`, { file: info.file, field: info.name });
   }
-  if (dst.length !== n) {
-    throw new ModelError(`tensor ${info.name}: destination holds ${dst.length} values, the file has [${info.shape.join(', ')}]`, { file: info.file, field: info.name });
+  if (dstLength !== n) {
+    throw new ModelError(`tensor ${info.name}: destination holds ${dstLength} values, the file has [${info.shape.join(', ')}]`, { file: info.file, field: info.name });
   }
-  const own = fd === undefined;
-  const f = own ? openSync(info.file, 'r') : fd;
-  try {
-    if (dtype === 'F32') {
-      readFully(f, new Uint8Array(dst.buffer, dst.byteOffset, n * 4), info.begin, info);
-      return;
+  return dtype;
+}
+
+/** Reads n elements of any float dtype as float32 chunks (whole rows of `rowLength`) through one scratch buffer. */
+function forEachChunk(info: TensorInfo, f: number, dtype: FloatDtype, n: number, rowLength: number, onChunk: (chunk: Float32Array, start: number) => void): void {
+  const bytes = BYTES[dtype];
+  const per = Math.max(1, Math.floor(SCRATCH_BYTES / 8 / rowLength)) * rowLength;
+  const raw = new Uint8Array(new ArrayBuffer(Math.min(per, n) * bytes));
+  const out = dtype === 'F32' ? new Float32Array(raw.buffer) : new Float32Array(Math.min(per, n));
+  for (let i = 0; i < n; i += per) {
+    const cnt = Math.min(per, n - i);
+    readFully(f, raw.subarray(0, cnt * bytes), info.begin + i * bytes, info);
+    if (dtype === 'BF16') {
+      const s = new Uint16Array(raw.buffer, 0, cnt), o32 = new Uint32Array(out.buffer, 0, cnt);
+      for (let j = 0; j < cnt; j++) o32[j] = s[j]! << 16;
+    } else if (dtype === 'F16') {
+      const s = new Uint16Array(raw.buffer, 0, cnt);
+      for (let j = 0; j < cnt; j++) out[j] = halfToFloat(s[j]!);
+    } else if (dtype === 'F64') {
+      const s = new Float64Array(raw.buffer, 0, cnt);
+      for (let j = 0; j < cnt; j++) out[j] = s[j]!;
     }
-    const scratch = new Uint8Array(new ArrayBuffer(SCRATCH_BYTES));
-    const per = Math.floor(SCRATCH_BYTES / bytes);
-    const out32 = new Uint32Array(dst.buffer, dst.byteOffset, n);
-    for (let i = 0; i < n; i += per) {
-      const cnt = Math.min(per, n - i);
-      readFully(f, scratch.subarray(0, cnt * bytes), info.begin + i * bytes, info);
-      if (dtype === 'BF16') {
-        const s = new Uint16Array(scratch.buffer, 0, cnt);
-        for (let j = 0; j < cnt; j++) out32[i + j] = s[j]! << 16;
-      } else if (dtype === 'F16') {
-        const s = new Uint16Array(scratch.buffer, 0, cnt);
-        for (let j = 0; j < cnt; j++) dst[i + j] = halfToFloat(s[j]!);
-      } else {
-        const s = new Float64Array(scratch.buffer, 0, cnt);
-        for (let j = 0; j < cnt; j++) dst[i + j] = s[j]!;
-      }
-    }
-  } finally {
-    if (own) closeSync(f);
+    onChunk(out.subarray(0, cnt), i);
   }
 }
 
@@ -233,11 +301,14 @@ export function readTensor(info: TensorInfo): Float32Array {
   return dst;
 }
 
-/** One tensor to write: float32 data, stored as `dtype` (default F32). */
+/**
+ * One tensor to write: float32 data stored as `dtype` (default F32), or bfloat16 bits (a Uint16Array) stored
+ * as BF16 unchanged.
+ */
 export interface TensorToWrite {
   name: string;
   shape: readonly number[];
-  data: Float32Array;
+  data: Float32Array | Uint16Array;
   dtype?: 'F32' | 'F16' | 'BF16';
 }
 
@@ -250,7 +321,10 @@ export async function writeSafetensors(path: string, tensors: TensorToWrite[], m
   let off = 0;
   for (const t of tensors) {
     if (numel(t.shape) !== t.data.length) throw new ModelError(`tensor ${t.name}: shape [${t.shape.join(', ')}] does not match ${t.data.length} values`, { file: path, field: t.name });
-    const dtype = t.dtype ?? 'F32';
+    const dtype = t.data instanceof Uint16Array ? 'BF16' : t.dtype ?? 'F32';
+    if (t.data instanceof Uint16Array && t.dtype !== undefined && t.dtype !== 'BF16') {
+      throw new ModelError(`tensor ${t.name}: bfloat16 bits can only be written as BF16, not ${t.dtype}`, { file: path, field: t.name });
+    }
     const nbytes = t.data.length * BYTES[dtype];
     header[t.name] = { dtype, shape: [...t.shape], data_offsets: [off, off + nbytes] };
     off += nbytes;
@@ -265,21 +339,29 @@ export async function writeSafetensors(path: string, tensors: TensorToWrite[], m
     await put(len);
     await put(hjson);
     for (const t of tensors) {
+      const data = t.data;
+      if (data instanceof Uint16Array) {
+        for (let i = 0; i < data.length; i += SCRATCH_BYTES / 2) {
+          const part = data.subarray(i, Math.min(data.length, i + SCRATCH_BYTES / 2));
+          await put(new Uint8Array(part.buffer.slice(part.byteOffset, part.byteOffset + part.byteLength)));
+        }
+        continue;
+      }
       const dtype = t.dtype ?? 'F32';
       if (dtype === 'F32') {
         // copy in chunks: the stream keeps a reference to what it is given
-        for (let i = 0; i < t.data.length; i += SCRATCH_BYTES / 4) {
-          const part = t.data.subarray(i, Math.min(t.data.length, i + SCRATCH_BYTES / 4));
+        for (let i = 0; i < data.length; i += SCRATCH_BYTES / 4) {
+          const part = data.subarray(i, Math.min(data.length, i + SCRATCH_BYTES / 4));
           await put(new Uint8Array(part.buffer.slice(part.byteOffset, part.byteOffset + part.byteLength)));
         }
         continue;
       }
       const conv = dtype === 'BF16' ? floatToBf16 : floatToHalf;
       const per = SCRATCH_BYTES / 2;
-      for (let i = 0; i < t.data.length; i += per) {
-        const cnt = Math.min(per, t.data.length - i);
+      for (let i = 0; i < data.length; i += per) {
+        const cnt = Math.min(per, data.length - i);
         const s = new Uint16Array(cnt);
-        for (let j = 0; j < cnt; j++) s[j] = conv(t.data[i + j]!);
+        for (let j = 0; j < cnt; j++) s[j] = conv(data[i + j]!);
         await put(new Uint8Array(s.buffer));
       }
     }

@@ -15,7 +15,7 @@ import { loadNative } from './native.js';
 import { ref } from './ref/index.js';
 import type { Kernels } from './types.js';
 
-export type { F32, I32, U8, Kernels, RopeScaling } from './types.js';
+export type { F32, I32, I8, U8, U16, IsaInfo, Kernels, RopeScaling } from './types.js';
 export { ref } from './ref/index.js';
 export { loadNative } from './native.js';
 export { ropeInvFreq, ropeTables, ropeScalingFromConfig } from './rope.js';
@@ -37,6 +37,7 @@ export function getKernels(): Kernels {
   try {
     chosen = loadNative();
   } catch (e) {
+    if (e instanceof UsageError) throw e; // e.g. a LION_ISA this CPU cannot run
     const why = e instanceof Error ? e.message : String(e);
     if (want === 'native') {
       throw new UsageError(`LION_BACKEND=native but the kernel addon does not load: ${why}`,

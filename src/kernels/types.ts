@@ -16,6 +16,21 @@
 export type F32 = Float32Array;
 export type I32 = Int32Array;
 export type U8 = Uint8Array;
+/** bf16 values as their bit patterns (the upper 16 bits of the float32 with the same value). */
+export type U16 = Uint16Array;
+export type I8 = Int8Array;
+
+/**
+ * The code path each reduced-precision family runs on (native: chosen once per process from the CPU and
+ * `LION_ISA`; see docs/kernels.md). bf16: 'amx' | 'avx512bf16' | 'avx512' | 'avx2' | 'portable';
+ * int8: 'amx-int8' | 'avx512vnni' | 'avxvnni' | 'avx2' | 'portable'; `ref` reports 'ref' for both.
+ * `available` lists every `LION_ISA` value this CPU can run.
+ */
+export interface IsaInfo {
+  bf16: string;
+  int8: string;
+  available: string[];
+}
 
 /** Llama-3 style RoPE scaling (`rope_scaling` with `rope_type`/`type` = "llama3" in config.json). */
 export interface RopeScaling {
@@ -47,6 +62,60 @@ export interface Kernels {
    */
   linearBackward(dx: F32 | null, dw: F32 | null, db: F32 | null, dy: F32, x: F32, w: F32,
     M: number, K: number, N: number): void;
+
+  // ---------------------------------------------------------------- reduced precision (bf16, int8)
+  // Products take bf16 (or int8) operands; accumulation, outputs, scales and every reduction stay fp32.
+  // An F32 operand of a bf16 kernel is rounded to bf16 (round-to-nearest-even, as `toBf16`) as it is read;
+  // a U16 operand holds bf16 bits. The result is then the exact sum of the bf16 products up to fp32
+  // accumulation order (tolerance in docs/kernels.md).
+  /** `dst[i] = bf16(src[i])`, round-to-nearest-even on the bits (denormals kept, ±Inf kept, overflow to ±Inf); a NaN stays a NaN (sign kept, quiet bit set). */
+  toBf16(dst: U16, src: F32, n: number): void;
+  /** `dst[i] = float32(src[i])` (exact widening). */
+  fromBf16(dst: F32, src: U16, n: number): void;
+  /**
+   * Symmetric per-row (output channel) int8 quantisation of w (N, K): `scale[r] = fround(max_k |w[r,k]| / 127)`,
+   * `q[r,k] = clamp(roundHalfEven(fround(w[r,k] / scale[r])), −127, 127)`. An all-zero row stores scale 0 and q 0.
+   * A non-finite weight is an error (RangeError naming the row).
+   */
+  quantizeInt8(q: I8, scale: F32, w: F32 | U16, N: number, K: number): void;
+  /** `gemm` with bf16 operands (see above): `C = alpha·(bf16 op(A))·(bf16 op(B)) + beta·C`, fp32 C. */
+  gemmBf16(c: F32, a: F32 | U16, b: F32 | U16, M: number, N: number, K: number, transA: boolean, transB: boolean,
+    alpha: number, beta: number, lda?: number, ldb?: number, ldc?: number): void;
+  /** `y (M, N) = bf16(x) · bf16(W)ᵀ + bias`, W (N, K) bf16 bits or fp32 (rounded); bias fp32 (N) or null. */
+  linearForwardBf16(y: F32, x: F32, w: U16 | F32, bias: F32 | null, M: number, K: number, N: number): void;
+  /**
+   * `linearBackward` with bf16 products, accumulated into fp32 gradients: `dx += bf16(dy)·bf16(W)`,
+   * `dw += bf16(dy)ᵀ·bf16(x)`, `db += Σ_rows dy` (fp32, not rounded). Null skips a gradient.
+   */
+  linearBackwardBf16(dx: F32 | null, dw: F32 | null, db: F32 | null, dy: F32, x: F32, w: U16 | F32,
+    M: number, K: number, N: number): void;
+  /**
+   * Int8 linear layer: each row of x is quantised on the fly like `quantizeInt8` (sx[i] = fround(max|x_i|/127)),
+   * products int8·int8 summed exactly in int32, `y[i,j] = acc·sx[i]·wScale[j] + bias[j]`. q (N, K), wScale (N)
+   * from `quantizeInt8`. K ≤ 65536 (int32 range). A row of x with a non-finite value gives a NaN row of y.
+   */
+  linearForwardInt8(y: F32, x: F32, q: I8, wScale: F32, bias: F32 | null, M: number, K: number, N: number): void;
+  /** `out[i] = float32(table[ids[i]])`: out (M, C), table (V, C) bf16 bits. */
+  embeddingForwardBf16(out: F32, table: U16, ids: I32, M: number, C: number): void;
+  /**
+   * The sparse head (as `sparseHeadForward`) with a bf16 search pass: for each (b, v) the real token t* that
+   * maximises bf16(h[b,t])·bf16(W[v]) (fp32 accumulation; first t on ties) is found, then the logit there is
+   * recomputed in fp32 from the unrounded h and the exact row (W widened when bf16):
+   * `rep[b,v] = log1p(relu(scale · h[b,t*]·W[v]))`, `argmax[b,v] = t*` (−1, rep 0: no real token). scale > 0.
+   */
+  sparseHeadForwardBf16(rep: F32, argmax: I32, h: F32, w: U16 | F32, mask: U8 | null, B: number, T: number,
+    C: number, V: number, scale: number): void;
+  /**
+   * As `sparseHeadForwardBf16` with an int8 search pass: h rows quantised per token like `linearForwardInt8`,
+   * candidates compared by acc·sx (q, qScale from `quantizeInt8` of W); the rep is recomputed from `wExact`.
+   */
+  sparseHeadForwardInt8(rep: F32, argmax: I32, h: F32, q: I8, qScale: F32, wExact: U16 | F32, mask: U8 | null,
+    B: number, T: number, C: number, V: number, scale: number): void;
+  /** `sparseHeadBackward` for a frozen bf16 head (no dw): `dh[b, argmax] += g·float32(W[v])`. */
+  sparseHeadBackwardBf16(dh: F32, drep: F32, rep: F32, argmax: I32, h: F32, w: U16, B: number, T: number,
+    C: number, V: number, scale: number): void;
+  /** The code path of each reduced-precision family in this process. */
+  isa(): IsaInfo;
 
   // ---------------------------------------------------------------- normalisation
   /** RMSNorm (Llama/Qwen2): `y = x / sqrt(mean(x²) + eps) · w`; saves `rstd` (M). x, y (M, C); w (C). */

@@ -12,9 +12,19 @@
  * batches give the same outputs at real tokens). A row's real tokens must be contiguous. Outputs at padded
  * positions are computed but meaningless; heads and losses must mask them.
  *
- * Memory: weights, gradients and AdamW moments live in `weights` (an Arena); activations live in a second
- * arena sized for the largest batch seen (B·T tokens) and reused. In inference (`forward(batch, {train:false})`)
- * every layer shares one set of activation buffers, so encoding needs one layer's worth of activations.
+ * Precision (src/model/precision.ts): `dtype` stores the frozen base matrices (q/k/v/o/gate/up/down,
+ * embedding, LM head) as fp32, bf16 or int8 in a separate store (src/model/reduced.ts) and multiplies them
+ * with the matching kernels; norms, biases and LoRA stay fp32. `precision: 'bf16'` runs every matmul on
+ * float32 tensors (master weights, LoRA, activations) with bf16 operands and fp32 accumulation, as autocast
+ * does. Norms, softmax, attention and every reduction stay fp32. Reduced weights are frozen: full
+ * fine-tuning needs fp32 weights (with precision bf16 for bf16 speed), and int8 is inference only.
+ *
+ * Memory: fp32 weights, gradients and AdamW moments live in `weights` (an Arena), reduced weights in
+ * `reduced`; activations live in a second arena sized for the largest batch seen (B·T tokens) and reused. In
+ * inference (`forward(batch, {train:false})`) every layer shares one set of activation buffers, so encoding
+ * needs one layer's worth of activations. With `recompute`, training keeps only each layer's input (and its
+ * LoRA dropout masks) and recomputes the layer's activations in one shared set during backward: the same
+ * kernel calls on the same inputs, so results equal the stored-activation path.
  * Invariants: gradients exist only for trainable tensors; `backward` needs a preceding training forward on
  * the same batch; backward ACCUMULATES into gradients (call `zeroGrad` once per step).
  */
@@ -23,10 +33,23 @@ import { getKernels, ropeInvFreq, ropeTables, type Kernels } from '../kernels/in
 import { Rng } from '../train/rng.js';
 import { Arena, type ArenaSpec } from './arena.js';
 import {
-  addMasked, applyMask, fillDropoutMask, initLoraPair, loraNames, loraScale, loraSpecs, mergePair, targetOf, validateLora,
+  addMasked, applyMask, fillDropoutMask, initLoraPair, loraNames, loraScale, loraSpecs, mergePair, mergePairBf16, targetOf, validateLora,
   type LoraConfig,
 } from './lora.js';
+import type { Precision } from './precision.js';
+import { ReducedStore, reducedForm, type WeightDtype } from './reduced.js';
 import { layerLinears, parameterSpecs, type ModelConfig } from './registry.js';
+
+const EMBED = 'model.embed_tokens.weight';
+
+/**
+ * A base matrix as stored: fp32, bf16 bits, or int8 with per-row scales (plus, for an int8 LM head, its
+ * bf16 bits for exact recomputation).
+ */
+export type WeightView =
+  | { dtype: 'fp32'; w: Float32Array }
+  | { dtype: 'bf16'; w: Uint16Array }
+  | { dtype: 'int8'; q: Int8Array; scale: Float32Array; exact: Uint16Array | null };
 
 /** A padded batch of token ids. */
 export interface TokenBatch {
@@ -52,6 +75,12 @@ export interface ModelOptions {
   kernels?: Kernels;
   /** Seed of LoRA initialisation and dropout. Default 0. */
   seed?: number;
+  /** Storage of the frozen base matrices: 'fp32' (default), 'bf16' or 'int8' (src/model/reduced.ts). */
+  dtype?: WeightDtype;
+  /** Matmul precision on fp32 tensors: 'fp32' (default) or 'bf16' (bf16 operands, fp32 accumulation). */
+  precision?: Precision;
+  /** Training keeps only each layer's input and recomputes its activations in backward. Default false. */
+  recompute?: boolean;
 }
 
 /** A trainable tensor and its gradient (the optimiser's view; compatible with src/train/optimizer.ts `Param`). */
@@ -87,8 +116,13 @@ export class LlamaModel {
   readonly lora: LoraConfig | null;
   readonly trainable: Trainable;
   readonly k: Kernels;
-  /** Parameters (HF names), LoRA tensors, `grad:<name>` gradients, `adam.m:`/`adam.v:<name>` moments. */
+  readonly dtype: WeightDtype;
+  readonly precision: Precision;
+  readonly recompute: boolean;
+  /** fp32 parameters (HF names), LoRA tensors, `grad:<name>` gradients, `adam.m:`/`adam.v:<name>` moments. */
   readonly weights: Arena;
+  /** Base matrices held in bf16 or int8 (empty for an fp32 model). */
+  readonly reduced: ReducedStore;
   private readonly paramNames: string[];
   private readonly trainNames: string[];
   /** Activations per slot (one per batch whose backward is pending), plus shared backward scratch. */
@@ -102,6 +136,8 @@ export class LlamaModel {
   private readonly invFreq: Float32Array;
   private readonly linears: Linear[];
   private dropRng: Rng;
+  /** Activation naming of the pass in progress (see `an`). */
+  private pass = { train: false, recompute: false };
 
   constructor(config: ModelConfig, opts: ModelOptions = {}) {
     this.config = config;
@@ -111,13 +147,30 @@ export class LlamaModel {
     this.trainable = opts.trainable ?? (this.lora ? 'lora' : 'none');
     if (this.trainable === 'lora' && !this.lora) throw new UsageError('trainable "lora" needs a LoRA config', { field: 'trainable' });
     this.k = opts.kernels ?? getKernels();
+    this.dtype = opts.dtype ?? 'fp32';
+    this.precision = opts.precision ?? 'fp32';
+    this.recompute = opts.recompute ?? false;
+    if (!['fp32', 'bf16', 'int8'].includes(this.dtype)) throw new UsageError(`weight dtype must be fp32, bf16 or int8, got '${this.dtype}'`, { field: 'dtype' });
+    if (!['fp32', 'bf16'].includes(this.precision)) throw new UsageError(`precision must be fp32 or bf16, got '${this.precision}'`, { field: 'precision' });
+    if (this.dtype !== 'fp32' && this.trainable === 'all') {
+      throw new UsageError(`full fine-tuning needs fp32 master weights, not ${this.dtype}`, { field: 'dtype', hint: 'load the model in fp32 and train with --precision bf16 for bf16 matmuls' });
+    }
+    if (this.dtype === 'int8' && this.trainable !== 'none') {
+      throw new UsageError('int8 weights are for inference only', { field: 'dtype', hint: 'train LoRA on a bf16 base (dtype bf16), or use precision bf16 on fp32 weights' });
+    }
     this.linears = layerLinears(config);
-    const base = parameterSpecs(config, opts.withHead ?? true);
+    const withHead = opts.withHead ?? true;
+    const base = parameterSpecs(config, withHead);
     const adapter = this.lora ? loraSpecs(config, this.lora) : [];
     this.paramNames = [...base, ...adapter].map((s) => s.name);
     const trainSpecs = this.trainable === 'all' ? [...base, ...adapter] : this.trainable === 'lora' ? adapter : [];
     this.trainNames = trainSpecs.map((s) => s.name);
-    const specs: ArenaSpec[] = [...base, ...adapter];
+    const kept = base.filter((s) => !reducedForm(s.name, this.dtype, config, withHead));
+    this.reduced = new ReducedStore(base.flatMap((s) => {
+      const form = reducedForm(s.name, this.dtype, config, withHead);
+      return form ? [{ ...s, form }] : [];
+    }));
+    const specs: ArenaSpec[] = [...kept, ...adapter];
     for (const pre of ['grad:', 'adam.m:', 'adam.v:']) for (const s of trainSpecs) specs.push({ name: pre + s.name, shape: s.shape });
     this.weights = new Arena(specs);
     this.invFreq = ropeInvFreq(config.headDim, config.ropeTheta, config.ropeScaling);
@@ -127,14 +180,47 @@ export class LlamaModel {
   }
 
   // ------------------------------------------------------------------------------------------ parameters
-  /** Parameter `name` (HF or LoRA name). */
+  /** fp32 parameter `name` (HF or LoRA name); a reduced base matrix is read with `weight(name)`. */
   param(name: string): Float32Array {
+    if (this.reduced.has(name)) throw new UsageError(`${name} is stored as ${this.dtype}, not float32 (read it with weight(name))`);
     return this.weights.get(name);
   }
 
-  /** Every parameter (base and adapter) by name, in checkpoint order. */
+  /** True when the model has parameter `name` (in any dtype). */
+  hasParam(name: string): boolean {
+    return this.weights.has(name) || this.reduced.has(name);
+  }
+
+  /** True when parameter `name` is held in bf16/int8 (`weight(name)`), not in the fp32 arena. */
+  isReduced(name: string): boolean {
+    return this.reduced.has(name);
+  }
+
+  /** Base matrix `name` as stored (the product form: int8 when it has one, else bf16, else fp32). */
+  weight(name: string): WeightView {
+    if (!this.reduced.has(name)) return { dtype: 'fp32', w: this.weights.get(name) };
+    const t = this.reduced.get(name);
+    return t.q ? { dtype: 'int8', q: t.q, scale: t.scale!, exact: t.bf16 } : { dtype: 'bf16', w: t.bf16! };
+  }
+
+  /** Names of every parameter (base and adapter), in checkpoint order, whatever their dtype. */
+  parameterNames(): string[] {
+    return [...this.paramNames];
+  }
+
+  /** The fp32 parameters (base and adapter) by name, in checkpoint order; reduced ones are left out. */
   parameters(): { name: string; value: Float32Array; shape: readonly number[] }[] {
-    return this.paramNames.map((name) => ({ name, value: this.weights.get(name), shape: this.weights.shape(name) }));
+    return this.paramNames.filter((n) => !this.reduced.has(n)).map((name) => ({ name, value: this.weights.get(name), shape: this.weights.shape(name) }));
+  }
+
+  /** Shape of parameter `name`, whatever its dtype. */
+  paramShape(name: string): readonly number[] {
+    return this.reduced.has(name) ? this.reduced.get(name).shape : this.weights.shape(name);
+  }
+
+  /** Bytes of parameters, gradients and moments (fp32 arena plus reduced store). */
+  get weightBytes(): number {
+    return this.weights.bytes + this.reduced.bytes;
   }
 
   /** Trainable tensors with their gradients, for the optimiser. */
@@ -163,8 +249,8 @@ export class LlamaModel {
 
   /** The LM head (V, C): `lm_head.weight`, or the input embedding when tied. */
   headName(): string {
-    if (this.config.tieWordEmbeddings) return 'model.embed_tokens.weight';
-    if (!this.weights.has('lm_head.weight')) throw new UsageError('this model was built without an LM head (withHead: false)');
+    if (this.config.tieWordEmbeddings) return EMBED;
+    if (!this.hasParam('lm_head.weight')) throw new UsageError('this model was built without an LM head (withHead: false)');
     return 'lm_head.weight';
   }
 
@@ -188,12 +274,15 @@ export class LlamaModel {
   private foldLora(sign: 1 | -1): void {
     const lora = this.lora;
     if (!lora) throw new UsageError('the model has no LoRA adapter to merge');
+    if (this.dtype === 'int8') throw new UsageError('an int8 model runs its adapter unmerged (merging would quantise twice)');
     for (let l = 0; l < this.config.numLayers; l++) {
       for (const lin of this.linears) {
         if (!lora.targets.includes(targetOf(lin.module))) continue;
         const n = loraNames(l, lin.module);
-        mergePair(this.k, this.param(`model.layers.${l}.${lin.module}.weight`), this.param(n.a), this.param(n.b),
-          lin.out, lin.in, lora.r, loraScale(lora), sign);
+        const w = this.weight(`model.layers.${l}.${lin.module}.weight`);
+        const args = [this.param(n.a), this.param(n.b), lin.out, lin.in, lora.r, loraScale(lora), sign] as const;
+        if (w.dtype === 'fp32') mergePair(this.k, w.w, ...args);
+        else if (w.dtype === 'bf16') mergePairBf16(this.k, w.w, ...args);
       }
     }
     this.merged = sign === 1;
@@ -216,11 +305,31 @@ export class LlamaModel {
       for (const lin of this.linears) {
         if (!this.lora.targets.includes(targetOf(lin.module))) continue;
         s.push({ name: `${pre}${lin.module}.u`, shape: [N, this.lora.r] });
-        // keep-mask bytes (N, in), stored in float slots of 4 bytes each
-        if (dropout) s.push({ name: `${pre}${lin.module}.drop`, shape: [N, Math.ceil(lin.in / 4)] });
+        if (dropout) s.push(this.dropSpec(pre, lin.module, lin.in, N));
       }
     }
     return s;
+  }
+
+  /** keep-mask bytes (N, in) of one adapted linear, stored in float slots of 4 bytes each */
+  private dropSpec(pre: string, module: string, inF: number, N: number): ArenaSpec {
+    return { name: `${pre}${module}.drop`, shape: [N, Math.ceil(inF / 4)] };
+  }
+
+  /**
+   * Arena name of activation `field` of layer `l` in the pass in progress: inference shares layer 0's set;
+   * training keeps a set per layer. A trainable model with `recompute` keeps only each layer's input `x` and
+   * its dropout masks per layer (inference: layer 0's), and everything else in the shared work set `w.`.
+   */
+  private an(l: number, field: string): string {
+    const layer = this.pass.train ? l : 0;
+    if (this.pass.recompute && field !== 'x' && !field.endsWith('.drop')) return `w.${field}`;
+    return `L${layer}.${field}`;
+  }
+
+  /** True when this model's activations follow the recompute layout (trainable, with `recompute`). */
+  private get recomputes(): boolean {
+    return this.recompute && this.trainable !== 'none';
   }
 
   /** Grows the RoPE tables to T rows, the slot's activations to N tokens and the scratch (training) to N. */
@@ -238,14 +347,17 @@ export class LlamaModel {
     let slot = this.slots.get(slotName);
     if (!slot || N > slot.tokens) {
       const specs: ArenaSpec[] = [];
-      const kept = trainable ? this.config.numLayers : 1;
-      for (let l = 0; l < kept; l++) specs.push(...this.layerSpecs(`L${l}.`, N, dropout));
+      for (let l = 0; l < (trainable ? this.config.numLayers : 1); l++) {
+        if (!this.recomputes) { specs.push(...this.layerSpecs(`L${l}.`, N, dropout)); continue; }
+        specs.push({ name: `L${l}.x`, shape: [N, C] });
+        if (dropout) for (const lin of this.linears) if (this.lora!.targets.includes(targetOf(lin.module))) specs.push(this.dropSpec(`L${l}.`, lin.module, lin.in, N));
+      }
       specs.push({ name: 'xf', shape: [N, C] }, { name: 'hidden', shape: [N, C] }, { name: 'rstdf', shape: [N] });
       this.slots.delete(slotName); // let the old arena go before allocating the new one
       slot = { act: new Arena(specs), tokens: N, saved: null };
       this.slots.set(slotName, slot);
     }
-    if (train && N > this.scratchTokens) {
+    if ((train || this.recomputes) && N > this.scratchTokens) {
       const maxIn = Math.max(C, H * D, F);
       const specs: ArenaSpec[] = [
         { name: 'd.x', shape: [N, C] }, { name: 'd.h', shape: [N, C] }, { name: 'd.att', shape: [N, H * D] },
@@ -254,6 +366,7 @@ export class LlamaModel {
       ];
       if (this.lora) specs.push({ name: 'd.u', shape: [N, this.lora.r] });
       if (dropout) specs.push({ name: 's.xd', shape: [N, maxIn] }, { name: 'd.xd', shape: [N, maxIn] });
+      if (this.recomputes) specs.push(...this.layerSpecs('w.', N, false).filter((x) => x.name !== 'w.x'));
       this.scratch = null;
       this.scratch = new Arena(specs);
       this.scratchTokens = N;
@@ -262,11 +375,11 @@ export class LlamaModel {
   }
 
   /**
-   * Tensor `name` for the current batch of N tokens (its first N rows): backward scratch (`d.*`, `s.*`)
-   * from the shared scratch arena, everything else from the current slot.
+   * Tensor `name` for the current batch of N tokens (its first N rows): backward scratch and the recompute
+   * work set (`d.*`, `s.*`, `w.*`) from the shared scratch arena, everything else from the current slot.
    */
   private A(name: string, N: number): Float32Array {
-    const shared = name.startsWith('d.') || name.startsWith('s.');
+    const shared = name.startsWith('d.') || name.startsWith('s.') || name.startsWith('w.');
     const a = shared ? this.scratch! : this.cur!.act;
     const shape = a.shape(name);
     const per = shape.length > 1 ? shape.slice(1).reduce((x, y) => x * y, 1) : shape[0]! / (shared ? this.scratchTokens : this.cur!.tokens);
@@ -279,6 +392,30 @@ export class LlamaModel {
     this.cur = null;
     this.scratch = null;
     this.scratchTokens = 0;
+  }
+
+  // ------------------------------------------------------------------------------------------ products
+  /** y (M, N) = x (M, K) · Wᵀ + bias, in W's storage dtype (fp32 weights: in the model's precision). */
+  private linFwd(y: Float32Array, x: Float32Array, w: WeightView, bias: Float32Array | null, M: number, K: number, N: number): void {
+    const k = this.k;
+    if (w.dtype === 'int8') k.linearForwardInt8(y, x, w.q, w.scale, bias, M, K, N);
+    else if (w.dtype === 'bf16' || this.precision === 'bf16') k.linearForwardBf16(y, x, w.w, bias, M, K, N);
+    else k.linearForward(y, x, w.w, bias, M, K, N);
+  }
+
+  /** dx += dy·W, dw += dyᵀ·x, db += Σ dy (reduced W: frozen, dw/db null), in the matching precision. */
+  private linBwd(dx: Float32Array | null, dw: Float32Array | null, db: Float32Array | null, dy: Float32Array, x: Float32Array,
+    w: WeightView, M: number, K: number, N: number): void {
+    const k = this.k;
+    if (w.dtype === 'int8') throw new UsageError('int8 weights have no backward pass (inference only)');
+    if (w.dtype === 'bf16' || this.precision === 'bf16') k.linearBackwardBf16(dx, dw, db, dy, x, w.w, M, K, N);
+    else k.linearBackward(dx, dw, db, dy, x, w.w, M, K, N);
+  }
+
+  /** gemm on fp32 tensors in the model's precision (LoRA products). */
+  private mm(c: Float32Array, a: Float32Array, b: Float32Array, M: number, N: number, K: number, tA: boolean, tB: boolean, alpha: number, beta: number): void {
+    if (this.precision === 'bf16') this.k.gemmBf16(c, a, b, M, N, K, tA, tB, alpha, beta);
+    else this.k.gemm(c, a, b, M, N, K, tA, tB, alpha, beta);
   }
 
   // ------------------------------------------------------------------------------------------ forward
@@ -294,67 +431,86 @@ export class LlamaModel {
     if (ids.length !== N || mask.length !== N) throw new ShapeError(`token batch: ids and mask must hold B·T = ${N} values`, { field: 'ids' });
     const train = (opts.train ?? this.trainable !== 'none') && this.trainable !== 'none';
     this.cur = this.ensureActivations(opts.slot ?? 'main', N, T, train);
+    this.pass = { train, recompute: this.recomputes };
     const starts = realStarts(mask, B, T);
     const shifted = starts.some((s) => s !== 0);
     for (let i = 0; i < N; i++) {
       if (ids[i]! < 0 || ids[i]! >= c.vocabSize) throw new ShapeError(`token id ${ids[i]} at position ${i} is outside the vocabulary (${c.vocabSize})`, { field: 'ids' });
     }
-    const { hiddenSize: C, numHeads: H, numKvHeads: KVH, headDim: D, intermediateSize: F } = c;
-    const k = this.k;
-    const L = (l: number) => `L${train ? l : 0}.`;
-    k.embeddingForward(this.A(L(0) + 'x', N), this.param('model.embed_tokens.weight'), ids, N, C);
-    const scale = 1 / Math.sqrt(D);
-    for (let l = 0; l < c.numLayers; l++) {
-      const p = `model.layers.${l}.`, a = L(l);
-      const x = this.A(a + 'x', N), h1 = this.A(a + 'h1', N), q = this.A(a + 'q', N), kk = this.A(a + 'k', N);
-      const v = this.A(a + 'v', N), att = this.A(a + 'att', N), x2 = this.A(a + 'x2', N), h2 = this.A(a + 'h2', N);
-      k.rmsnormForward(h1, this.A(a + 'rstd1', N), x, this.param(p + 'input_layernorm.weight'), N, C, c.rmsNormEps);
-      this.linearForward(l, 0, a, h1, q, N, train);
-      this.linearForward(l, 1, a, h1, kk, N, train);
-      this.linearForward(l, 2, a, h1, v, N, train);
-      this.rope(q, B, T, H, starts, shifted, false);
-      this.rope(kk, B, T, KVH, starts, shifted, false);
-      k.attentionForward(att, this.A(a + 'lse', N), q, kk, v, mask, B, T, H, KVH, D, !this.bidirectional, scale);
-      this.linearForward(l, 3, a, att, x2, N, train);
-      k.axpy(x2, x, 1, N * C);
-      k.rmsnormForward(h2, this.A(a + 'rstd2', N), x2, this.param(p + 'post_attention_layernorm.weight'), N, C, c.rmsNormEps);
-      const gate = this.A(a + 'gate', N), up = this.A(a + 'up', N), act = this.A(a + 'a', N);
-      this.linearForward(l, 4, a, h2, gate, N, train);
-      this.linearForward(l, 5, a, h2, up, N, train);
-      k.swigluForward(act, gate, up, N * F);
-      const next = l + 1 < c.numLayers ? this.A(L(l + 1) + 'x', N) : this.A('xf', N);
-      this.linearForward(l, 6, a, act, next, N, train);
-      k.axpy(next, x2, 1, N * C);
-    }
+    const C = c.hiddenSize;
+    const x0 = this.A(this.an(0, 'x'), N);
+    if (this.reduced.has(EMBED)) this.k.embeddingForwardBf16(x0, this.reduced.get(EMBED).bf16!, ids, N, C);
+    else this.k.embeddingForward(x0, this.param(EMBED), ids, N, C);
+    const saved = { batch, starts, shifted };
+    for (let l = 0; l < c.numLayers; l++) this.layerForward(l, saved, true, true);
     const hidden = this.A('hidden', N);
-    k.rmsnormForward(hidden, this.A('rstdf', N), this.A('xf', N), this.param('model.norm.weight'), N, C, c.rmsNormEps);
-    this.cur.saved = train ? { batch, starts, shifted } : null;
+    this.k.rmsnormForward(hidden, this.A('rstdf', N), this.A('xf', N), this.param('model.norm.weight'), N, C, c.rmsNormEps);
+    this.cur.saved = train ? saved : null;
     return hidden;
   }
 
-  /** y (N, out) = x·Wᵀ + b (+ s·(drop(x)·Aᵀ)·Bᵀ) for linear `li` of layer `l`. */
-  private linearForward(l: number, li: number, a: string, x: Float32Array, y: Float32Array, N: number, train: boolean): void {
+  /**
+   * Layer `l` forward from its input `x` (named by `an`). `draw`: draw fresh dropout masks (false when
+   * recomputing, which reuses the forward's). `full`: also compute the layer's output (the next layer's input);
+   * a recompute stops at the MLP activation and the down projection's LoRA input, all that backward reads.
+   */
+  private layerForward(l: number, s: NonNullable<Slot['saved']>, draw: boolean, full: boolean): void {
+    const c = this.config, k = this.k;
+    const { B, T, mask } = s.batch;
+    const N = B * T;
+    const { hiddenSize: C, numHeads: H, numKvHeads: KVH, headDim: D, intermediateSize: F } = c;
+    const p = `model.layers.${l}.`;
+    const n = (f: string) => this.A(this.an(l, f), N);
+    const x = n('x'), h1 = n('h1'), q = n('q'), kk = n('k'), v = n('v'), att = n('att'), x2 = n('x2'), h2 = n('h2');
+    k.rmsnormForward(h1, n('rstd1'), x, this.param(p + 'input_layernorm.weight'), N, C, c.rmsNormEps);
+    this.linearForward(l, 0, h1, q, N, draw);
+    this.linearForward(l, 1, h1, kk, N, draw);
+    this.linearForward(l, 2, h1, v, N, draw);
+    this.rope(q, B, T, H, s.starts, s.shifted, false);
+    this.rope(kk, B, T, KVH, s.starts, s.shifted, false);
+    k.attentionForward(att, n('lse'), q, kk, v, mask, B, T, H, KVH, D, !this.bidirectional, 1 / Math.sqrt(D));
+    this.linearForward(l, 3, att, x2, N, draw);
+    k.axpy(x2, x, 1, N * C);
+    k.rmsnormForward(h2, n('rstd2'), x2, this.param(p + 'post_attention_layernorm.weight'), N, C, c.rmsNormEps);
+    const gate = n('gate'), up = n('up'), act = n('a');
+    this.linearForward(l, 4, h2, gate, N, draw);
+    this.linearForward(l, 5, h2, up, N, draw);
+    k.swigluForward(act, gate, up, N * F);
+    if (!full) { this.loraInput(l, 6, act, N, draw); return; }
+    const next = l + 1 < c.numLayers ? this.A(this.an(l + 1, 'x'), N) : this.A('xf', N);
+    this.linearForward(l, 6, act, next, N, draw);
+    k.axpy(next, x2, 1, N * C);
+  }
+
+  /** y (N, out) = x·Wᵀ + b (+ s·(drop(x)·Aᵀ)·Bᵀ) for linear `li` of layer `l`; `draw` draws the dropout mask. */
+  private linearForward(l: number, li: number, x: Float32Array, y: Float32Array, N: number, draw: boolean): void {
     const lin = this.linears[li]!;
     const p = `model.layers.${l}.${lin.module}`;
-    this.k.linearForward(y, x, this.param(p + '.weight'), lin.bias ? this.param(p + '.bias') : null, N, lin.in, lin.out);
+    this.linFwd(y, x, this.weight(p + '.weight'), lin.bias ? this.param(p + '.bias') : null, N, lin.in, lin.out);
+    const u = this.loraInput(l, li, x, N, draw);
+    if (u) this.mm(y, u, this.param(loraNames(l, lin.module).b), N, lin.out, this.lora!.r, false, true, loraScale(this.lora!), 1); // y += s·u·Bᵀ
+  }
+
+  /** u (N, R) = drop(x)·Aᵀ of linear `li` of layer `l` (null when it has no active adapter). */
+  private loraInput(l: number, li: number, x: Float32Array, N: number, draw: boolean): Float32Array | null {
+    const lin = this.linears[li]!;
     const lora = this.lora;
-    if (!lora || this.merged || !lora.targets.includes(targetOf(lin.module))) return;
-    const n = loraNames(l, lin.module);
-    const u = this.A(`${a}${lin.module}.u`, N);
+    if (!lora || this.merged || !lora.targets.includes(targetOf(lin.module))) return null;
+    const u = this.A(this.an(l, `${lin.module}.u`), N);
     let xin = x;
-    if (train && lora.dropout > 0) {
-      const drop = this.dropMask(a, lin.module, lin.in, N);
-      fillDropoutMask(drop, lora.dropout, this.dropRng);
+    if (this.pass.train && lora.dropout > 0) {
+      const drop = this.dropMask(l, lin.module, lin.in, N);
+      if (draw) fillDropoutMask(drop, lora.dropout, this.dropRng);
       xin = this.A('s.xd', N).subarray(0, N * lin.in);
       applyMask(xin, x, drop, 1 / (1 - lora.dropout), N * lin.in);
     }
-    this.k.linearForward(u, xin, this.param(n.a), null, N, lin.in, lora.r); // (N, R)
-    this.k.gemm(y, u, this.param(n.b), N, lin.out, lora.r, false, true, loraScale(lora), 1); // y += s·u·Bᵀ
+    this.linFwd(u, xin, { dtype: 'fp32', w: this.param(loraNames(l, lin.module).a) }, null, N, lin.in, lora.r); // (N, R)
+    return u;
   }
 
   /** The dropout keep-mask (N·in bytes) of one adapted linear, a byte view of its float slot. */
-  private dropMask(a: string, module: string, inF: number, N: number): Uint8Array {
-    const f = this.A(`${a}${module}.drop`, N);
+  private dropMask(l: number, module: string, inF: number, N: number): Uint8Array {
+    const f = this.A(this.an(l, `${module}.drop`), N);
     return new Uint8Array(f.buffer, f.byteOffset, N * inF);
   }
 
@@ -381,6 +537,7 @@ export class LlamaModel {
     const s = slot?.saved;
     if (!slot || !s) throw new UsageError(`backward needs a training forward first (forward(batch, {train: true}) in slot "${opts.slot ?? 'main'}")`);
     this.cur = slot;
+    this.pass = { train: true, recompute: this.recomputes };
     const { B, T, ids, mask } = s.batch;
     const c = this.config;
     const N = B * T;
@@ -392,79 +549,82 @@ export class LlamaModel {
     k.rmsnormBackward(dx, this.gradOf('model.norm.weight'), dHidden, this.A('xf', N), this.param('model.norm.weight'), this.A('rstdf', N), N, C);
     const scale = 1 / Math.sqrt(D);
     for (let l = c.numLayers - 1; l >= 0; l--) {
-      const p = `model.layers.${l}.`, a = `L${l}.`;
+      if (this.recompute) this.layerForward(l, s, false, false);
+      const p = `model.layers.${l}.`;
+      const n = (f: string) => this.A(this.an(l, f), N);
       // MLP block: x' = x2 + down(silu(gate)·up); dx holds d x'
       const dact = this.A('d.a', N), dgate = this.A('d.gate', N), dup = this.A('d.up', N);
       dact.fill(0);
-      this.linearBackward(l, 6, a, this.A(a + 'a', N), dx, dact, N);
+      this.linearBackward(l, 6, n('a'), dx, dact, N);
       dgate.fill(0); dup.fill(0);
-      k.swigluBackward(dgate, dup, dact, this.A(a + 'gate', N), this.A(a + 'up', N), N * F);
+      k.swigluBackward(dgate, dup, dact, n('gate'), n('up'), N * F);
       dh.fill(0);
-      this.linearBackward(l, 4, a, this.A(a + 'h2', N), dgate, dh, N);
-      this.linearBackward(l, 5, a, this.A(a + 'h2', N), dup, dh, N);
-      k.rmsnormBackward(dx, this.gradOf(p + 'post_attention_layernorm.weight'), dh, this.A(a + 'x2', N),
-        this.param(p + 'post_attention_layernorm.weight'), this.A(a + 'rstd2', N), N, C);
+      this.linearBackward(l, 4, n('h2'), dgate, dh, N);
+      this.linearBackward(l, 5, n('h2'), dup, dh, N);
+      k.rmsnormBackward(dx, this.gradOf(p + 'post_attention_layernorm.weight'), dh, n('x2'),
+        this.param(p + 'post_attention_layernorm.weight'), n('rstd2'), N, C);
       // attention block: x2 = x + o_proj(att); dx holds d x2
       const datt = this.A('d.att', N), dq = this.A('d.q', N), dk = this.A('d.k', N), dv = this.A('d.v', N);
       datt.fill(0);
-      this.linearBackward(l, 3, a, this.A(a + 'att', N), dx, datt, N);
+      this.linearBackward(l, 3, n('att'), dx, datt, N);
       dq.fill(0); dk.fill(0); dv.fill(0);
-      k.attentionBackward(dq, dk, dv, datt, this.A(a + 'att', N), this.A(a + 'lse', N), this.A(a + 'q', N), this.A(a + 'k', N),
-        this.A(a + 'v', N), mask, B, T, H, KVH, D, !this.bidirectional, scale);
+      k.attentionBackward(dq, dk, dv, datt, n('att'), n('lse'), n('q'), n('k'), n('v'), mask, B, T, H, KVH, D, !this.bidirectional, scale);
       this.rope(dq, B, T, H, s.starts, s.shifted, true);
       this.rope(dk, B, T, KVH, s.starts, s.shifted, true);
       // below layer 0's input norm only the embedding and that norm's weight learn: skip dh when both are frozen
-      const wantDh = l > 0 || this.gradOf('model.embed_tokens.weight') !== null || this.gradOf(p + 'input_layernorm.weight') !== null;
-      const h1 = this.A(a + 'h1', N), dh1 = wantDh ? dh : null;
+      const wantDh = l > 0 || this.gradOf(EMBED) !== null || this.gradOf(p + 'input_layernorm.weight') !== null;
+      const h1 = n('h1'), dh1 = wantDh ? dh : null;
       dh.fill(0);
-      this.linearBackward(l, 0, a, h1, dq, dh1, N);
-      this.linearBackward(l, 1, a, h1, dk, dh1, N);
-      this.linearBackward(l, 2, a, h1, dv, dh1, N);
+      this.linearBackward(l, 0, h1, dq, dh1, N);
+      this.linearBackward(l, 1, h1, dk, dh1, N);
+      this.linearBackward(l, 2, h1, dv, dh1, N);
       if (wantDh) {
-        k.rmsnormBackward(dx, this.gradOf(p + 'input_layernorm.weight'), dh, this.A(a + 'x', N),
-          this.param(p + 'input_layernorm.weight'), this.A(a + 'rstd1', N), N, C);
+        k.rmsnormBackward(dx, this.gradOf(p + 'input_layernorm.weight'), dh, n('x'),
+          this.param(p + 'input_layernorm.weight'), n('rstd1'), N, C);
       }
     }
-    const dE = this.gradOf('model.embed_tokens.weight');
+    const dE = this.gradOf(EMBED);
     if (dE) k.embeddingBackward(dE, dx, ids, N, C);
   }
 
   /** dx (N, in) += dy·W (+ LoRA path; dx null skips it); dW, db, dA, dB accumulated when trainable. */
-  private linearBackward(l: number, li: number, a: string, x: Float32Array, dy: Float32Array, dx: Float32Array | null, N: number): void {
+  private linearBackward(l: number, li: number, x: Float32Array, dy: Float32Array, dx: Float32Array | null, N: number): void {
     const lin = this.linears[li]!;
     const p = `model.layers.${l}.${lin.module}`;
-    const k = this.k;
-    k.linearBackward(dx, this.gradOf(p + '.weight'), lin.bias ? this.gradOf(p + '.bias') : null, dy, x, this.param(p + '.weight'), N, lin.in, lin.out);
+    this.linBwd(dx, this.gradOf(p + '.weight'), lin.bias ? this.gradOf(p + '.bias') : null, dy, x, this.weight(p + '.weight'), N, lin.in, lin.out);
     const lora = this.lora;
     if (!lora || this.merged || !lora.targets.includes(targetOf(lin.module))) return;
     const n = loraNames(l, lin.module);
     const s = loraScale(lora), r = lora.r;
-    const u = this.A(`${a}${lin.module}.u`, N), du = this.A('d.u', N);
+    const u = this.A(this.an(l, `${lin.module}.u`), N), du = this.A('d.u', N);
+    const A: WeightView = { dtype: 'fp32', w: this.param(n.a) };
     const dB = this.gradOf(n.b);
-    if (dB) k.gemm(dB, dy, u, lin.out, r, N, true, false, s, 1); // dB (out, R) += s·dyᵀ·u
-    k.gemm(du, dy, this.param(n.b), N, r, lin.out, false, false, s, 0); // du (N, R) = s·dy·B
+    if (dB) this.mm(dB, dy, u, lin.out, r, N, true, false, s, 1); // dB (out, R) += s·dyᵀ·u
+    this.mm(du, dy, this.param(n.b), N, r, lin.out, false, false, s, 0); // du (N, R) = s·dy·B
     if (lora.dropout > 0) {
-      const drop = this.dropMask(a, lin.module, lin.in, N), keep = 1 / (1 - lora.dropout);
+      const drop = this.dropMask(l, lin.module, lin.in, N), keep = 1 / (1 - lora.dropout);
       const xd = this.A('s.xd', N).subarray(0, N * lin.in), dxd = this.A('d.xd', N).subarray(0, N * lin.in);
       applyMask(xd, x, drop, keep, N * lin.in);
       if (dx) dxd.fill(0);
-      k.linearBackward(dx ? dxd : null, this.gradOf(n.a), null, du, xd, this.param(n.a), N, lin.in, r);
+      this.linBwd(dx ? dxd : null, this.gradOf(n.a), null, du, xd, A, N, lin.in, r);
       if (dx) addMasked(dx, dxd, drop, keep, N * lin.in);
     } else {
-      k.linearBackward(dx, this.gradOf(n.a), null, du, x, this.param(n.a), N, lin.in, r);
+      this.linBwd(dx, this.gradOf(n.a), null, du, x, A, N, lin.in, r);
     }
   }
 
   // ------------------------------------------------------------------------------------------ LM head
-  /** logits (N, V) = hidden (N, C) · headᵀ (the MNTP / causal-LM readout). */
+  /** logits (N, V) = hidden (N, C) · headᵀ (the MNTP / causal-LM readout), in the head's dtype. */
   lmHeadForward(logits: Float32Array, hidden: Float32Array, N: number): void {
-    this.k.linearForward(logits, hidden, this.param(this.headName()), null, N, this.config.hiddenSize, this.config.vocabSize);
+    this.linFwd(logits, hidden, this.weight(this.headName()), null, N, this.config.hiddenSize, this.config.vocabSize);
   }
 
   /** dHidden (N, C) += dLogits·head; the head's gradient accumulates when it is trainable. */
   lmHeadBackward(dHidden: Float32Array, dLogits: Float32Array, hidden: Float32Array, N: number): void {
     const name = this.headName();
-    this.k.linearBackward(dHidden, this.gradOf(name), null, dLogits, hidden, this.param(name), N, this.config.hiddenSize, this.config.vocabSize);
+    const w = this.weight(name);
+    const exact: WeightView = w.dtype === 'int8' ? { dtype: 'bf16', w: w.exact! } : w;
+    this.linBwd(dHidden, this.gradOf(name), null, dLogits, hidden, exact, N, this.config.hiddenSize, this.config.vocabSize);
   }
 }
 

@@ -82,6 +82,23 @@ export function mergePair(k: Kernels, w: Float32Array, a: Float32Array, b: Float
 }
 
 /**
+ * The bf16 twin of `mergePair`: W (out, in, bfloat16 bits) = bf16(W + sign · s · B·A), computed in float32 a
+ * block of rows at a time (one rounding per element, as merging into a bf16 model in PyTorch).
+ */
+export function mergePairBf16(k: Kernels, w: Uint16Array, a: Float32Array, b: Float32Array, out: number, inF: number, r: number,
+  scale: number, sign: 1 | -1): void {
+  const rows = Math.max(1, Math.min(out, Math.floor((1 << 20) / inF)));
+  const tmp = new Float32Array(rows * inF);
+  for (let o = 0; o < out; o += rows) {
+    const n = Math.min(rows, out - o);
+    const wv = w.subarray(o * inF, (o + n) * inF), t = tmp.subarray(0, n * inF);
+    k.fromBf16(t, wv, n * inF);
+    k.gemm(t, b.subarray(o * r, (o + n) * r), a, n, inF, r, false, false, sign * scale, 1);
+    k.toBf16(wv, t, n * inF);
+  }
+}
+
+/**
  * Dropout keep-mask: each byte is 0 with probability p, else 1 (the 1/(1−p) scale is applied by `applyMask`).
  * Draws from a local xorshift128 stream seeded by `rng` (dropout needs speed, not cryptographic quality:
  * a training step draws one number per input element of every adapted linear layer).

@@ -23,7 +23,7 @@ import { denseSystem, sparseSystem } from './neural.js';
 import type { SearchSystem } from './system.js';
 import { bm25System, queryEncoder, type OpenOptions } from './systems.js';
 
-export interface CollectionOptions extends Pick<OpenOptions, 'encoderWorkers' | 'encodeTimeoutMs'> {
+export interface CollectionOptions extends Pick<OpenOptions, 'encoderWorkers' | 'encodeTimeoutMs' | 'dtype'> {
   /** BEIR folder, corpus.jsonl or `id<TAB>text` TSV. */
   collection: string;
   bm25?: Partial<Bm25Params>;
@@ -43,7 +43,7 @@ export function demoModels(): { sparseModel: string; denseModel: string } {
 }
 
 async function neural(docs: TextRecord[], dir: string, paradigm: Paradigm, o: CollectionOptions): Promise<SearchSystem> {
-  const { model, tok } = loadEncoder(dir, paradigm);
+  const { model, tok } = loadEncoder(dir, paradigm, o.dtype);
   const e = DEFAULTS.encode;
   const opts = { paradigm, maxLength: e.docMaxLength, maxBatch: e.maxBatch, maxTokens: e.maxTokens };
   const encoded = [];

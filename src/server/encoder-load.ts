@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Paradigm } from '../encoders/encode.js';
 import { loadModel, resolveAdapterBase } from '../model/checkpoint.js';
 import type { LlamaModel } from '../model/llama.js';
+import type { DtypeRequest } from '../model/precision.js';
 import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
 import { resolveModelDir } from '../util/hfcache.js';
 
@@ -18,11 +19,11 @@ export function tokenizerDir(nameOrDir: string): string {
   return isAdapter && !existsSync(join(dir, 'tokenizer.json')) ? resolveAdapterBase(dir) : dir;
 }
 
-/** Load the encoder in `dir` for inference: sparse keeps the LM head, dense drops it. */
-export function loadEncoder(nameOrDir: string, paradigm: Paradigm): { model: LlamaModel; tok: LionTokenizer } {
+/** Load the encoder in `dir` for inference: sparse keeps the LM head, dense drops it; `dtype` as `loadModel` (default fp32). */
+export function loadEncoder(nameOrDir: string, paradigm: Paradigm, dtype?: DtypeRequest): { model: LlamaModel; tok: LionTokenizer } {
   const dir = resolveModelDir(nameOrDir);
   const isAdapter = existsSync(join(dir, 'adapter_config.json'));
   const base = isAdapter ? resolveAdapterBase(dir) : dir;
-  const model = loadModel(base, { adapter: isAdapter ? dir : undefined, merge: isAdapter, withHead: paradigm === 'sparse', trainable: 'none' });
+  const model = loadModel(base, { adapter: isAdapter ? dir : undefined, merge: isAdapter, withHead: paradigm === 'sparse', trainable: 'none', dtype });
   return { model, tok: loadTokenizer(tokenizerDir(dir)) };
 }

@@ -10,6 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { encodeTokens, type Paradigm } from '../encoders/encode.js';
 import type { SparseVec } from '../types.js';
+import type { DtypeRequest } from '../model/precision.js';
 import { loadEncoder } from './encoder-load.js';
 
 export interface EncoderWorkerData {
@@ -19,13 +20,15 @@ export interface EncoderWorkerData {
   maxLength: number;
   /** Queries encoded together in one forward pass at most. */
   maxBatch: number;
+  /** Storage and products of the model's base matrices (default fp32; 'auto' = `defaultDtype`). */
+  dtype?: DtypeRequest;
 }
 
 const port = parentPort!;
 const data = workerData as EncoderWorkerData;
 
 try {
-  const { model, tok } = loadEncoder(data.model, data.paradigm);
+  const { model, tok } = loadEncoder(data.model, data.paradigm, data.dtype);
   const opts = { paradigm: data.paradigm, maxLength: data.maxLength, maxTokens: data.maxLength * data.maxBatch };
   port.on('message', (m: { id: number; texts: string[] }) => {
     try {

@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Bm25Params } from '../bm25/similarity.js';
+import type { DtypeRequest } from '../model/precision.js';
 import { createLionServer, type LionServer, type ServerOptions } from './app.js';
 import { collectionSystems } from './collection.js';
 import { loadDocStore, openSystems } from './systems.js';
@@ -27,6 +28,8 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
   models?: Record<string, string>;
   /** Worker threads per query encoder. */
   encoderWorkers?: number;
+  /** Storage and products of every encoder's base matrices (default fp32; 'auto' = `defaultDtype`). */
+  dtype?: DtypeRequest;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface ServeOptions extends Omit<ServerOptions, 'systems' | 'docs'> {
  */
 export async function serve(opts: ServeOptions): Promise<LionServer> {
   if (opts.indexes.length === 0 && !opts.collection) throw new UsageError('give at least one --index (or --collection)', { field: 'index' });
-  const systems = await openSystems(opts.indexes, { bm25: opts.bm25, models: opts.models, encoderWorkers: opts.encoderWorkers, encodeTimeoutMs: opts.timeoutMs });
+  const systems = await openSystems(opts.indexes, { bm25: opts.bm25, models: opts.models, encoderWorkers: opts.encoderWorkers, encodeTimeoutMs: opts.timeoutMs, dtype: opts.dtype });
   try {
     const corpora = [...(opts.collection ? [opts.collection] : []), ...(opts.corpus ?? [])];
     if (opts.collection) {
@@ -46,13 +49,13 @@ export async function serve(opts: ServeOptions): Promise<LionServer> {
       if (clash) throw new UsageError(`--collection serves its indexes as ${taken.join(', ')}; name the index '${clash.info.name}' differently`, { field: 'index' });
       systems.unshift(...(await collectionSystems({
         collection: opts.collection, bm25: opts.bm25, sparseModel: opts.sparseModel, denseModel: opts.denseModel,
-        encoderWorkers: opts.encoderWorkers, encodeTimeoutMs: opts.timeoutMs,
+        encoderWorkers: opts.encoderWorkers, encodeTimeoutMs: opts.timeoutMs, dtype: opts.dtype,
       })));
     } else if (opts.sparseModel || opts.denseModel) {
       throw new UsageError('--sparse-model and --dense-model encode a --collection; for index files use --model NAME=DIR', { field: 'sparse-model' });
     }
     const docs = corpora.length ? await loadDocStore(corpora) : undefined;
-    const { indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, ...rest } = opts;
+    const { indexes: _i, corpus: _c, collection: _l, sparseModel: _s, denseModel: _d, bm25: _b, models: _m, encoderWorkers: _e, dtype: _t, ...rest } = opts;
     return await createLionServer({ ...rest, systems, docs });
   } catch (e) {
     for (const s of systems) await s.close?.(); // encoder workers would keep the process alive

@@ -10,6 +10,7 @@
  * vector `{term: weight}` names analysed index terms and its weight replaces the count, so `{"wing": 1}`
  * and the text "wing" are the same query.
  */
+import type { DtypeRequest } from '../model/precision.js';
 import { open } from 'node:fs/promises';
 import { statSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
@@ -157,6 +158,8 @@ export interface OpenOptions {
   encoderWorkers?: number;
   /** Longest time one query encoding may take. */
   encodeTimeoutMs?: number;
+  /** Storage and products of the encoders' base matrices (default fp32; 'auto' = `defaultDtype`). */
+  dtype?: DtypeRequest;
 }
 
 /** Split `name=path` (a name has no '/'); the default name is the file name without its extension. */
@@ -172,7 +175,7 @@ function splitSpec(spec: string): { explicit?: string; path: string } {
 export async function queryEncoder(dir: string, kind: 'sparse' | 'dense', o: OpenOptions = {}): Promise<{ encoder: QueryEncoderPool; decode?: (id: number) => string }> {
   const encoder = await QueryEncoderPool.start({
     model: dir, paradigm: kind, maxLength: DEFAULTS.encode.queryMaxLength, maxBatch: DEFAULTS.serve.encoderBatch,
-    workers: o.encoderWorkers ?? DEFAULTS.serve.encoderWorkers, timeoutMs: o.encodeTimeoutMs ?? DEFAULTS.serve.timeoutMs,
+    workers: o.encoderWorkers ?? DEFAULTS.serve.encoderWorkers, timeoutMs: o.encodeTimeoutMs ?? DEFAULTS.serve.timeoutMs, dtype: o.dtype,
   });
   let decode: ((id: number) => string) | undefined;
   try {

@@ -11,6 +11,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LlamaModel } from '../model/llama.js';
+import { describePrecision, type PrecisionRecord } from '../model/precision.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { Progress } from '../util/progress.js';
 import { adamwStep, clipGradNorm, type AdamWConfig, type AdamWState } from './optimizer.js';
@@ -44,6 +45,8 @@ export interface LoopOptions {
   /** Run seed; LoRA dropout of step t draws from a stream derived from (seed, t), so resuming needs no RNG state. */
   seed: number;
   label: string;
+  /** What the run computes with (dtype, precision, kernel path): printed once and recorded in every log line. */
+  precision?: PrecisionRecord;
   /** Accumulate the gradients of 0-based optimiser step `step`; the loop has zeroed them. */
   step(step: number): StepResult;
   onStep?: (step: number, stats: Record<string, number>) => void;
@@ -82,6 +85,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopSummary> {
   const params = [...model.trainableParams(), ...(extra?.params ?? [])];
   const adam: AdamWState = { step: start, m: new Map(extra?.m), v: new Map(extra?.v) };
   for (const p of model.trainableParams()) { const mv = model.moments(p.name); adam.m.set(p.name, mv.m); adam.v.set(p.name, mv.v); }
+  if (o.precision) process.stderr.write(`${o.label}: ${describePrecision(o.precision)}${model.recompute ? ', recompute' : ''}\n`);
+  const prec = o.precision ? { dtype: o.precision.dtype, precision: o.precision.precision, isa: o.precision.isa } : {};
   const progress = new Progress(o.label, o.totalSteps, 'steps');
   progress.tick(start);
   let firstLoss = NaN, lastLoss = NaN;
@@ -105,7 +110,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopSummary> {
       const secs = Math.max((Date.now() - t0) / 1000, 1e-9);
       const mean: Record<string, number> = {};
       for (const k of Object.keys(stats)) mean[k] = k === 'epoch' ? stats[k]! : window.reduce((s, x) => s + (x[k] ?? 0), 0) / window.length;
-      appendFileSync(logPath, `${JSON.stringify({ step: step + 1, ...mean, lr, itemsPerSec: items / secs, tokensPerSec: tokens / secs })}\n`);
+      appendFileSync(logPath, `${JSON.stringify({ step: step + 1, ...mean, lr, itemsPerSec: items / secs, tokensPerSec: tokens / secs, ...prec })}\n`);
       window = []; t0 = Date.now(); items = 0; tokens = 0;
     }
     if ((step + 1) % o.saveEvery === 0 || step + 1 === o.totalSteps) {

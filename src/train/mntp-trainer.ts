@@ -22,6 +22,7 @@ import type { Kernels } from '../kernels/types.js';
 import { loadModel, saveAdapter, saveModel } from '../model/checkpoint.js';
 import { LlamaModel, type TokenBatch } from '../model/llama.js';
 import { LORA_TARGETS } from '../model/lora.js';
+import { parsePrecision, precisionRecord, trainingDtype, type Precision, type WeightDtype } from '../model/precision.js';
 import type { ModelConfig } from '../model/registry.js';
 import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
 import { saveBpe, trainBpe } from '../tokenizer/bpe-train.js';
@@ -65,6 +66,12 @@ export interface MntpOptions extends Partial<MntpDefaults> {
   headRows?: number;
   resume?: boolean;
   kernels?: Kernels;
+  /** Matmul precision: fp32 (default) or bf16 (bf16 products on fp32 master weights). */
+  precision?: Precision;
+  /** Recompute each layer's activations in backward instead of keeping them. */
+  recompute?: boolean;
+  /** Storage of the frozen base (default `trainingDtype`: bf16 for LoRA at bf16 precision, else fp32). */
+  dtype?: WeightDtype;
   onStep?: (step: number, stats: Record<string, number>) => void;
 }
 
@@ -82,19 +89,21 @@ export async function mntpBlocks(corpus: string, tok: LionTokenizer, blockLength
 }
 
 function buildModel(o: MntpOptions, seed: number): LlamaModel {
-  const common = { kernels: o.kernels, seed, bidirectional: true, withHead: true };
+  const precision = parsePrecision(o.precision ?? DEFAULTS.precision.train);
+  const all = Boolean(o.scratch || o.full);
+  const common = {
+    kernels: o.kernels, seed, bidirectional: true, withHead: true, precision, recompute: o.recompute ?? DEFAULTS.precision.recompute,
+    dtype: trainingDtype(precision, all, o.dtype),
+  };
   if (o.scratch) {
     const m = new LlamaModel(o.scratch, { ...common, trainable: 'all' });
     initWeights(m, seed);
     return m;
   }
-  const base = loadModel(o.model!, { ...common, trainable: o.full ? 'all' : 'none' });
-  if (o.full) return base;
+  if (o.full) return loadModel(o.model!, { ...common, trainable: 'all' });
   const d = DEFAULTS.train;
   const lora = { r: o.loraR ?? d.loraR, alpha: o.loraAlpha ?? d.loraAlpha, dropout: o.loraDropout ?? d.loraDropout, targets: LORA_TARGETS };
-  const model = new LlamaModel(base.config, { ...common, lora, trainable: 'lora' });
-  for (const p of base.parameters()) model.param(p.name).set(p.value);
-  return model;
+  return loadModel(o.model!, { ...common, lora, trainable: 'lora' }); // a fresh adapter on the base
 }
 
 /** One MNTP micro-batch: forward, shifted CE over masked positions, backward. */
@@ -175,13 +184,13 @@ export async function trainMntp(o: MntpOptions): Promise<LoopSummary & { output:
   const trainsAll = Boolean(o.scratch || o.full);
   const form: WeightsForm = trainsAll ? {} : { adapter: { layout: 'sparse', baseModel: resolve(o.model!) } };
   const { tokenizer: _t, kernels: _k, onStep: _s, scratch, ...recorded } = o;
-  const config = { ...recorded, ...d, scratch: scratch ? { ...scratch } : undefined, totalSteps, blocks: blocks.length, objective: 'mntp' };
+  const config = { ...recorded, ...d, ...precisionRecord(model), recompute: model.recompute, scratch: scratch ? { ...scratch } : undefined, totalSteps, blocks: blocks.length, objective: 'mntp' };
   const tr = DEFAULTS.train;
   const headRows = o.headRows ?? 512;
   const sum = await runLoop({
     model, output: o.output, totalSteps, lr: d.lr, warmupRatio: d.warmupRatio, maxGradNorm: tr.maxGradNorm,
     adamw: { beta1: tr.beta1, beta2: tr.beta2, eps: tr.eps, weightDecay: 0 },
-    logEvery: d.logEvery, saveEvery: d.saveEvery, form, config, resume: o.resume !== false, seed: d.seed, label: 'mntp',
+    logEvery: d.logEvery, saveEvery: d.saveEvery, form, config, resume: o.resume !== false, seed: d.seed, label: 'mntp', precision: precisionRecord(model),
     step(step) {
       const epoch = Math.floor(step / perEpoch);
       const order = Rng.derive(d.seed, ORDER, epoch).permutation(blocks.length);

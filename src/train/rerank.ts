@@ -16,6 +16,7 @@ import { readTrainingFile } from '../io/training.js';
 import type { Kernels } from '../kernels/types.js';
 import { loadModel, saveAdapter, saveModel } from '../model/checkpoint.js';
 import type { LlamaModel } from '../model/llama.js';
+import { precisionRecord, type DtypeRequest, type PrecisionRecord } from '../model/precision.js';
 import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
 import { openAtomic } from '../util/atomic.js';
 import { microBatch } from './batching.js';
@@ -45,12 +46,12 @@ export async function trainReranker(o: RerankTrainOptions): Promise<LoopSummary 
   const params = [head.weight, head.bias];
   const form: WeightsForm = { ...(r.full ? {} : { adapter: { layout: 'dense' as const, baseModel: resolve(r.model) } }), extra: { params, ...initAdamW(params) } };
   const { tokenizer: _t, kernels: _k, onStep: _s, ...recorded } = r;
-  const config = { ...recorded, objective: 'rerank', totalSteps, examples: p.examples.length };
+  const config = { ...recorded, ...precisionRecord(model), recompute: model.recompute, objective: 'rerank', totalSteps, examples: p.examples.length };
   const n = p.plan.n, m = 1 + n, sep = separator(tok);
   const sum = await runLoop({
     model, output: r.output, totalSteps, lr: r.lr, warmupRatio: r.warmupRatio, maxGradNorm: r.maxGradNorm,
     adamw: { beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weightDecay },
-    logEvery: r.logEvery, saveEvery: r.saveEvery, form, config, resume: r.resume !== false, seed: r.seed, label: 'rerank train',
+    logEvery: r.logEvery, saveEvery: r.saveEvery, form, config, resume: r.resume !== false, seed: r.seed, label: 'rerank train', precision: precisionRecord(model),
     step(step) {
       let loss = 0, acc = 0, items = 0, tokens = 0;
       for (let a = 0; a < r.gradAccum; a++) {
@@ -86,13 +87,16 @@ export interface Reranker {
   tokenizer: LionTokenizer;
 }
 
-/** Load a reranker directory written by `trainReranker` (an adapter over `base`, or a full model). */
-export function loadReranker(dir: string, base?: string, kernels?: Kernels): Reranker {
+/**
+ * Load a reranker directory written by `trainReranker` (an adapter over `base`, or a full model); `dtype`
+ * stores its base matrices (default fp32; 'auto' = `defaultDtype`).
+ */
+export function loadReranker(dir: string, base?: string, kernels?: Kernels, dtype?: DtypeRequest): Reranker {
   const isAdapter = existsSync(join(dir, 'adapter_config.json'));
   if (isAdapter && !base) throw new UsageError('this reranker is a LoRA adapter: pass its base model (--model)', { file: dir });
   const model = isAdapter
-    ? loadModel(base!, { adapter: dir, merge: true, withHead: false, trainable: 'none', kernels })
-    : loadModel(dir, { withHead: false, trainable: 'none', kernels });
+    ? loadModel(base!, { adapter: dir, merge: true, withHead: false, trainable: 'none', kernels, dtype })
+    : loadModel(dir, { withHead: false, trainable: 'none', kernels, dtype });
   const tokenizer = loadTokenizer(existsSync(join(dir, 'tokenizer.json')) ? dir : base!);
   return { model, head: loadScoreHead(dir, model.config.hiddenSize), tokenizer };
 }
@@ -117,6 +121,10 @@ export function scorePairs(rr: Reranker, pairs: Array<{ query: string; doc: stri
 export async function scoreTrainingFile(o: {
   reranker: string; model?: string; input: string; corpus: string; out: string; format: 'clkd' | 'kd';
   queryMaxLength?: number; docMaxLength?: number; kernels?: Kernels;
+  /** Storage of the reranker's base matrices (default fp32; 'auto' = `defaultDtype`). */
+  dtype?: DtypeRequest;
+  /** Called once the reranker is loaded, with what it computes with. */
+  onLoad?: (r: PrecisionRecord) => void;
 }): Promise<number> {
   const examples = [];
   for await (const ex of readTrainingFile(o.input)) {
@@ -128,7 +136,8 @@ export async function scoreTrainingFile(o: {
   for await (const rec of readCorpus(o.corpus)) if (wanted.has(rec.id)) texts.set(rec.id, docText(rec));
   const missing = [...wanted].find((id) => !texts.has(id));
   if (missing !== undefined) throw new UsageError(`passage ${missing} of the training file is not in the corpus`, { file: o.corpus });
-  const rr = loadReranker(o.reranker, o.model, o.kernels);
+  const rr = loadReranker(o.reranker, o.model, o.kernels, o.dtype);
+  o.onLoad?.(precisionRecord(rr.model));
   const w = await openAtomic(o.out);
   try {
     for (const ex of examples) {

@@ -14,7 +14,7 @@
  */
 import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArtifactError } from '../errors.js';
+import { ArtifactError, UsageError } from '../errors.js';
 import { openCheckpoint, readTensorInto, writeSafetensors } from '../io/safetensors.js';
 import { readPeftAdapter } from '../io/peft.js';
 import { loadAdapterInto, saveAdapter, saveModel } from '../model/checkpoint.js';
@@ -76,9 +76,26 @@ export function latestCheckpoint(out: string): string | undefined {
   return join(out, name);
 }
 
+/**
+ * A run resumes exactly only in the precision and base dtype it was started with (checkpoints from before
+ * precisions were recorded are fp32); anything else is refused rather than silently continued differently.
+ */
+function checkPrecision(state: TrainerState, model: LlamaModel, dir: string): void {
+  const saved = { precision: String(state.config['precision'] ?? 'fp32'), dtype: String(state.config['dtype'] ?? 'fp32') };
+  for (const key of ['precision', 'dtype'] as const) {
+    if (saved[key] !== model[key]) {
+      throw new UsageError(`the checkpoint was trained with ${key} ${saved[key]}, this run uses ${model[key]}; a run resumes only in its own precision`, {
+        file: join(dir, 'trainer_state.json'), field: key,
+        hint: key === 'precision' ? `pass --precision ${saved[key]} to resume it, or --no-resume (or a fresh --out) to start over` : 'resume with the settings the run started with, or start over with --no-resume',
+      });
+    }
+  }
+}
+
 /** Load weights and AdamW moments of checkpoint `dir` into `model` (and `form.extra`); returns its state. */
 export function loadCheckpoint(dir: string, model: LlamaModel, form: WeightsForm): TrainerState {
   const state = JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as TrainerState;
+  checkPrecision(state, model, dir);
   if (form.adapter) {
     loadAdapterInto(model, readPeftAdapter(dir));
   } else {

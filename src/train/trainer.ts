@@ -27,8 +27,9 @@ import { sparseBackward, sparseForward, type SparseForward } from '../encoders/s
 import type { TrainingExample } from '../io/training.js';
 import type { Kernels } from '../kernels/types.js';
 import { loadModel, saveAdapter, saveModel } from '../model/checkpoint.js';
-import { LlamaModel } from '../model/llama.js';
+import type { LlamaModel } from '../model/llama.js';
 import { LORA_TARGETS, type LoraConfig } from '../model/lora.js';
+import { parsePrecision, precisionRecord, trainingDtype, type Precision, type WeightDtype } from '../model/precision.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import {
   loadPassageTokens, loadTrainingSet, microBatch, microBatchesPerEpoch, negativesFor, referencedIds, type BatchPlan, type TrainBatch,
@@ -61,6 +62,12 @@ export interface RetrievalTrainOptions extends Partial<TrainDefaults> {
   /** Continue from the output directory's last checkpoint when there is one (default true). */
   resume?: boolean;
   kernels?: Kernels;
+  /** Matmul precision: fp32 (default) or bf16 (bf16 products on fp32 master weights; src/model/precision.ts). */
+  precision?: Precision;
+  /** Recompute each layer's activations in backward instead of keeping them (less memory, same results). */
+  recompute?: boolean;
+  /** Storage of the frozen base (default: bf16 for LoRA at bf16 precision, else fp32; see `trainingDtype`). */
+  dtype?: WeightDtype;
   /** Called after every optimiser step (after its checkpoint, if any) with the step's statistics. */
   onStep?: (step: number, stats: Record<string, number>) => void;
 }
@@ -79,6 +86,8 @@ function resolveOptions(o: RetrievalTrainOptions): Resolved {
   for (const k of ['batchSize', 'gradAccum', 'queryMaxLength', 'docMaxLength', 'logEvery', 'saveEvery'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new UsageError(`${k} must be a positive integer, got ${r[k]}`, { field: k });
   }
+  r.precision = parsePrecision(r.precision ?? DEFAULTS.precision.train);
+  r.recompute ??= DEFAULTS.precision.recompute;
   if (r.full && r.adapter) throw new UsageError('--full trains every weight; it cannot also continue an adapter (--adapter)');
   for (const [what, p] of [['model', r.model], ['training file', r.trainFile], ['corpus', r.corpus]] as const) {
     if (!existsSync(p)) throw new UsageError(`${what} not found: ${p}`, { file: p });
@@ -90,15 +99,15 @@ function resolveOptions(o: RetrievalTrainOptions): Resolved {
 /** Build the model to train: base (+ adapter to continue | + fresh LoRA | all weights trainable). */
 export function buildModel(r: Resolved): LlamaModel {
   const withHead = r.paradigm === 'sparse';
-  const common = { withHead, kernels: r.kernels, seed: r.seed, bidirectional: true };
+  const precision = r.precision ?? 'fp32';
+  const common = {
+    withHead, kernels: r.kernels, seed: r.seed, bidirectional: true, precision, recompute: r.recompute,
+    dtype: trainingDtype(precision, Boolean(r.full), r.dtype),
+  };
   if (r.full) return loadModel(r.model, { ...common, trainable: 'all' });
   if (r.adapter) return loadModel(r.model, { ...common, adapter: r.adapter, trainable: 'lora' });
-  // A fresh adapter: load the base, then move its weights into a model built with the LoRA config.
-  const base = loadModel(r.model, { ...common, trainable: 'none' });
   const lora: LoraConfig = { r: r.loraR, alpha: r.loraAlpha, dropout: r.loraDropout, targets: LORA_TARGETS };
-  const model = new LlamaModel(base.config, { ...common, lora, trainable: 'lora' });
-  for (const p of base.parameters()) model.param(p.name).set(p.value);
-  return model;
+  return loadModel(r.model, { ...common, lora, trainable: 'lora' }); // a fresh adapter on the base
 }
 
 /** Everything loaded and checked before the first step. */
@@ -170,14 +179,14 @@ export async function trainRetriever(o: RetrievalTrainOptions): Promise<TrainSum
   const model = buildModel(r);
   const form: WeightsForm = r.full ? {} : { adapter: { layout: r.paradigm, baseModel: resolve(r.model) } };
   const { tokenizer: _t, kernels: _k, onStep: _s, ...recorded } = r;
-  const config = { ...recorded, totalSteps, negativesUsed: p.plan.n, examples: p.examples.length };
+  const config = { ...recorded, ...precisionRecord(model), recompute: model.recompute, totalSteps, negativesUsed: p.plan.n, examples: p.examples.length };
   const ramp = flopsRampSteps(totalSteps);
   const sparse = r.paradigm === 'sparse';
   const sum = await runLoop({
     model, output: r.output, totalSteps, lr: r.lr, warmupRatio: r.warmupRatio, maxGradNorm: r.maxGradNorm,
     adamw: { beta1: r.beta1, beta2: r.beta2, eps: r.eps, weightDecay: r.weightDecay },
     logEvery: r.logEvery, saveEvery: r.saveEvery, form, config, resume: r.resume !== false, seed: r.seed,
-    label: `train ${r.paradigm} ${r.objective}`,
+    label: `train ${r.paradigm} ${r.objective}`, precision: precisionRecord(model),
     step(step) {
       const lq = flopsWeight(r.lambdaQ, step + 1, ramp), ld = flopsWeight(r.lambdaD, step + 1, ramp);
       const acc: Record<string, number> = { loss: 0, rank: 0, flopsQ: 0, flopsD: 0, nnzQ: 0, nnzD: 0 };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isLionError } from '../../src/errors.js';
 import {
-  floatToBf16, floatToHalf, openCheckpoint, readSafetensorsHeader, readTensor, readTensorInto, writeSafetensors,
+  floatToBf16, floatToHalf, openCheckpoint, readSafetensorsHeader, readTensor, readTensorBf16Into, readTensorChunks, readTensorInto, writeSafetensors,
 } from '../../src/io/safetensors.js';
 import { fixtures, tempDir } from '../helpers.js';
 
@@ -99,4 +99,54 @@ test('errors name the tensor and the file: unknown dtype, bad offsets, bad heade
   await writeSafetensors(join(sh, 'a.safetensors'), [{ name: 'x', shape: [1], data: new Float32Array(1) }]);
   writeFileSync(join(sh, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { x: 'a.safetensors', y: 'a.safetensors' } }));
   assert.throws(() => openCheckpoint(sh), (e) => isLionError(e) && e.code === 'E_MODEL' && /tensor y/.test(e.message) && /a\.safetensors/.test(e.file ?? ''));
+});
+
+test('bfloat16 destinations: BF16 bytes land unchanged, F16/F32/F64 round to nearest even, raw bits write back as BF16', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'x.safetensors');
+  const bits = Uint16Array.from(values, floatToBf16);
+  await writeSafetensors(file, [
+    { name: 'b', shape: [12], data: bits }, // raw bf16 bits
+    { name: 'h', shape: [12], data: values, dtype: 'F16' },
+    { name: 'f', shape: [12], data: values },
+  ]);
+  const h = readSafetensorsHeader(file);
+  assert.equal(h.tensors.get('b')!.dtype, 'BF16');
+  const got = new Uint16Array(12);
+  readTensorBf16Into(h.tensors.get('b')!, got);
+  assert.deepEqual(got, bits);
+  readTensorBf16Into(h.tensors.get('f')!, got);
+  assert.deepEqual(got, bits, 'F32 → bf16 as floatToBf16');
+  const halves = readTensor(h.tensors.get('h')!); // the F16 values, widened exactly
+  readTensorBf16Into(h.tensors.get('h')!, got);
+  assert.deepEqual(got, Uint16Array.from(halves, floatToBf16), 'F16 → bf16 rounds the half value once');
+  assert.equal(got[9], 0x7f80, '1e30 overflowed the half to +Inf, which stays +Inf');
+  const wide = readTensor(h.tensors.get('b')!);
+  assert.deepEqual(Uint16Array.from(wide, floatToBf16), bits, 'widening bf16 to f32 is exact');
+  assert.throws(() => readTensorBf16Into(h.tensors.get('b')!, new Uint16Array(11)), (e: unknown) => isLionError(e) && /destination holds 11/.test(e.message));
+  await assert.rejects(writeSafetensors(join(dir, 'y.safetensors'), [{ name: 'b', shape: [12], data: bits, dtype: 'F16' }]), /only be written as BF16/);
+});
+
+test('readTensorChunks hands over whole rows across the scratch buffer, BF16 as bits and the rest as float32', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'big.safetensors');
+  const rows = 2200, K = 1000; // more than one chunk of rows (2 M values for BF16, 0.5 M otherwise)
+  const data = Float32Array.from({ length: rows * K }, (_, i) => Math.sin(i) * (1 + (i % 7)));
+  await writeSafetensors(file, [{ name: 'f', shape: [rows, K], data }, { name: 'b', shape: [rows, K], data, dtype: 'BF16' }]);
+  const h = readSafetensorsHeader(file);
+  for (const name of ['f', 'b']) {
+    const seen = new Float32Array(rows * K);
+    let calls = 0;
+    readTensorChunks(h.tensors.get(name)!, K, (chunk, start) => {
+      calls++;
+      assert.equal(start % K, 0);
+      assert.equal(chunk.length % K, 0);
+      assert.equal(chunk instanceof Uint16Array, name === 'b');
+      if (chunk instanceof Uint16Array) chunk.forEach((x, i) => { seen[start + i] = new Float32Array(new Uint32Array([x << 16]).buffer)[0]!; });
+      else seen.set(chunk, start);
+    });
+    assert.ok(calls > 1, `${name}: ${calls} chunk(s)`);
+    assert.deepEqual(seen, readTensor(h.tensors.get(name)!));
+  }
+  assert.throws(() => readTensorChunks(h.tensors.get('f')!, 3, () => undefined), /not whole rows of 3/);
 });

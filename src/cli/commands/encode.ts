@@ -6,6 +6,7 @@
 import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
 import { encodeCollection, parseShard, type Paradigm, type VectorFormat } from '../../encoders/encode.js';
+import { describePrecision, parseDtype } from '../../model/precision.js';
 import { parseArgs, type OptTable } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -24,6 +25,7 @@ const options = {
   'max-tokens': { kind: 'int', default: d.maxTokens, help: 'padded tokens per batch at most' },
   'top-k': { kind: 'int', default: d.topK, help: 'sparse: keep the k largest weights (0 = all, as the paper)' },
   shard: { kind: 'string', help: 'i/N: encode records i, i+N, i+2N, ...' },
+  dtype: { kind: 'string', default: DEFAULTS.precision.inference, help: 'weights and products: fp32, bf16, int8, or auto (bf16 where the CPU multiplies bf16 natively, else fp32)' },
 } satisfies OptTable;
 
 export const encodeCommand: Command = {
@@ -37,8 +39,10 @@ export const encodeCommand: Command = {
     if (!o.corpus === !o.queries) throw new UsageError('encode: pass exactly one of --corpus or --queries');
     if (o.paradigm !== 'sparse' && o.paradigm !== 'dense') throw new UsageError(`--paradigm must be sparse or dense, got '${o.paradigm}'`);
     if (o.format !== undefined && o.format !== 'jsonl' && o.format !== 'shard') throw new UsageError(`--format must be jsonl or shard, got '${o.format}'`);
+    const dtype = parseDtype(o.dtype);
     const t0 = Date.now();
     const n = await encodeCollection({
+      dtype, onLoad: (r) => process.stderr.write(`encode: ${describePrecision(r, dtype)}\n`),
       paradigm: o.paradigm as Paradigm, model: o.model, revision: o.revision, adapter: o.adapter, input: (o.corpus ?? o.queries)!, queries: Boolean(o.queries),
       out: o.out, format: o.format as VectorFormat | undefined, maxLength: o['max-length'], maxBatch: o['max-batch'],
       maxTokens: o['max-tokens'], topK: o['top-k'], shard: o.shard ? parseShard(o.shard) : undefined,

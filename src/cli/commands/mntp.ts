@@ -9,6 +9,7 @@ import { normaliseConfig } from '../../model/registry.js';
 import { readHfConfig } from '../../io/hfconfig.js';
 import { loadTokenizer } from '../../tokenizer/tokenizer.js';
 import { trainMntp } from '../../train/mntp-trainer.js';
+import { parsePrecision } from '../../model/precision.js';
 import { parseArgs, type OptTable } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -37,6 +38,8 @@ const options = {
   'log-every': { kind: 'int', default: d.logEvery, help: 'steps per train_log.jsonl line' },
   'save-every': { kind: 'int', default: d.saveEvery, help: 'steps per checkpoint' },
   'no-resume': { kind: 'boolean', help: 'start over even if the output directory has a checkpoint' },
+  precision: { kind: 'string', default: DEFAULTS.precision.train, help: 'matmul precision: fp32, or bf16 (bf16 products, fp32 master weights, optimiser state and reductions)' },
+  recompute: { kind: 'boolean', default: DEFAULTS.precision.recompute, help: 'recompute each layer\'s activations in backward (less memory, same results)' },
 } satisfies OptTable;
 
 export const mntpCommand: Command = {
@@ -55,6 +58,7 @@ export const mntpCommand: Command = {
       blockLength: o['block-length'], batchSize: o['batch-size'], maxSteps: o['max-steps'], epochs: o.epochs, maxPassages: o['max-passages'],
       lr: o.lr, warmupRatio: o['warmup-ratio'], probability: o.probability, loraR: o['lora-r'], loraAlpha: o['lora-alpha'],
       loraDropout: o['lora-dropout'], seed: o.seed, logEvery: o['log-every'], saveEvery: o['save-every'], resume: !o['no-resume'],
+      precision: parsePrecision(o.precision), recompute: o.recompute,
     });
     process.stderr.write(`mntp: ${sum.blocks} blocks, ${sum.steps} steps, loss ${sum.firstLoss.toFixed(4)} -> ${sum.lastLoss.toFixed(4)} -> ${sum.output}\n`);
     return 0;

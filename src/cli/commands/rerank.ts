@@ -5,6 +5,7 @@
 import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
 import { scoreTrainingFile, trainReranker } from '../../train/rerank.js';
+import { describePrecision, parseDtype } from '../../model/precision.js';
 import { parseArgs, type OptTable } from '../args.js';
 import { commonTrainArgs, commonTrainOptions } from './train.js';
 import type { Command } from '../command.js';
@@ -39,6 +40,7 @@ const scoreOptions = {
   format: { kind: 'string', default: 'clkd', help: 'clkd (question, pos_pid, neg_pids, pos_score, neg_scores) or kd (query, docids, scores)' },
   'query-max-length': { kind: 'int', default: d.queryMaxLength, help: 'query tokens (BOS included)' },
   'doc-max-length': { kind: 'int', default: d.docMaxLength, help: 'passage tokens' },
+  dtype: { kind: 'string', default: DEFAULTS.precision.inference, help: 'reranker weights and products: fp32, bf16, int8, or auto (bf16 where the CPU multiplies bf16 natively, else fp32)' },
 } satisfies OptTable;
 
 export const rerankScoreCommand: Command = {
@@ -50,7 +52,9 @@ export const rerankScoreCommand: Command = {
     const o = parseArgs(argv, scoreOptions, 'rerank score');
     if (o._.length) throw new UsageError(`rerank score: unexpected argument '${o._[0]}'`);
     if (o.format !== 'clkd' && o.format !== 'kd') throw new UsageError(`--format must be clkd or kd, got '${o.format}'`);
+    const dtype = parseDtype(o.dtype);
     const n = await scoreTrainingFile({
+      dtype, onLoad: (r) => process.stderr.write(`rerank score: ${describePrecision(r, dtype)}\n`),
       reranker: o.reranker, model: o.model, input: o.input, corpus: o.corpus, out: o.out, format: o.format,
       queryMaxLength: o['query-max-length'], docMaxLength: o['doc-max-length'],
     });

@@ -4,6 +4,8 @@
  */
 import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
+import { getKernels } from '../../kernels/index.js';
+import { kernelIsa, parseDtype, resolveDtype } from '../../model/precision.js';
 import { demoModels } from '../../server/collection.js';
 import { serve } from '../../server/serve.js';
 import { parseArgs, type OptTable } from '../args.js';
@@ -19,6 +21,7 @@ const options = {
   'demo-models': { kind: 'boolean', help: 'with --collection: the shipped demonstration encoders (models/lion-demo-sp, -ds) as --sparse-model and --dense-model' },
   model: { kind: 'string', multiple: true, help: 'query encoder for a sparse or dense index, as NAME=DIR (model or PEFT adapter folder); text queries are encoded on worker threads' },
   'encoder-workers': { kind: 'int', default: d.encoderWorkers, help: 'worker threads per query encoder' },
+  dtype: { kind: 'string', default: DEFAULTS.precision.inference, help: 'encoder weights and products: fp32, bf16, int8, or auto (bf16 where the CPU multiplies bf16 natively, else fp32)' },
   corpus: { kind: 'string', multiple: true, help: 'corpus whose titles and text the page shows (BEIR folder, corpus.jsonl or TSV)' },
   host: { kind: 'string', default: d.host, help: 'address to listen on (0.0.0.0 exposes the server to the network)' },
   port: { kind: 'int', default: d.port, help: 'TCP port (0 picks a free one)' },
@@ -48,6 +51,7 @@ export const serveCommand: Command = {
       if (eq <= 0) throw new UsageError(`--model expects NAME=DIR (NAME is an --index name), got '${m}'`, { field: 'model' });
       models[m.slice(0, eq)] = m.slice(eq + 1);
     }
+    const dtype = parseDtype(o.dtype);
     if (o['timeout-ms'] < 1) throw new UsageError('--timeout-ms must be at least 1', { field: 'timeout-ms' });
     const s = await serve({
       indexes: o.index,
@@ -65,9 +69,14 @@ export const serveCommand: Command = {
       bm25: { k1: o.k1, b: o.b },
       models,
       encoderWorkers: o['encoder-workers'],
+      dtype,
     });
     const names = s.systems.map((x) => `${x.info.name} (${x.info.kind})`).join(', ');
     process.stderr.write(`lion serve: ${s.url}/ serving ${names}; Ctrl-C stops\n`);
+    if (o['demo-models'] || o['sparse-model'] || o['dense-model'] || o.model.length) {
+      const k = getKernels(), r = resolveDtype(dtype, k), isa = kernelIsa(k);
+      process.stderr.write(`lion serve: encoders in dtype ${r}${dtype === 'auto' ? ' (auto)' : ''}, kernels ${k.name}, bf16 path ${isa.bf16}, int8 path ${isa.int8}\n`);
+    }
     await new Promise<void>((resolve) => {
       const stop = (sig: string) => {
         process.stderr.write(`lion serve: ${sig}: finishing ${s.metrics.inFlightCount} request(s) in flight, then exiting\n`);

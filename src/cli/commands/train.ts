@@ -8,6 +8,7 @@ import { UsageError } from '../../errors.js';
 import type { Paradigm } from '../../encoders/encode.js';
 import type { Objective } from '../../train/losses.js';
 import { trainRetriever } from '../../train/trainer.js';
+import { parsePrecision } from '../../model/precision.js';
 import { parseArgs, type OptTable, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -39,6 +40,8 @@ export const commonTrainOptions = {
   'log-every': { kind: 'int', default: d.logEvery, help: 'optimiser steps per train_log.jsonl line' },
   'save-every': { kind: 'int', default: d.saveEvery, help: 'optimiser steps per checkpoint' },
   'no-resume': { kind: 'boolean', help: 'start over even if the output directory has a checkpoint' },
+  precision: { kind: 'string', default: DEFAULTS.precision.train, help: 'matmul precision: fp32, or bf16 (bf16 products, fp32 master weights, optimiser state and reductions)' },
+  recompute: { kind: 'boolean', default: DEFAULTS.precision.recompute, help: 'recompute each layer\'s activations in backward (less memory, same results)' },
 } satisfies OptTable;
 
 /** The library options the shared flags stand for. */
@@ -49,6 +52,7 @@ export function commonTrainArgs(o: Parsed<typeof commonTrainOptions>) {
     warmupRatio: o['warmup-ratio'], maxGradNorm: o['max-grad-norm'], weightDecay: o['weight-decay'],
     queryMaxLength: o['query-max-length'], docMaxLength: o['doc-max-length'], loraR: o['lora-r'], loraAlpha: o['lora-alpha'],
     loraDropout: o['lora-dropout'], seed: o.seed, logEvery: o['log-every'], saveEvery: o['save-every'], resume: !o['no-resume'],
+    precision: parsePrecision(o.precision), recompute: o.recompute,
   };
 }
 

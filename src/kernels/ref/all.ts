@@ -4,3 +4,4 @@ export * from './norm.js';
 export * from './attention.js';
 export * from './elementwise.js';
 export * from './heads.js';
+export * from './lowp.js';

@@ -13,12 +13,18 @@ import { attentionBackward, attentionForward, ropeBackward, ropeForward } from '
 import {
   adamw, axpy, embeddingBackward, embeddingForward, scale, sumSquares, swigluBackward, swigluForward,
 } from './elementwise.js';
+import {
+  embeddingForwardBf16, fromBf16, gemmBf16, isa, linearBackwardBf16, linearForwardBf16, linearForwardInt8,
+  quantizeInt8, sparseHeadBackwardBf16, sparseHeadForwardBf16, sparseHeadForwardInt8, toBf16,
+} from './lowp.js';
 import { meanPoolBackward, meanPoolForward, sparseHeadBackward, sparseHeadForward } from './heads.js';
 
 export const ref: Kernels = {
   name: 'ref',
   threads: 1,
   gemm, linearForward, linearBackward,
+  toBf16, fromBf16, quantizeInt8, gemmBf16, linearForwardBf16, linearBackwardBf16, linearForwardInt8,
+  embeddingForwardBf16, sparseHeadForwardBf16, sparseHeadForwardInt8, sparseHeadBackwardBf16, isa,
   rmsnormForward, rmsnormBackward,
   ropeForward, ropeBackward,
   attentionForward, attentionBackward,
