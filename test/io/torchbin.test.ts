@@ -62,6 +62,10 @@ test('pytorch_model.bin loads the same model as model.safetensors', () => {
   const a = loadModel(join(dir, 'llama'), { bidirectional: true });
   const b = loadModel(join(fixtures, 'golden', 'llama'), { bidirectional: true });
   for (const p of b.parameters()) assert.deepEqual(a.param(p.name), p.value, p.name);
+  // and into a bf16-weight model, the same forward as from safetensors
+  const batch = { ids: Int32Array.from([1, 5, 9, 7]), mask: Uint8Array.from([1, 1, 1, 1]), B: 1, T: 4 };
+  const c = loadModel(join(dir, 'llama'), { dtype: 'bf16' }), d = loadModel(join(fixtures, 'golden', 'llama'), { dtype: 'bf16' });
+  assert.deepEqual(c.forward(batch, { train: false }), d.forward(batch, { train: false }));
 });
 
 test('a truncated or foreign file is a clear error', () => {
