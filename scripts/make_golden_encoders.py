@@ -331,6 +331,17 @@ def make_decoder(name, config, c):
     for mode, causal in [('bidirectional', False), ('causal', True)]:
         hidden = decoder_forward(w, c, ids, mask, causal)
         g[mode] = {'hidden': real(hidden), 'logits': real(hidden @ head.T), **poolings(hidden, hidden @ head.T, mask, C)}
+    # gradients of loss = sum over real tokens of <hidden, R>, R[b, t, j] = sin(1 + b·T·C + t·C + j) (bidirectional)
+    wg = {k: v.clone().requires_grad_(True) for k, v in w.items()}
+    hidden = decoder_forward(wg, c, ids, mask, False)
+    B, T = ids.shape
+    R = torch.sin(1 + torch.arange(B * T * C, dtype=DT)).view(B, T, C) * mask[..., None]
+    (hidden * R).sum().backward()
+    names = ['model.layers.0.self_attn.q_proj.weight', 'model.layers.1.self_attn.k_proj.weight', 'model.embed_tokens.weight',
+             'model.layers.1.input_layernorm.weight']
+    if c['qk_norm']:
+        names += ['model.layers.0.self_attn.q_norm.weight', 'model.layers.1.self_attn.k_norm.weight']
+    g['grads'] = {n: wg[n].grad.flatten().tolist() for n in names}
     json.dump(g, open(os.path.join(d, 'golden.json'), 'w'))
 
 

@@ -298,6 +298,9 @@ export class LlamaModel {
       { name: pre + 'x', shape: [N, C] }, { name: pre + 'h1', shape: [N, C] }, { name: pre + 'rstd1', shape: [N] },
       { name: pre + 'q', shape: [N, H * D] }, { name: pre + 'k', shape: [N, KVH * D] }, { name: pre + 'v', shape: [N, KVH * D] },
       { name: pre + 'att', shape: [N, H * D] }, { name: pre + 'lse', shape: [N * H] },
+      // Qwen3: q and k before their per-head RMSNorm, and its statistics
+      ...(this.config.qkNorm ? [{ name: pre + 'qr', shape: [N, H * D] }, { name: pre + 'kr', shape: [N, KVH * D] },
+        { name: pre + 'rstdq', shape: [N, H] }, { name: pre + 'rstdk', shape: [N, KVH] }] : []),
       { name: pre + 'x2', shape: [N, C] }, { name: pre + 'h2', shape: [N, C] }, { name: pre + 'rstd2', shape: [N] },
       { name: pre + 'gate', shape: [N, F] }, { name: pre + 'up', shape: [N, F] }, { name: pre + 'a', shape: [N, F] },
     ];
@@ -362,6 +365,7 @@ export class LlamaModel {
       const specs: ArenaSpec[] = [
         { name: 'd.x', shape: [N, C] }, { name: 'd.h', shape: [N, C] }, { name: 'd.att', shape: [N, H * D] },
         { name: 'd.q', shape: [N, H * D] }, { name: 'd.k', shape: [N, KVH * D] }, { name: 'd.v', shape: [N, KVH * D] },
+        ...(this.config.qkNorm ? [{ name: 'd.qr', shape: [N, H * D] }, { name: 'd.kr', shape: [N, KVH * D] }] : []),
         { name: 'd.gate', shape: [N, F] }, { name: 'd.up', shape: [N, F] }, { name: 'd.a', shape: [N, F] },
       ];
       if (this.lora) specs.push({ name: 'd.u', shape: [N, this.lora.r] });
@@ -463,8 +467,17 @@ export class LlamaModel {
     const n = (f: string) => this.A(this.an(l, f), N);
     const x = n('x'), h1 = n('h1'), q = n('q'), kk = n('k'), v = n('v'), att = n('att'), x2 = n('x2'), h2 = n('h2');
     k.rmsnormForward(h1, n('rstd1'), x, this.param(p + 'input_layernorm.weight'), N, C, c.rmsNormEps);
-    this.linearForward(l, 0, h1, q, N, draw);
-    this.linearForward(l, 1, h1, kk, N, draw);
+    if (c.qkNorm) {
+      // Qwen3: RMSNorm over each head of q and k (weights (D)), before RoPE
+      const qr = n('qr'), kr = n('kr');
+      this.linearForward(l, 0, h1, qr, N, draw);
+      this.linearForward(l, 1, h1, kr, N, draw);
+      k.rmsnormForward(q, n('rstdq'), qr, this.param(p + 'self_attn.q_norm.weight'), N * H, D, c.rmsNormEps);
+      k.rmsnormForward(kk, n('rstdk'), kr, this.param(p + 'self_attn.k_norm.weight'), N * KVH, D, c.rmsNormEps);
+    } else {
+      this.linearForward(l, 0, h1, q, N, draw);
+      this.linearForward(l, 1, h1, kk, N, draw);
+    }
     this.linearForward(l, 2, h1, v, N, draw);
     this.rope(q, B, T, H, s.starts, s.shifted, false);
     this.rope(kk, B, T, KVH, s.starts, s.shifted, false);
@@ -574,9 +587,16 @@ export class LlamaModel {
       // below layer 0's input norm only the embedding and that norm's weight learn: skip dh when both are frozen
       const wantDh = l > 0 || this.gradOf(EMBED) !== null || this.gradOf(p + 'input_layernorm.weight') !== null;
       const h1 = n('h1'), dh1 = wantDh ? dh : null;
+      let dqIn = dq, dkIn = dk;
+      if (c.qkNorm) {
+        dqIn = this.A('d.qr', N); dkIn = this.A('d.kr', N);
+        dqIn.fill(0); dkIn.fill(0);
+        k.rmsnormBackward(dqIn, this.gradOf(p + 'self_attn.q_norm.weight'), dq, n('qr'), this.param(p + 'self_attn.q_norm.weight'), n('rstdq'), N * H, D);
+        k.rmsnormBackward(dkIn, this.gradOf(p + 'self_attn.k_norm.weight'), dk, n('kr'), this.param(p + 'self_attn.k_norm.weight'), n('rstdk'), N * KVH, D);
+      }
       dh.fill(0);
-      this.linearBackward(l, 0, h1, dq, dh1, N);
-      this.linearBackward(l, 1, h1, dk, dh1, N);
+      this.linearBackward(l, 0, h1, dqIn, dh1, N);
+      this.linearBackward(l, 1, h1, dkIn, dh1, N);
       this.linearBackward(l, 2, h1, dv, dh1, N);
       if (wantDh) {
         k.rmsnormBackward(dx, this.gradOf(p + 'input_layernorm.weight'), dh, n('x'),

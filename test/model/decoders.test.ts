@@ -12,7 +12,7 @@ import { encoderGoldenDir, loadEncoderGolden, paddedBatch, type Pooled } from '.
 type DecoderGolden = { ids: number[][]; lengths: number[] } & Record<'bidirectional' | 'causal', { hidden: number[]; logits: number[] } & Pooled>;
 const TOL = 1e-5;
 
-for (const arch of ['mistral']) {
+for (const arch of ['mistral', 'qwen3']) {
   for (const be of backends()) {
     for (const mode of ['bidirectional', 'causal'] as const) {
       test(`${arch} ${mode} (${be.name}): hidden, logits and poolings match PyTorch`, { skip: be.skip }, () => {
@@ -37,5 +37,28 @@ for (const arch of ['mistral']) {
         }
       });
     }
+  }
+}
+
+for (const arch of ['mistral', 'qwen3']) {
+  for (const be of backends()) {
+    test(`${arch} (${be.name}): gradients of <hidden, R> match PyTorch (q/k norms included)`, { skip: be.skip }, () => {
+      const g = loadEncoderGolden<DecoderGolden & { grads: Record<string, number[]> }>(arch);
+      const m = loadModel(encoderGoldenDir(arch), { bidirectional: true, kernels: be.k!, trainable: 'all' });
+      const C = m.config.hiddenSize;
+      const batch = paddedBatch(g, 'left');
+      const { B, T } = batch;
+      const h = m.forward(batch, { train: true });
+      assertClose(realRows(h, batch.mask, C), g.bidirectional.hidden, TOL, `${arch} train-mode hidden`);
+      // R indexed by the right-padded position of each real token, zero at padding
+      const dh = new Float32Array(B * T * C);
+      g.lengths.forEach((n, b) => {
+        for (let t = 0; t < n; t++) for (let j = 0; j < C; j++) dh[(b * T + (T - n) + t) * C + j] = Math.sin(1 + b * T * C + t * C + j);
+      });
+      m.zeroGrad();
+      m.backward(dh);
+      const grads = new Map(m.trainableParams().map((p) => [p.name, p.grad]));
+      for (const [name, want] of Object.entries(g.grads)) assertClose(grads.get(name)!, want, 1e-4, `${arch} grad ${name}`);
+    });
   }
 }
