@@ -32,6 +32,7 @@ import { readHfConfig } from '../io/hfconfig.js';
 import { readStFolder, type StFolderConfig } from '../io/stfolder.js';
 import { isBertConfig } from '../model/bert.js';
 import type { Kernels } from '../kernels/types.js';
+import type { DtypeRequest } from '../model/precision.js';
 import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
 import type { SparseVec } from '../types.js';
 
@@ -55,6 +56,8 @@ export interface EncoderOptions {
   maxTokens?: number;
   /** Decoder attention: causal instead of bidirectional (default: causal only for `last` pooling). */
   causal?: boolean;
+  /** Decoder weights: fp32 (default), bf16, int8 or auto, as `loadModel`; BERT encoders run in fp32. */
+  dtype?: DtypeRequest;
   kernels?: Kernels;
 }
 
@@ -184,7 +187,7 @@ export class SparseEncoder extends BaseEncoder<SparseVec> {
   static async load(nameOrDir: string, opts: SparseEncoderOptions = {}): Promise<SparseEncoder> {
     const loc = locateModel(nameOrDir, opts);
     const st = readStFolder(loc.configDir);
-    const trunk = loadTrunk(loc, { withHead: true, causal: opts.causal, kernels: opts.kernels });
+    const trunk = loadTrunk(loc, { withHead: true, causal: opts.causal, kernels: opts.kernels, dtype: opts.dtype });
     return new SparseEncoder(loc, st, trunk, opts);
   }
 
@@ -252,7 +255,7 @@ export class DenseEncoder extends BaseEncoder<Float32Array> {
     const st = readStFolder(loc.configDir);
     const bert = isBertFolder(loc);
     const pooling = opts.pooling ?? st.pooling ?? (bert ? 'mean' : 'mean-normalized');
-    const trunk = loadTrunk(loc, { withHead: false, causal: opts.causal ?? (pooling === 'last'), kernels: opts.kernels });
+    const trunk = loadTrunk(loc, { withHead: false, causal: opts.causal ?? (pooling === 'last'), kernels: opts.kernels, dtype: opts.dtype });
     return new DenseEncoder(loc, st, trunk, opts, pooling);
   }
 

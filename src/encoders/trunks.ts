@@ -12,6 +12,7 @@ import type { Kernels } from '../kernels/types.js';
 import { isBertConfig, loadBertModel, type BertModel } from '../model/bert.js';
 import { loadModel, resolveAdapterBase } from '../model/checkpoint.js';
 import type { LlamaModel, TokenBatch } from '../model/llama.js';
+import type { DtypeRequest } from '../model/precision.js';
 import { resolveModelDir } from '../util/hfcache.js';
 
 export type TrunkFamily = 'decoder' | 'bert';
@@ -91,13 +92,14 @@ class BertTrunk implements Trunk {
 }
 
 /** Loads the trunk at `loc`; `withHead` keeps the LM/MLM head (sparse), `causal` picks decoder attention. */
-export function loadTrunk(loc: ModelLocation, opts: { withHead: boolean; causal?: boolean; kernels?: Kernels }): Trunk {
+export function loadTrunk(loc: ModelLocation, opts: { withHead: boolean; causal?: boolean; kernels?: Kernels; dtype?: DtypeRequest }): Trunk {
   if (isBertConfig(readHfConfig(loc.base))) {
     if (loc.adapter) throw new ModelError('LoRA adapters are read for decoder models only, not BERT encoders', { file: join(loc.adapter, 'adapter_config.json') });
+    if (opts.dtype !== undefined && opts.dtype !== 'fp32' && opts.dtype !== 'auto') throw new ModelError(`BERT encoders run in fp32 (dtype ${opts.dtype} is for decoders)`, { file: join(loc.base, 'config.json'), field: 'dtype' });
     return new BertTrunk(loadBertModel(loc.base, { withHead: opts.withHead, kernels: opts.kernels }));
   }
   return new DecoderTrunk(loadModel(loc.base, {
     adapter: loc.adapter, merge: Boolean(loc.adapter), withHead: opts.withHead, trainable: 'none',
-    bidirectional: !(opts.causal ?? false), kernels: opts.kernels,
+    bidirectional: !(opts.causal ?? false), kernels: opts.kernels, dtype: opts.dtype,
   }));
 }
