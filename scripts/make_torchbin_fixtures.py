@@ -9,6 +9,8 @@ Writes test/fixtures/torchbin/:
   deflate.pt        state.pt re-zipped with deflate compression (PyTorch itself stores entries uncompressed)
   legacy.pt         the same dict in the legacy (non-zip) format, which Lion refuses
   evil.pt           a zip checkpoint whose pickle calls os.system; Lion must refuse it without running anything
+  forged-*.pt       hand-written pickles in a torch zip: torch.storage._load_from_bytes (a global torch itself
+                    can emit, refused) and an allowed global driven by NEWOBJ (an object-building opcode, refused)
   adapter/          the PEFT adapter of test/fixtures/golden/llama/adapter saved as adapter_model.bin
   llama/            the golden llama model saved as pytorch_model.bin (bf16, as in its safetensors file)
 
@@ -84,6 +86,16 @@ def main():
             dst.writestr(info.filename, src.read(info.filename))
     torch.save(sd, os.path.join(OUT, 'legacy.pt'), _use_new_zipfile_serialization=False)
     torch.save({'weight': torch.zeros(2), 'x': Evil()}, os.path.join(OUT, 'evil.pt'))
+
+    # hand-written pickles (protocol 2) inside a torch-style zip
+    forged = {
+        'forged-load-from-bytes.pt': b'\x80\x02}q\x00X\x01\x00\x00\x00wq\x01ctorch.storage\n_load_from_bytes\nq\x02C\x01\x00\x85q\x03Rq\x04s.',
+        'forged-newobj.pt': b'\x80\x02ccollections\nOrderedDict\nq\x00)\x81q\x01.',
+    }
+    for name, pkl in forged.items():
+        with zipfile.ZipFile(os.path.join(OUT, name), 'w') as z:
+            z.writestr('archive/data.pkl', pkl)
+            z.writestr('archive/version', '3\n')
 
     os.makedirs(os.path.join(OUT, 'adapter'))
     shutil.copy(os.path.join(GOLDEN, 'adapter', 'adapter_config.json'), os.path.join(OUT, 'adapter'))

@@ -43,6 +43,13 @@ test('a pickle that calls os.system is refused, naming the global, and nothing r
     (e) => isLionError(e) && e.code === 'E_MODEL' && /global posix\.system is not allowed/.test(e.message) && /nothing was executed/.test(e.message));
 });
 
+test('other globals and object-building opcodes are refused by name', () => {
+  assert.throws(() => readTorchCheckpoint(join(dir, 'forged-load-from-bytes.pt')),
+    (e) => isLionError(e) && /global torch\.storage\._load_from_bytes is not allowed/.test(e.message));
+  assert.throws(() => readTorchCheckpoint(join(dir, 'forged-newobj.pt')),
+    (e) => isLionError(e) && /opcode NEWOBJ is not allowed/.test(e.message) && /pickle byte \d+/.test(e.message));
+});
+
 test('a legacy (non-zip) pickle is refused with the reason', () => {
   assert.throws(() => readTorchCheckpoint(join(dir, 'legacy.pt')),
     (e) => isLionError(e) && /legacy \(pre-1\.6, non-zip\)/.test(e.message) && /zip format/.test(e.hint));
