@@ -30,6 +30,7 @@ import { searchSparse } from './index/inverted/search.js';
 import { vectorIndexFromMatrix, searchDense } from './index/vector/flat.js';
 import { toRun } from './index/topk.js';
 import type { Kernels } from './kernels/types.js';
+import type { DtypeRequest } from './model/precision.js';
 
 /** A folder in BEIR layout: corpus.jsonl, queries.jsonl, qrels/test.tsv. */
 export interface QuickstartCollection {
@@ -111,6 +112,8 @@ export interface NeuralQuickstartOptions {
   /** Tokens per document, BOS included (default DEFAULTS.encode.docMaxLength; queries: queryMaxLength). */
   docMaxLength?: number;
   kernels?: Kernels;
+  /** Storage and products of the encoder's base matrices (default fp32, so the table is the same everywhere). */
+  dtype?: DtypeRequest;
 }
 
 /**
@@ -124,7 +127,7 @@ export function neuralQuickstartSystem(o: NeuralQuickstartOptions): QuickstartSy
   return {
     name: o.name ?? `Lion ${label} (${(o.adapter ?? o.model).split(/[\\/]/).filter(Boolean).pop()})`,
     async prepare(docs) {
-      const model = loadModel(o.model, { adapter: o.adapter, merge: Boolean(o.adapter), withHead: o.paradigm === 'sparse', trainable: 'none', kernels: o.kernels });
+      const model = loadModel(o.model, { adapter: o.adapter, merge: Boolean(o.adapter), withHead: o.paradigm === 'sparse', trainable: 'none', kernels: o.kernels, dtype: o.dtype });
       const tok = loadTokenizer(o.adapter && existsSync(join(o.adapter, 'tokenizer.json')) ? o.adapter : o.model);
       const base = { paradigm: o.paradigm, maxBatch: e.maxBatch, maxTokens: e.maxTokens };
       const docOpts = { ...base, maxLength: o.docMaxLength ?? e.docMaxLength };

@@ -367,6 +367,11 @@ void lp_pack(const LpKernel& k, bool is_a, const Operand& op, long r0, long rows
              uint32_t* dst) {
   const int R = is_a ? k.MR : k.NR;
   const bool rowmajor = is_a && k.a_rowmajor;
+  if (op.kmajor && !rowmajor && (pk == Pk::BF16 || pk == Pk::F32) && op.src != Src::I8 &&
+      k.pack_kfast == pack_kfast_avx512 && k.kw_align == 1) {
+    pack_kmajor_bf16_avx512(op, r0, rows, R, p0, kc, pk, alpha, dst);
+    return;
+  }
   if (!op.kmajor && !rowmajor && k.pack_kfast && k.kw_align == 1) {
     k.pack_kfast(op, r0, rows, R, p0, kc, pk, alpha, dst);
     return;
@@ -396,9 +401,9 @@ void float_micro(long kw, const uint32_t* a, const uint32_t* b, float* c, long l
 }
 
 template <Micro (*F)()>
-LpKernel float_kernel(long KC, long MC, long NC) {
+LpKernel float_kernel(long KC, long MC, long NC, LpPack fast = nullptr) {
   const Micro m = F();
-  return LpKernel{m.MR, m.NR, 1, Pk::F32, Pk::F32, KC, MC, NC, 1, false, true, float_micro<F>, nullptr};
+  return LpKernel{m.MR, m.NR, 1, Pk::F32, Pk::F32, KC, MC, NC, 1, false, true, float_micro<F>, fast};
 }
 
 constexpr int PMR = 4, PNR = 16;
@@ -416,8 +421,8 @@ LION_CLONES void micro_i16_portable(long kw, const uint32_t* a, const uint32_t* 
 
 const LpKernel& bf16_kernel_for(Bf16Path p) {
   static const LpKernel portable = float_kernel<micro_portable>(256, 4 * 32, 16 * 64);
-  static const LpKernel avx2 = float_kernel<micro_avx2>(256, 6 * 24, 16 * 128);
-  static const LpKernel avx512 = float_kernel<micro_avx512>(1024, 14 * 8, 32 * 32);
+  static const LpKernel avx2 = float_kernel<micro_avx2>(256, 6 * 24, 16 * 128, pack_kfast_avx2);
+  static const LpKernel avx512 = float_kernel<micro_avx512>(1024, 14 * 8, 32 * 32, pack_kfast_avx512);
   switch (p) {
     case Bf16Path::Amx: { static const LpKernel k = lp_bf16_amx(); return k; }
     case Bf16Path::Avx512Bf16: { static const LpKernel k = lp_bf16_avx512bf16(); return k; }
@@ -441,7 +446,24 @@ const LpKernel& i8_kernel_for(I8Path p) {
 
 }  // namespace
 
-const LpKernel& bf16_kernel() { return bf16_kernel_for(isa_choice().bf16); }
+// LION_LP_BLOCKS=KC,MC,NC overrides the bf16 blocking (KC in k, rounded to whole words; MC, NC rounded up to
+// whole tiles), for tuning on other CPUs.
+const LpKernel& bf16_kernel() {
+  static const LpKernel k = [] {
+    LpKernel q = bf16_kernel_for(isa_choice().bf16);
+    if (const char* e = std::getenv("LION_LP_BLOCKS")) {
+      long kc = 0, mc = 0, nc = 0;
+      if (std::sscanf(e, "%ld,%ld,%ld", &kc, &mc, &nc) == 3 && kc > 0 && mc > 0 && nc > 0) {
+        const long step = static_cast<long>(q.G) * q.kw_align;
+        q.KC = (kc + step - 1) / step * step;
+        q.MC = (mc + q.MR - 1) / q.MR * q.MR;
+        q.NC = (nc + q.NR - 1) / q.NR * q.NR;
+      }
+    }
+    return q;
+  }();
+  return k;
+}
 const LpKernel& i8_kernel() { return i8_kernel_for(isa_choice().i8); }
 
 // ------------------------------------------------------------------ the driver
@@ -648,13 +670,13 @@ namespace {
 
 constexpr long VT = 256;  // vocabulary rows per tile
 
-LION_CLONES float dot_f32(const float* a, const float* b, long n) {
+LION_CLONES float dot_f32_any(const float* a, const float* b, long n) {
   float s = 0.f;
 #pragma omp simd reduction(+ : s)
   for (long i = 0; i < n; i++) s += a[i] * b[i];
   return s;
 }
-LION_CLONES float dot_bf16(const float* a, const uint16_t* b, long n) {
+LION_CLONES float dot_bf16_any(const float* a, const uint16_t* b, long n) {
   float s = 0.f;
 #pragma omp simd reduction(+ : s)
   for (long i = 0; i < n; i++) {
@@ -662,6 +684,29 @@ LION_CLONES float dot_bf16(const float* a, const uint16_t* b, long n) {
   }
   return s;
 }
+float dot_f32(const float* a, const float* b, long n) {
+  return cpu_level() >= Cpu::Avx512 ? dot_f32_avx512(a, b, n) : dot_f32_any(a, b, n);
+}
+float dot_bf16(const float* a, const uint16_t* b, long n) {
+  return cpu_level() >= Cpu::Avx512 ? dot_bf16_avx512(a, b, n) : dot_bf16_any(a, b, n);
+}
+
+LION_CLONES float norm_f32(const float* a, long n) {
+  float s = 0.f;
+#pragma omp simd reduction(+ : s)
+  for (long i = 0; i < n; i++) s += a[i] * a[i];
+  return std::sqrt(s);
+}
+LION_CLONES float norm_bf16(const uint16_t* a, long n) {
+  float s = 0.f;
+#pragma omp simd reduction(+ : s)
+  for (long i = 0; i < n; i++) {
+    const float v = __builtin_bit_cast(float, static_cast<uint32_t>(a[i]) << 16);
+    s += v * v;
+  }
+  return std::sqrt(s);
+}
+
 LION_CLONES void axpy_bf16(float* y, const uint16_t* x, float a, long n) {
 #pragma omp simd
   for (long i = 0; i < n; i++) {
@@ -693,11 +738,13 @@ void sparse_head_forward_lowp(float* rep, int32_t* argmax, const float* h, bool 
   const long kwp = lp_words(k, C);
   // Caller's slot 5: panel offsets (B + 1 longs), then for int8 sx, rs (B·T each) and quantised h (B·T·C bytes).
   const long BT = B * T;
-  float* s5 = scratch(current_tid(), 5, static_cast<size_t>(2 * (B + 1) + (int8 ? 2 * BT + (BT * C + 3) / 4 : 0)));
+  // For bf16: the norms of the h rows (B·T), for the skip test below.
+  float* s5 = scratch(current_tid(), 5, static_cast<size_t>(2 * (B + 1) + (int8 ? 2 * BT + (BT * C + 3) / 4 : BT)));
   long* offs = reinterpret_cast<long*>(s5);
   float* sx = s5 + 2 * (B + 1);
   int32_t* rs = reinterpret_cast<int32_t*>(sx + BT);
   int8_t* hq = reinterpret_cast<int8_t*>(sx + 2 * BT);
+  float* hn = sx;
   offs[0] = 0;
   for (long b = 0; b < B; b++) {
     long t0, t1;
@@ -716,6 +763,7 @@ void sparse_head_forward_lowp(float* rep, int32_t* argmax, const float* h, bool 
       }
       lp_pack(k, true, Operand{hq + (b * T + t0) * C, C, false, Src::I8}, 0, t1 - t0, 0, C, k.pa, 1.f, hp + offs[b]);
     } else {
+      for (long t = t0; t < t1; t++) hn[b * T + t] = norm_f32(h + (b * T + t) * C, C);
       lp_pack(k, true, Operand{h + (b * T + t0) * C, C, false, Src::F32}, 0, t1 - t0, 0, C, k.pa, 1.f, hp + offs[b]);
     }
   });
@@ -728,6 +776,14 @@ void sparse_head_forward_lowp(float* rep, int32_t* argmax, const float* h, bool 
     lp_pack(k, false, Operand{static_cast<const char*>(w) + v0 * C * esz, C, false, wsrc}, 0, vt, 0, C, k.pb, 1.f, wp);
     float best[VT];
     int32_t at[VT];
+    // bf16: a maximum score below −2⁻⁶·‖h_t‖·‖W_v‖ proves the exact logit negative (rounding both operands to
+    // bf16 moves each product by at most (2·2⁻⁸ + 2⁻¹⁶)·|h_j·W_vj|, fp32 accumulation by far less, and
+    // Σ|h_j·W_vj| ≤ ‖h_t‖·‖W_v‖), so its rep is exactly 0 and the recompute is skipped.
+    float wn[VT];
+    if (!int8)
+      for (long j = 0; j < vt; j++)
+        wn[j] = wsrc == Src::BF16 ? norm_bf16(static_cast<const uint16_t*>(w) + (v0 + j) * C, C)
+                                  : norm_f32(static_cast<const float*>(w) + (v0 + j) * C, C);
     for (long b = 0; b < B; b++) {
       long t0, t1;
       real_range(mask, b, T, t0, t1);
@@ -756,12 +812,13 @@ void sparse_head_forward_lowp(float* rep, int32_t* argmax, const float* h, bool 
       for (long j = 0; j < vt; j++) {
         if (at[j] < 0) { rb[j] = 0.f; ab[j] = -1; continue; }
         const long t = t0 + at[j], v = v0 + j;
+        ab[j] = static_cast<int32_t>(t);
+        if (!int8 && best[j] < -0.015625f * hn[b * T + t] * wn[j] - 1e-30f) { rb[j] = 0.f; continue; }
         const float* hr = h + (b * T + t) * C;
         const float d = esrc == Src::BF16 ? dot_bf16(hr, static_cast<const uint16_t*>(wexact) + v * C, C)
                                           : dot_f32(hr, static_cast<const float*>(wexact) + v * C, C);
         const float z = scale * d;
         rb[j] = vlog1p(z > 0.f ? z : 0.f);
-        ab[j] = static_cast<int32_t>(t);
       }
     }
   });

@@ -97,6 +97,13 @@ bool amx_request_permission();  // Linux arch_prctl(ARCH_REQ_XCOMP_PERM, XTILEDA
 void pack_kfast_avx512(const Operand& op, long r0, long rows, int R, long p0, long kc, Pk pk, float alpha,
                        uint32_t* dst);
 
+void pack_kfast_avx2(const Operand& op, long r0, long rows, int R, long p0, long kc, Pk pk, float alpha,
+                     uint32_t* dst);
+void pack_kmajor_bf16_avx512(const Operand& op, long r0, long rows, int R, long p0, long kc, Pk pk, float alpha,
+                             uint32_t* dst);
+float dot_bf16_avx512(const float* a, const uint16_t* b, long n);
+float dot_f32_avx512(const float* a, const float* b, long n);
+
 // Shared int8 epilogue (scalar) of an int32 tile acc[MRxNR] (row stride NR).
 void i8_epilogue(const int32_t* acc, int NR, float* c, long ldc, int mr, int nr, const Epi& e);
 

@@ -285,10 +285,13 @@ function forEachChunk(info: TensorInfo, f: number, dtype: FloatDtype, n: number,
   }
 }
 
+/** One read call at most 1 GiB (Node refuses lengths ≥ 2 GiB; an 8B model's head is 2 GiB in F32). */
+const MAX_READ = 1 << 30;
+
 function readFully(fd: number, buf: Uint8Array, pos: number, info: TensorInfo): void {
   let done = 0;
   while (done < buf.length) {
-    const got = readSync(fd, buf, done, buf.length - done, pos + done);
+    const got = readSync(fd, buf, done, Math.min(MAX_READ, buf.length - done), pos + done);
     if (got <= 0) throw new ArtifactError(`tensor ${info.name}: file ends early`, { file: info.file, field: info.name });
     done += got;
   }

@@ -31,6 +31,7 @@
 import { ShapeError, UsageError } from '../errors.js';
 import { getKernels, ropeInvFreq, ropeTables, type Kernels } from '../kernels/index.js';
 import { Rng } from '../train/rng.js';
+import { Activations, type SavedPass } from './activations.js';
 import { Arena, type ArenaSpec } from './arena.js';
 import {
   addMasked, applyMask, fillDropoutMask, initLoraPair, loraNames, loraScale, loraSpecs, mergePair, mergePairBf16, targetOf, validateLora,
@@ -92,13 +93,6 @@ export interface ModelParam {
 
 type Linear = ReturnType<typeof layerLinears>[number];
 
-/** One activation set: its arena, the tokens it is sized for, and the training batch it holds (if any). */
-interface Slot {
-  act: Arena;
-  tokens: number;
-  saved: { batch: TokenBatch; starts: Int32Array; shifted: boolean } | null;
-}
-
 /** Options of `forward`/`backward`. */
 export interface PassOptions {
   /** Keep what backward needs and apply LoRA dropout (default: the model has something trainable). */
@@ -126,18 +120,13 @@ export class LlamaModel {
   private readonly paramNames: string[];
   private readonly trainNames: string[];
   /** Activations per slot (one per batch whose backward is pending), plus shared backward scratch. */
-  private readonly slots = new Map<string, Slot>();
-  private cur: Slot | null = null;
-  private scratch: Arena | null = null;
-  private scratchTokens = 0;
+  private readonly act: Activations<TokenBatch>;
   private cos = new Float32Array(0);
   private sin = new Float32Array(0);
   private ropeRows = 0;
   private readonly invFreq: Float32Array;
   private readonly linears: Linear[];
   private dropRng: Rng;
-  /** Activation naming of the pass in progress (see `an`). */
-  private pass = { train: false, recompute: false };
 
   constructor(config: ModelConfig, opts: ModelOptions = {}) {
     this.config = config;
@@ -174,6 +163,7 @@ export class LlamaModel {
     for (const pre of ['grad:', 'adam.m:', 'adam.v:']) for (const s of trainSpecs) specs.push({ name: pre + s.name, shape: s.shape });
     this.weights = new Arena(specs);
     this.invFreq = ropeInvFreq(config.headDim, config.ropeTheta, config.ropeScaling);
+    this.act = new Activations({ config, linears: this.linears, lora: this.lora, trainable: this.trainable !== 'none', recompute: this.recompute });
     const seed = opts.seed ?? 0;
     this.dropRng = Rng.derive(seed, 0x10a);
     if (this.lora) this.initLora(Rng.derive(seed, 0x1a));
@@ -292,110 +282,24 @@ export class LlamaModel {
   merged = false;
 
   // ------------------------------------------------------------------------------------------ buffers
-  private layerSpecs(pre: string, N: number, dropout: boolean): ArenaSpec[] {
-    const { hiddenSize: C, numHeads: H, numKvHeads: KVH, headDim: D, intermediateSize: F } = this.config;
-    const s: ArenaSpec[] = [
-      { name: pre + 'x', shape: [N, C] }, { name: pre + 'h1', shape: [N, C] }, { name: pre + 'rstd1', shape: [N] },
-      { name: pre + 'q', shape: [N, H * D] }, { name: pre + 'k', shape: [N, KVH * D] }, { name: pre + 'v', shape: [N, KVH * D] },
-      { name: pre + 'att', shape: [N, H * D] }, { name: pre + 'lse', shape: [N * H] },
-      // Qwen3: q and k before their per-head RMSNorm, and its statistics
-      ...(this.config.qkNorm ? [{ name: pre + 'qr', shape: [N, H * D] }, { name: pre + 'kr', shape: [N, KVH * D] },
-        { name: pre + 'rstdq', shape: [N, H] }, { name: pre + 'rstdk', shape: [N, KVH] }] : []),
-      { name: pre + 'x2', shape: [N, C] }, { name: pre + 'h2', shape: [N, C] }, { name: pre + 'rstd2', shape: [N] },
-      { name: pre + 'gate', shape: [N, F] }, { name: pre + 'up', shape: [N, F] }, { name: pre + 'a', shape: [N, F] },
-    ];
-    if (this.lora) {
-      for (const lin of this.linears) {
-        if (!this.lora.targets.includes(targetOf(lin.module))) continue;
-        s.push({ name: `${pre}${lin.module}.u`, shape: [N, this.lora.r] });
-        if (dropout) s.push(this.dropSpec(pre, lin.module, lin.in, N));
-      }
-    }
-    return s;
-  }
-
-  /** keep-mask bytes (N, in) of one adapted linear, stored in float slots of 4 bytes each */
-  private dropSpec(pre: string, module: string, inF: number, N: number): ArenaSpec {
-    return { name: `${pre}${module}.drop`, shape: [N, Math.ceil(inF / 4)] };
-  }
-
-  /**
-   * Arena name of activation `field` of layer `l` in the pass in progress: inference shares layer 0's set;
-   * training keeps a set per layer. A trainable model with `recompute` keeps only each layer's input `x` and
-   * its dropout masks per layer (inference: layer 0's), and everything else in the shared work set `w.`.
-   */
-  private an(l: number, field: string): string {
-    const layer = this.pass.train ? l : 0;
-    if (this.pass.recompute && field !== 'x' && !field.endsWith('.drop')) return `w.${field}`;
-    return `L${layer}.${field}`;
-  }
-
-  /** True when this model's activations follow the recompute layout (trainable, with `recompute`). */
-  private get recomputes(): boolean {
-    return this.recompute && this.trainable !== 'none';
-  }
-
-  /** Grows the RoPE tables to T rows, the slot's activations to N tokens and the scratch (training) to N. */
-  private ensureActivations(slotName: string, N: number, T: number, train: boolean): Slot {
-    if (T > this.ropeRows) {
-      const D = this.config.headDim;
-      this.ropeRows = Math.max(T, 2 * this.ropeRows);
-      this.cos = new Float32Array(this.ropeRows * D);
-      this.sin = new Float32Array(this.ropeRows * D);
-      ropeTables(this.cos, this.sin, this.invFreq, this.ropeRows);
-    }
-    const { hiddenSize: C, numHeads: H, numKvHeads: KVH, headDim: D, intermediateSize: F } = this.config;
-    const trainable = this.trainable !== 'none';
-    const dropout = trainable && this.lora !== null && this.lora.dropout > 0;
-    let slot = this.slots.get(slotName);
-    if (!slot || N > slot.tokens) {
-      const specs: ArenaSpec[] = [];
-      for (let l = 0; l < (trainable ? this.config.numLayers : 1); l++) {
-        if (!this.recomputes) { specs.push(...this.layerSpecs(`L${l}.`, N, dropout)); continue; }
-        specs.push({ name: `L${l}.x`, shape: [N, C] });
-        if (dropout) for (const lin of this.linears) if (this.lora!.targets.includes(targetOf(lin.module))) specs.push(this.dropSpec(`L${l}.`, lin.module, lin.in, N));
-      }
-      specs.push({ name: 'xf', shape: [N, C] }, { name: 'hidden', shape: [N, C] }, { name: 'rstdf', shape: [N] });
-      this.slots.delete(slotName); // let the old arena go before allocating the new one
-      slot = { act: new Arena(specs), tokens: N, saved: null };
-      this.slots.set(slotName, slot);
-    }
-    if ((train || this.recomputes) && N > this.scratchTokens) {
-      const maxIn = Math.max(C, H * D, F);
-      const specs: ArenaSpec[] = [
-        { name: 'd.x', shape: [N, C] }, { name: 'd.h', shape: [N, C] }, { name: 'd.att', shape: [N, H * D] },
-        { name: 'd.q', shape: [N, H * D] }, { name: 'd.k', shape: [N, KVH * D] }, { name: 'd.v', shape: [N, KVH * D] },
-        ...(this.config.qkNorm ? [{ name: 'd.qr', shape: [N, H * D] }, { name: 'd.kr', shape: [N, KVH * D] }] : []),
-        { name: 'd.gate', shape: [N, F] }, { name: 'd.up', shape: [N, F] }, { name: 'd.a', shape: [N, F] },
-      ];
-      if (this.lora) specs.push({ name: 'd.u', shape: [N, this.lora.r] });
-      if (dropout) specs.push({ name: 's.xd', shape: [N, maxIn] }, { name: 'd.xd', shape: [N, maxIn] });
-      if (this.recomputes) specs.push(...this.layerSpecs('w.', N, false).filter((x) => x.name !== 'w.x'));
-      this.scratch = null;
-      this.scratch = new Arena(specs);
-      this.scratchTokens = N;
-    }
-    return slot;
-  }
-
-  /**
-   * Tensor `name` for the current batch of N tokens (its first N rows): backward scratch and the recompute
-   * work set (`d.*`, `s.*`, `w.*`) from the shared scratch arena, everything else from the current slot.
-   */
-  private A(name: string, N: number): Float32Array {
-    const shared = name.startsWith('d.') || name.startsWith('s.') || name.startsWith('w.');
-    const a = shared ? this.scratch! : this.cur!.act;
-    const shape = a.shape(name);
-    const per = shape.length > 1 ? shape.slice(1).reduce((x, y) => x * y, 1) : shape[0]! / (shared ? this.scratchTokens : this.cur!.tokens);
-    return a.prefix(name, N * per);
+  /** Grows the RoPE tables to T rows. */
+  private ensureRope(T: number): void {
+    if (T <= this.ropeRows) return;
+    const D = this.config.headDim;
+    this.ropeRows = Math.max(T, 2 * this.ropeRows);
+    this.cos = new Float32Array(this.ropeRows * D);
+    this.sin = new Float32Array(this.ropeRows * D);
+    ropeTables(this.cos, this.sin, this.invFreq, this.ropeRows);
   }
 
   /** Frees the activations of every slot (they are reallocated by the next forward). */
   releaseActivations(): void {
-    this.slots.clear();
-    this.cur = null;
-    this.scratch = null;
-    this.scratchTokens = 0;
+    this.act.release();
+  }
+
+  /** Bytes of activations held by `slot` (default "main") and by the scratch shared by all slots. */
+  activationBytes(slot = 'main'): { slot: number; scratch: number } {
+    return this.act.bytes(slot);
   }
 
   // ------------------------------------------------------------------------------------------ products
@@ -434,22 +338,22 @@ export class LlamaModel {
     const N = B * T;
     if (ids.length !== N || mask.length !== N) throw new ShapeError(`token batch: ids and mask must hold B·T = ${N} values`, { field: 'ids' });
     const train = (opts.train ?? this.trainable !== 'none') && this.trainable !== 'none';
-    this.cur = this.ensureActivations(opts.slot ?? 'main', N, T, train);
-    this.pass = { train, recompute: this.recomputes };
+    this.ensureRope(T);
+    this.act.begin(opts.slot ?? 'main', N, train);
     const starts = realStarts(mask, B, T);
     const shifted = starts.some((s) => s !== 0);
     for (let i = 0; i < N; i++) {
       if (ids[i]! < 0 || ids[i]! >= c.vocabSize) throw new ShapeError(`token id ${ids[i]} at position ${i} is outside the vocabulary (${c.vocabSize})`, { field: 'ids' });
     }
     const C = c.hiddenSize;
-    const x0 = this.A(this.an(0, 'x'), N);
+    const x0 = this.act.at(0, 'x', N);
     if (this.reduced.has(EMBED)) this.k.embeddingForwardBf16(x0, this.reduced.get(EMBED).bf16!, ids, N, C);
     else this.k.embeddingForward(x0, this.param(EMBED), ids, N, C);
     const saved = { batch, starts, shifted };
     for (let l = 0; l < c.numLayers; l++) this.layerForward(l, saved, true, true);
-    const hidden = this.A('hidden', N);
-    this.k.rmsnormForward(hidden, this.A('rstdf', N), this.A('xf', N), this.param('model.norm.weight'), N, C, c.rmsNormEps);
-    this.cur.saved = train ? saved : null;
+    const hidden = this.act.get('hidden', N);
+    this.k.rmsnormForward(hidden, this.act.get('rstdf', N), this.act.get('xf', N), this.param('model.norm.weight'), N, C, c.rmsNormEps);
+    this.act.save(train ? saved : null);
     return hidden;
   }
 
@@ -458,13 +362,13 @@ export class LlamaModel {
    * recomputing, which reuses the forward's). `full`: also compute the layer's output (the next layer's input);
    * a recompute stops at the MLP activation and the down projection's LoRA input, all that backward reads.
    */
-  private layerForward(l: number, s: NonNullable<Slot['saved']>, draw: boolean, full: boolean): void {
+  private layerForward(l: number, s: SavedPass<TokenBatch>, draw: boolean, full: boolean): void {
     const c = this.config, k = this.k;
     const { B, T, mask } = s.batch;
     const N = B * T;
     const { hiddenSize: C, numHeads: H, numKvHeads: KVH, headDim: D, intermediateSize: F } = c;
     const p = `model.layers.${l}.`;
-    const n = (f: string) => this.A(this.an(l, f), N);
+    const n = (f: string) => this.act.at(l, f, N);
     const x = n('x'), h1 = n('h1'), q = n('q'), kk = n('k'), v = n('v'), att = n('att'), x2 = n('x2'), h2 = n('h2');
     k.rmsnormForward(h1, n('rstd1'), x, this.param(p + 'input_layernorm.weight'), N, C, c.rmsNormEps);
     if (c.qkNorm) {
@@ -490,7 +394,7 @@ export class LlamaModel {
     this.linearForward(l, 5, h2, up, N, draw);
     k.swigluForward(act, gate, up, N * F);
     if (!full) { this.loraInput(l, 6, act, N, draw); return; }
-    const next = l + 1 < c.numLayers ? this.A(this.an(l + 1, 'x'), N) : this.A('xf', N);
+    const next = l + 1 < c.numLayers ? this.act.at(l + 1, 'x', N) : this.act.get('xf', N);
     this.linearForward(l, 6, act, next, N, draw);
     k.axpy(next, x2, 1, N * C);
   }
@@ -509,12 +413,12 @@ export class LlamaModel {
     const lin = this.linears[li]!;
     const lora = this.lora;
     if (!lora || this.merged || !lora.targets.includes(targetOf(lin.module))) return null;
-    const u = this.A(this.an(l, `${lin.module}.u`), N);
+    const u = this.act.at(l, `${lin.module}.u`, N);
     let xin = x;
-    if (this.pass.train && lora.dropout > 0) {
+    if (this.act.training && lora.dropout > 0) {
       const drop = this.dropMask(l, lin.module, lin.in, N);
       if (draw) fillDropoutMask(drop, lora.dropout, this.dropRng);
-      xin = this.A('s.xd', N).subarray(0, N * lin.in);
+      xin = this.act.get('s.xd', N).subarray(0, N * lin.in);
       applyMask(xin, x, drop, 1 / (1 - lora.dropout), N * lin.in);
     }
     this.linFwd(u, xin, { dtype: 'fp32', w: this.param(loraNames(l, lin.module).a) }, null, N, lin.in, lora.r); // (N, R)
@@ -523,7 +427,7 @@ export class LlamaModel {
 
   /** The dropout keep-mask (N·in bytes) of one adapted linear, a byte view of its float slot. */
   private dropMask(l: number, module: string, inF: number, N: number): Uint8Array {
-    const f = this.A(this.an(l, `${module}.drop`), N);
+    const f = this.act.at(l, `${module}.drop`, N);
     return new Uint8Array(f.buffer, f.byteOffset, N * inF);
   }
 
@@ -546,27 +450,25 @@ export class LlamaModel {
    * `slot` names the forward being backpropagated (default "main"); its activations stay valid.
    */
   backward(dHidden: Float32Array, opts: { slot?: string } = {}): void {
-    const slot = this.slots.get(opts.slot ?? 'main');
-    const s = slot?.saved;
-    if (!slot || !s) throw new UsageError(`backward needs a training forward first (forward(batch, {train: true}) in slot "${opts.slot ?? 'main'}")`);
-    this.cur = slot;
-    this.pass = { train: true, recompute: this.recomputes };
+    const s = this.act.resume(opts.slot ?? 'main');
+    if (!s) throw new UsageError(`backward needs a training forward first (forward(batch, {train: true}) in slot "${opts.slot ?? 'main'}")`);
     const { B, T, ids, mask } = s.batch;
     const c = this.config;
     const N = B * T;
     const { hiddenSize: C, numHeads: H, numKvHeads: KVH, headDim: D, intermediateSize: F } = c;
     if (dHidden.length !== N * C) throw new ShapeError(`dHidden holds ${dHidden.length} values, expected B·T·C = ${N * C}`);
     const k = this.k;
-    const dx = this.A('d.x', N), dh = this.A('d.h', N);
+    const d = (f: string) => this.act.get(f, N);
+    const dx = d('d.x'), dh = d('d.h');
     dx.fill(0);
-    k.rmsnormBackward(dx, this.gradOf('model.norm.weight'), dHidden, this.A('xf', N), this.param('model.norm.weight'), this.A('rstdf', N), N, C);
+    k.rmsnormBackward(dx, this.gradOf('model.norm.weight'), dHidden, d('xf'), this.param('model.norm.weight'), d('rstdf'), N, C);
     const scale = 1 / Math.sqrt(D);
     for (let l = c.numLayers - 1; l >= 0; l--) {
-      if (this.recompute) this.layerForward(l, s, false, false);
+      if (this.act.recomputes) this.layerForward(l, s, false, false);
       const p = `model.layers.${l}.`;
-      const n = (f: string) => this.A(this.an(l, f), N);
+      const n = (f: string) => this.act.at(l, f, N);
       // MLP block: x' = x2 + down(silu(gate)·up); dx holds d x'
-      const dact = this.A('d.a', N), dgate = this.A('d.gate', N), dup = this.A('d.up', N);
+      const dact = d('d.a'), dgate = d('d.gate'), dup = d('d.up');
       dact.fill(0);
       this.linearBackward(l, 6, n('a'), dx, dact, N);
       dgate.fill(0); dup.fill(0);
@@ -577,7 +479,7 @@ export class LlamaModel {
       k.rmsnormBackward(dx, this.gradOf(p + 'post_attention_layernorm.weight'), dh, n('x2'),
         this.param(p + 'post_attention_layernorm.weight'), n('rstd2'), N, C);
       // attention block: x2 = x + o_proj(att); dx holds d x2
-      const datt = this.A('d.att', N), dq = this.A('d.q', N), dk = this.A('d.k', N), dv = this.A('d.v', N);
+      const datt = d('d.att'), dq = d('d.q'), dk = d('d.k'), dv = d('d.v');
       datt.fill(0);
       this.linearBackward(l, 3, n('att'), dx, datt, N);
       dq.fill(0); dk.fill(0); dv.fill(0);
@@ -589,7 +491,7 @@ export class LlamaModel {
       const h1 = n('h1'), dh1 = wantDh ? dh : null;
       let dqIn = dq, dkIn = dk;
       if (c.qkNorm) {
-        dqIn = this.A('d.qr', N); dkIn = this.A('d.kr', N);
+        dqIn = d('d.qr'); dkIn = d('d.kr');
         dqIn.fill(0); dkIn.fill(0);
         k.rmsnormBackward(dqIn, this.gradOf(p + 'self_attn.q_norm.weight'), dq, n('qr'), this.param(p + 'self_attn.q_norm.weight'), n('rstdq'), N * H, D);
         k.rmsnormBackward(dkIn, this.gradOf(p + 'self_attn.k_norm.weight'), dk, n('kr'), this.param(p + 'self_attn.k_norm.weight'), n('rstdk'), N * KVH, D);
@@ -616,14 +518,14 @@ export class LlamaModel {
     if (!lora || this.merged || !lora.targets.includes(targetOf(lin.module))) return;
     const n = loraNames(l, lin.module);
     const s = loraScale(lora), r = lora.r;
-    const u = this.A(this.an(l, `${lin.module}.u`), N), du = this.A('d.u', N);
+    const u = this.act.at(l, `${lin.module}.u`, N), du = this.act.get('d.u', N);
     const A: WeightView = { dtype: 'fp32', w: this.param(n.a) };
     const dB = this.gradOf(n.b);
     if (dB) this.mm(dB, dy, u, lin.out, r, N, true, false, s, 1); // dB (out, R) += s·dyᵀ·u
     this.mm(du, dy, this.param(n.b), N, r, lin.out, false, false, s, 0); // du (N, R) = s·dy·B
     if (lora.dropout > 0) {
       const drop = this.dropMask(l, lin.module, lin.in, N), keep = 1 / (1 - lora.dropout);
-      const xd = this.A('s.xd', N).subarray(0, N * lin.in), dxd = this.A('d.xd', N).subarray(0, N * lin.in);
+      const xd = this.act.get('s.xd', N).subarray(0, N * lin.in), dxd = this.act.get('d.xd', N).subarray(0, N * lin.in);
       applyMask(xd, x, drop, keep, N * lin.in);
       if (dx) dxd.fill(0);
       this.linBwd(dx ? dxd : null, this.gradOf(n.a), null, du, xd, A, N, lin.in, r);

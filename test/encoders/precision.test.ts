@@ -12,6 +12,7 @@ import { denseForward } from '../../src/encoders/dense.js';
 import { compareSparse, sparseForward, sparseHeadAgreement } from '../../src/encoders/sparse.js';
 import { docText, readCorpus } from '../../src/io/corpus.js';
 import { loadModel } from '../../src/model/checkpoint.js';
+import { loadEncoder } from '../../src/server/encoder-load.js';
 import { loadTokenizer } from '../../src/tokenizer/tokenizer.js';
 import { lowpBackends } from '../model/lowp.js';
 import { fixtures, repoRoot } from '../helpers.js';
@@ -82,3 +83,12 @@ for (const be of lowpBackends()) {
     });
   });
 }
+
+test('the server\'s encoder loader passes the dtype on (as `lion serve --dtype` does for its workers)', () => {
+  for (const dtype of ['bf16', 'int8'] as const) {
+    const { model } = loadEncoder(sp, 'sparse', dtype);
+    assert.equal(model.dtype, dtype);
+    assert.equal(model.weight('model.layers.0.mlp.up_proj.weight').dtype, dtype);
+  }
+  assert.equal(loadEncoder(ds, 'dense').model.dtype, 'fp32', 'fp32 unless asked');
+});

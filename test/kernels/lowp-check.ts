@@ -73,7 +73,9 @@ function checkGemm(k: Kernels): void {
   for (const [M, N, K] of shapes) for (const ta of [false, true]) for (const tb of [false, true]) {
     const a = rand32(M * K, r), b = rand32(K * N, r), c0 = rand32(M * N, r);
     const ops: [Float32Array | Uint16Array, Float32Array | Uint16Array][] = [[a, b], [toU16(a), toU16(b)], [a, toU16(b)]];
-    for (const [A, B] of ops) for (const [alpha, beta] of [[1, 0], [0.5, 1], [-1.5, 0.25]]) {
+    const ab = [[1, 0], [0.5, 1], [-1.5, 0.25]];
+    for (let o = 0; o < ops.length; o++) {
+      const [A, B] = ops[o], [alpha, beta] = ab[(o + (ta ? 1 : 0) + (tb ? 2 : 0)) % 3];
       const cr = Float32Array.from(c0), cn = Float32Array.from(c0);
       ref.gemmBf16(cr, A, B, M, N, K, ta, tb, alpha, beta);
       k.gemmBf16(cn, A, B, M, N, K, ta, tb, alpha, beta);

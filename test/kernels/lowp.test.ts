@@ -18,6 +18,12 @@ let why: string | false = false;
 try { nat = loadNative(); } catch (e) { why = `native backend unavailable: ${(e as Error).message}`; }
 const skip = why;
 
+/** The paths each LION_ISA level must select (docs/kernels.md). */
+const LEVELS: Record<string, [string, string]> = {
+  amx: ['amx', 'amx-int8'], avx512bf16: ['avx512bf16', 'avx512vnni'], avx512vnni: ['avx512', 'avx512vnni'],
+  avx512: ['avx512', 'avx2'], avxvnni: ['avx2', 'avxvnni'], avx2: ['avx2', 'avx2'], portable: ['portable', 'portable'],
+};
+
 test('ref: reduced-precision kernels are self-consistent', () => {
   const stats = checkLowp(ref);
   assert.equal(ref.isa().bf16, 'ref');
@@ -28,6 +34,10 @@ test('native: reduced-precision kernels match ref on the default path', { skip }
   const k = nat as Kernels;
   const stats = checkLowp(k);
   t.diagnostic(`paths ${JSON.stringify(k.isa())}; ${JSON.stringify(stats)}`);
+  if (!process.env.LION_ISA) {  // AMX is opt-in: never the default
+    assert.notEqual(k.isa().bf16, 'amx');
+    assert.notEqual(k.isa().int8, 'amx-int8');
+  }
 });
 
 test('native: every LION_ISA path this CPU can run matches ref', { skip }, (t) => {
@@ -44,7 +54,7 @@ test('native: every LION_ISA path this CPU can run matches ref', { skip }, (t) =
     assert.equal(p.status, 0, `LION_ISA=${isa}: ${p.stderr}`);
     const line = JSON.parse(p.stdout.trim().split('\n').pop() as string) as { isa: { bf16: string; int8: string } };
     t.diagnostic(`LION_ISA=${isa}: ${p.stdout.trim()}`);
-    if (isa !== 'avx512vnni' && isa !== 'avxvnni') assert.equal(line.isa.bf16, isa === 'avx512vnni' ? 'avx512' : isa);
+    assert.deepEqual([line.isa.bf16, line.isa.int8], LEVELS[isa], `LION_ISA=${isa} ran ${JSON.stringify(line.isa)}`);
   }
 });
 

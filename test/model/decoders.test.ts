@@ -42,9 +42,9 @@ for (const arch of ['mistral', 'qwen3']) {
 
 for (const arch of ['mistral', 'qwen3']) {
   for (const be of backends()) {
-    test(`${arch} (${be.name}): gradients of <hidden, R> match PyTorch (q/k norms included)`, { skip: be.skip }, () => {
+    for (const recompute of [false, true]) test(`${arch} (${be.name}${recompute ? ', recompute' : ''}): gradients of <hidden, R> match PyTorch (q/k norms included)`, { skip: be.skip }, () => {
       const g = loadEncoderGolden<DecoderGolden & { grads: Record<string, number[]> }>(arch);
-      const m = loadModel(encoderGoldenDir(arch), { bidirectional: true, kernels: be.k!, trainable: 'all' });
+      const m = loadModel(encoderGoldenDir(arch), { bidirectional: true, kernels: be.k!, trainable: 'all', recompute });
       const C = m.config.hiddenSize;
       const batch = paddedBatch(g, 'left');
       const { B, T } = batch;
