@@ -52,7 +52,7 @@ export class NotFoundError extends LionError {
 /** Bad command-line options or API arguments (unknown flag, out-of-range value, invalid combination). */
 export class UsageError extends LionError {
   constructor(message: string, opts: LionErrorOptions = {}) {
-    super('E_USAGE', message, { hint: 'run `lion help <command>` for the options', ...opts });
+    super('E_USAGE', message, { hint: 'check the options or arguments given', ...opts });
   }
 }
 

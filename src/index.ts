@@ -8,12 +8,15 @@
  * const run = await readRun('run.trec');
  * console.log(evaluate(qrels, run, { measures: ['ndcg_cut.10'] }).mean);
  * ```
+ *
+ * The simple encoder API (src/api/) is the way in for most users: SparseEncoder / DenseEncoder / Retriever.
+ * Internal helpers (kernel tables, bit tricks, test twins) are not exported; import them from their module
+ * inside this repository if you need them.
  */
 export * from './errors.js';
 export * from './types.js';
 export { DEFAULTS } from './defaults.js';
-export { writeFileAtomic, openAtomic, withAtomicWrite } from './util/atomic.js';
-export { getKernels, ref as refKernels, loadNative, ropeInvFreq, ropeTables, ropeScalingFromConfig } from './kernels/index.js';
+export { getKernels, ref as refKernels, loadNative } from './kernels/index.js';
 export type { Kernels, RopeScaling } from './kernels/index.js';
 export { readLines, splitWhitespace } from './io/lines.js';
 export type { Line } from './io/lines.js';
@@ -27,23 +30,23 @@ export { readQrels, readRun, readRunFile, writeRun } from './io/trec.js';
 export type { RunFile, WriteRunOptions } from './io/trec.js';
 export { readTrainingFile, parseTrainingLine } from './io/training.js';
 export type { TrainingKind, TrainingExample, ClExample, ClKdExample, KdExample, ReadTrainingOptions } from './io/training.js';
-export { compareHits, sortHits, compareCodePoints } from './eval/order.js';
+export { compareHits, sortHits } from './eval/order.js';
 export { evaluate, evaluateFiles } from './eval/evaluate.js';
 export type { EvalOptions, EvalResult, EvalColumn } from './eval/evaluate.js';
-export { formatTrecEval, evalToJson, fixed4 } from './eval/format.js';
+export { formatTrecEval, evalToJson } from './eval/format.js';
 export type { FormatOptions } from './eval/format.js';
-export { MEASURES, NICKNAMES, resolveMeasures, MIN_GEO_MEAN } from './eval/measures.js';
+export { MEASURES, NICKNAMES, resolveMeasures } from './eval/measures.js';
 export type { MeasureDef, MeasureRequest, Aggregate } from './eval/measures.js';
 export { rankRels, NONPOOL, UNJUDGED } from './eval/judge.js';
 export type { RankedRels, JudgeOptions } from './eval/judge.js';
 export { createEnglishAnalyzer, tokenizeStandard, ENGLISH_STOP_WORDS, analyzerName } from './bm25/analyzer.js';
 export type { Analyzer, AnalyzerOptions } from './bm25/analyzer.js';
-export { buildBm25Index, docIdOf, termIdOf, termOf } from './bm25/build.js';
+export { buildBm25Index } from './bm25/build.js';
 export type { Bm25Index, Bm25IndexMeta, BuildOptions as Bm25BuildOptions } from './bm25/build.js';
 export { readBm25Index, writeBm25Index, BM25_MAGIC, BM25_FORMAT_VERSION } from './bm25/format.js';
 export { createBm25Searcher, searchBm25, searchBm25All, queryTerms as bm25QueryTerms, topK as bm25TopK } from './bm25/search.js';
 export type { Bm25Searcher, QueryTerm as Bm25QueryTerm, SearchManyOptions as Bm25SearchOptions } from './bm25/search.js';
-export { bm25Idf, bm25TermScore, bm25NormInverse, bm25Reference, intToByte4, byte4ToInt } from './bm25/similarity.js';
+export { bm25Idf, bm25TermScore } from './bm25/similarity.js';
 export type { Bm25Params } from './bm25/similarity.js';
 export { indexCorpusFile, searchIndexFile } from './bm25/pipeline.js';
 export type { IndexFileOptions, IndexFileResult, SearchFileOptions, SearchFileResult } from './bm25/pipeline.js';
@@ -54,8 +57,7 @@ export type { TensorInfo, SafetensorsIndex, TensorToWrite } from './io/safetenso
 export { readHfConfig } from './io/hfconfig.js';
 export { readPeftAdapter, writePeftAdapter, peftKey } from './io/peft.js';
 export type { PeftAdapter, AdapterLayout } from './io/peft.js';
-export { Arena } from './model/arena.js';
-export { LlamaModel, realStarts } from './model/llama.js';
+export { LlamaModel } from './model/llama.js';
 export type { TokenBatch, ModelOptions, ModelParam, Trainable } from './model/llama.js';
 export { LORA_TARGETS, loraScale } from './model/lora.js';
 export type { LoraConfig, LoraTarget } from './model/lora.js';
@@ -68,13 +70,13 @@ export type { DtypeRequest, Precision, PrecisionRecord, WeightDtype as ModelDtyp
 export type { WeightView } from './model/llama.js';
 export { loadTokenizer, llama3Tokenizer } from './tokenizer/tokenizer.js';
 export type { LionTokenizer } from './tokenizer/tokenizer.js';
-export { infoNCE, marginMSE, clKd, flops, meanNonZeros, retrievalLoss, ownContextRow, tsGemm, gemmFromKernels } from './train/losses.js';
+export { infoNCE, marginMSE, clKd, flops, meanNonZeros, retrievalLoss } from './train/losses.js';
 export type { Objective, RepBatch, RepGrads, Gemm, RetrievalLossTerms, TeacherScores, ClKdLoss } from './train/losses.js';
 export { lrAt, warmupSteps, flopsWeight, flopsRampSteps } from './train/schedule.js';
 export { adamwStep, clipGradNorm, gradNorm, initAdamW } from './train/optimizer.js';
 export type { Param, AdamWConfig, AdamWState } from './train/optimizer.js';
 export { Rng } from './train/rng.js';
-export { packBlocks, BlockPacker, maskBlock, mntpTargets, crossEntropy, IGNORE } from './train/mntp.js';
+export { packBlocks, maskBlock, mntpTargets, crossEntropy } from './train/mntp.js';
 export type { MaskOptions, MaskedBlock } from './train/mntp.js';
 export { loadTrainingSet, validateTrainingSet, sampleExample, microBatch, loadPassages } from './train/batching.js';
 export type { TrainBatch, SampledExample, BatchPlan } from './train/batching.js';
@@ -83,7 +85,7 @@ export type { RetrievalTrainOptions, TrainSummary } from './train/trainer.js';
 export { trainMntp, mntpBlocks } from './train/mntp-trainer.js';
 export type { MntpOptions } from './train/mntp-trainer.js';
 export { initWeights } from './train/init.js';
-export { trainBpe, saveBpe, bytesToUnicode } from './tokenizer/bpe-train.js';
+export { trainBpe, saveBpe } from './tokenizer/bpe-train.js';
 export type { TrainedBpe, BpeTrainOptions } from './tokenizer/bpe-train.js';
 export { tokenBatch, lengthBatches } from './encoders/batch.js';
 export type { EncoderTokenizer, BucketOptions } from './encoders/batch.js';
@@ -121,7 +123,7 @@ export { buildSparseIndex, buildInvertedIndexFromRecords, writeInvertedIndex } f
 export type { BuildSparseOptions } from './index/inverted/build.js';
 export { loadInvertedIndex } from './index/inverted/format.js';
 export type { InvertedIndex, WeightDtype } from './index/inverted/format.js';
-export { searchSparse, packQueries } from './index/inverted/search.js';
+export { searchSparse } from './index/inverted/search.js';
 export type { SparseSearchOptions } from './index/inverted/search.js';
 export { resolvedSparseSettings } from './index/inverted/search.js';
 export { bisectionOrder } from './index/inverted/reorder.js';
@@ -149,3 +151,16 @@ export { runStudy, prepareStudy, readStudyFile } from './study/run.js';
 export type { StudyResult, StudyFile, RunStudyOptions, PrepareStudyOptions } from './study/run.js';
 export { studyTable, studyPlot, writeStudyReport, STUDY_METRICS } from './study/report.js';
 export type { StudyMetric } from './study/report.js';
+export { SparseEncoder, DenseEncoder, sparseDot } from './api/encoder.js';
+export type { EncoderOptions, SparseEncoderOptions, DenseEncoderOptions, EncodeCallOptions, TextInput, WeightedToken } from './api/encoder.js';
+export { Retriever } from './api/retriever.js';
+export type { CorpusDoc, RetrievedDoc, TermMatch } from './api/retriever.js';
+export type { DensePooling } from './encoders/pooling.js';
+export { loadBertModel, BertModel, BERT_MODEL_TYPES } from './model/bert.js';
+export type { BertConfig, BertLoadOptions } from './model/bert.js';
+export { readTorchCheckpoint } from './io/torchbin.js';
+export { openWeights, readWeight } from './io/weights.js';
+export { resolveModelDir, hubCacheDir } from './util/hfcache.js';
+export type { ResolveOptions } from './util/hfcache.js';
+export { readStFolder } from './io/stfolder.js';
+export type { StFolderConfig } from './io/stfolder.js';

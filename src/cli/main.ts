@@ -46,6 +46,13 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { cmd, rest } = find(argv);
+  const subs = cmd ? [] : commands.filter((c) => c.name.startsWith(`${argv[0]} `));
+  if (!cmd && subs.length > 0) {
+    // a command group (`lion bm25`, `lion rerank`, `lion study`) without its subcommand
+    const w = Math.max(...subs.map((c) => c.name.length));
+    process.stderr.write([`lion ${argv[0]}: choose a subcommand:`, ...subs.map((c) => `  lion ${c.name.padEnd(w)}  ${c.summary}`), ''].join('\n'));
+    return 2;
+  }
   if (!cmd) {
     process.stderr.write(`lion: unknown command '${argv.slice(0, 2).join(' ')}'. Run \`lion help\` for the list.\n`);
     return 2;
@@ -60,6 +67,8 @@ export async function main(argv: string[]): Promise<number> {
     if (isLionError(e)) {
       process.stderr.write(`lion ${cmd.name}: ${e.code}: ${e.message}\n`);
       if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
+      // library errors carry library hints; on the command line a usage error also points at the command's help
+      if (e.code === 'E_USAGE' && !e.hint.includes('lion help')) process.stderr.write(`  see: lion help ${cmd.name}\n`);
       return 2;
     }
     const sys = systemErrorText(e);

@@ -15,7 +15,8 @@ import { NonFiniteError, UsageError } from '../errors.js';
 import { encoderIdentity, identityToJson, type EncoderIdentity } from '../util/identity.js';
 import { docText, readCorpus, readQueries } from '../io/corpus.js';
 import type { Kernels } from '../kernels/types.js';
-import { loadModel } from '../model/checkpoint.js';
+import { loadModel, resolveAdapterBase } from '../model/checkpoint.js';
+import { resolveModelDir } from '../util/hfcache.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import { DenseShardWriter, SparseShardWriter, sparseToObject } from '../io/vectors.js';
 import type { LlamaModel } from '../model/llama.js';
@@ -214,8 +215,10 @@ export async function encodeToFile(
 /** Options of `encodeCollection` (what `lion encode` runs). */
 export interface EncodeCollectionOptions {
   paradigm: Paradigm;
-  /** Base model directory, or a PEFT adapter directory whose base is found through its config. */
-  model: string;
+  /** Base model directory or hub id in the local Hugging Face cache; default: the adapter's base model. */
+  model?: string;
+  /** Revision (branch, tag, commit) of a hub id `model` (default main). */
+  revision?: string;
   /** A PEFT adapter (Lion-SP / Lion-DS or one `lion train` wrote), merged into the base. */
   adapter?: string;
   /** A corpus (BEIR corpus.jsonl or `pid\ttext`) or, with `queries`, a queries file. */
@@ -244,13 +247,17 @@ export interface EncodeCollectionOptions {
  */
 export async function encodeCollection(o: EncodeCollectionOptions): Promise<number> {
   const d = DEFAULTS.encode;
-  const model = loadModel(o.model, {
-    adapter: o.adapter, merge: Boolean(o.adapter), withHead: o.paradigm === 'sparse', trainable: 'none', kernels: o.kernels,
+  // folders or hub ids cached locally; without --model the adapter's base_model_name_or_path names the base
+  const adapter = o.adapter ? resolveModelDir(o.adapter) : undefined;
+  if (!o.model && !adapter) throw new UsageError('encode: pass --model (and optionally --adapter)', { field: 'model' });
+  const base = o.model ? resolveModelDir(o.model, { revision: o.revision }) : resolveAdapterBase(adapter!);
+  const model = loadModel(base, {
+    adapter, merge: Boolean(adapter), withHead: o.paradigm === 'sparse', trainable: 'none', kernels: o.kernels,
     dtype: o.dtype ?? (DEFAULTS.precision.inference as DtypeRequest),
   });
   const precision = precisionRecord(model);
   o.onLoad?.(precision);
-  const tokDir = o.adapter && existsSync(join(o.adapter, 'tokenizer.json')) ? o.adapter : o.model;
+  const tokDir = adapter && existsSync(join(adapter, 'tokenizer.json')) ? adapter : base;
   const tok = loadTokenizer(tokDir);
   const opts = {
     paradigm: o.paradigm,
@@ -263,7 +270,7 @@ export async function encodeCollection(o: EncodeCollectionOptions): Promise<numb
     label: `encode ${o.queries ? 'queries' : 'corpus'}`,
   };
   const encoder = encoderIdentity({
-    model: o.model, adapter: o.adapter, head: o.paradigm,
+    model: base, adapter, head: o.paradigm,
     vocab: o.paradigm === 'sparse' ? model.config.vocabSize : undefined,
     dim: o.paradigm === 'dense' ? model.config.hiddenSize : undefined, dtype: precision.dtype,
   });

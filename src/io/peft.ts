@@ -7,7 +7,8 @@
  *   dense   (adapter over …Model / LlamaBiModel):         base_model.model.layers.N.self_attn.q_proj.lora_A.weight
  * Inside Lion both map to `model.layers.N.self_attn.q_proj.lora_A.weight` (src/model/lora.ts). An adapter
  * name segment (`lora_A.default.weight`) is accepted on read. Only plain LoRA is read: rsLoRA, DoRA, per-layer
- * rank/alpha patterns and LoRA biases are ModelErrors, as is a pickled `adapter_model.bin`.
+ * rank/alpha patterns and LoRA biases are ModelErrors. `adapter_model.bin` (PyTorch zip format) is read through
+ * the restricted unpickler of src/io/torchbin.ts when there is no safetensors file.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { FormatError, ModelError, NotFoundError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { PatternError, SafeRegex } from '../util/safe-regex.js';
 import { readSafetensorsHeader, writeSafetensors, type TensorInfo } from './safetensors.js';
+import { readTorchCheckpoint } from './torchbin.js';
 import { LORA_TARGETS, validateLora, type LoraConfig, type LoraTarget } from '../model/lora.js';
 
 /** Which wrapped model the keys name: sparse = …ForCausalLM (`model.` kept), dense = headless …Model. */
@@ -45,19 +47,11 @@ export function readPeftAdapter(dir: string): PeftAdapter {
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new FormatError('adapter_config.json is not a JSON object', { file: cfgFile });
   const lora = loraFromConfig(raw, cfgFile);
-  const weights = join(dir, 'adapter_model.safetensors');
-  if (!existsSync(weights)) {
-    const bin = join(dir, 'adapter_model.bin');
-    if (existsSync(bin)) {
-      throw new ModelError('adapter_model.bin is a Python pickle, which Lion cannot read without Python', {
-        file: bin,
-        hint: 'convert it once: python -c "import torch; from safetensors.torch import save_file; ' +
-          'save_file(torch.load(\'adapter_model.bin\', map_location=\'cpu\'), \'adapter_model.safetensors\')"',
-      });
-    }
-    throw new NotFoundError('adapter_model.safetensors not found', { file: weights });
-  }
-  const header = readSafetensorsHeader(weights);
+  const st = join(dir, 'adapter_model.safetensors'), bin = join(dir, 'adapter_model.bin');
+  const weights = existsSync(st) ? st : bin;
+  if (!existsSync(weights)) throw new NotFoundError('adapter_model.safetensors (or adapter_model.bin) not found', { file: st });
+  // adapter_model.bin: PyTorch zip checkpoint, read by the restricted unpickler (nothing is executed)
+  const header = weights === st ? readSafetensorsHeader(st) : readTorchCheckpoint(bin);
   const tensors = new Map<string, TensorInfo>();
   let layout: AdapterLayout | null = null;
   for (const [key, info] of header.tensors) {

@@ -236,6 +236,7 @@ abstract class ShardFile {
   }
 
   /** Header fields after magic and version, given the ids offset and byte length. */
+  /** @internal */
   protected abstract header(h: Buffer, idsOffset: number, idsBytes: number, metaBytes: number): void;
   protected abstract readonly magic: string;
 
@@ -302,6 +303,7 @@ export class SparseShardWriter extends ShardFile {
     this.ids.push(id);
   }
 
+  /** @internal */
   protected header(h: Buffer, idsOffset: number, idsBytes: number, metaBytes: number): void {
     h.writeUInt32LE(this.vocabSize, 12);
     h.writeUInt32LE(this.rows, 16);
@@ -342,6 +344,7 @@ export class DenseShardWriter extends ShardFile {
     for (const id of ids) this.ids.push(id);
   }
 
+  /** @internal */
   protected header(h: Buffer, idsOffset: number, idsBytes: number, metaBytes: number): void {
     h.writeUInt32LE(this.dim, 12);
     h.writeUInt32LE(this.rows, 16);

@@ -78,6 +78,7 @@ export class Activations<B> {
       const specs: ArenaSpec[] = [
         { name: 'd.x', shape: [N, C] }, { name: 'd.h', shape: [N, C] }, { name: 'd.att', shape: [N, H * D] },
         { name: 'd.q', shape: [N, H * D] }, { name: 'd.k', shape: [N, KVH * D] }, { name: 'd.v', shape: [N, KVH * D] },
+        ...(this.L.config.qkNorm ? [{ name: 'd.qr', shape: [N, H * D] }, { name: 'd.kr', shape: [N, KVH * D] }] : []),
         { name: 'd.gate', shape: [N, F] }, { name: 'd.up', shape: [N, F] }, { name: 'd.a', shape: [N, F] },
       ];
       if (this.L.lora) specs.push({ name: 'd.u', shape: [N, this.L.lora.r] });
@@ -156,6 +157,9 @@ export class Activations<B> {
       { name: pre + 'x', shape: [N, C] }, { name: pre + 'h1', shape: [N, C] }, { name: pre + 'rstd1', shape: [N] },
       { name: pre + 'q', shape: [N, H * D] }, { name: pre + 'k', shape: [N, KVH * D] }, { name: pre + 'v', shape: [N, KVH * D] },
       { name: pre + 'att', shape: [N, H * D] }, { name: pre + 'lse', shape: [N * H] },
+      // Qwen3: q and k before their per-head RMSNorm, and its statistics
+      ...(this.L.config.qkNorm ? [{ name: pre + 'qr', shape: [N, H * D] }, { name: pre + 'kr', shape: [N, KVH * D] },
+        { name: pre + 'rstdq', shape: [N, H] }, { name: pre + 'rstdk', shape: [N, KVH] }] : []),
       { name: pre + 'x2', shape: [N, C] }, { name: pre + 'h2', shape: [N, C] }, { name: pre + 'rstd2', shape: [N] },
       { name: pre + 'gate', shape: [N, F] }, { name: pre + 'up', shape: [N, F] }, { name: pre + 'a', shape: [N, F] },
     ];

@@ -10,13 +10,16 @@
  * when the tensor keeps one). Every expected tensor must be present with the right shape; tensors the trunk
  * does not use are an error (a wrong architecture), except the ones listed in IGNORED.
  */
-import { closeSync, existsSync, openSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { ModelError, NotFoundError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { resolveModelDir } from '../util/hfcache.js';
 import {
-  openCheckpoint, readTensorBf16Into, readTensorChunks, readTensorInto, writeSafetensors, type SafetensorsIndex, type TensorInfo, type TensorToWrite,
+  readTensorBf16Into, readTensorChunks, readTensorInto, writeSafetensors, type SafetensorsIndex, type TensorInfo, type TensorToWrite,
 } from '../io/safetensors.js';
+import { isTorchTensor, readWeight } from '../io/torchbin.js';
+import { openWeights } from '../io/weights.js';
 import { readPeftAdapter, writePeftAdapter, type AdapterLayout, type PeftAdapter } from '../io/peft.js';
 import { getKernels } from '../kernels/index.js';
 import { LlamaModel, type ModelOptions } from './llama.js';
@@ -35,6 +38,8 @@ export interface LoadOptions extends Omit<ModelOptions, 'lora' | 'dtype'> {
    * keeps its adapter unmerged (the adapter path runs in fp32 beside the int8 product).
    */
   merge?: boolean;
+  /** Branch, tag or commit of a model named by hub id in the local Hugging Face cache (default main). */
+  revision?: string;
   /** A fresh LoRA adapter (initialised from `seed` as peft does) when no `adapter` directory is given. */
   lora?: LoraConfig | null;
   /** Storage of the base matrices: fp32 (default), bf16, int8, or 'auto' (`defaultDtype` of the kernels). */
@@ -48,12 +53,25 @@ function readAll(model: LlamaModel, jobs: { info: TensorInfo; name: string }[]):
     for (const { info, name } of jobs) {
       let fd = fds.get(info.file);
       if (fd === undefined) { fd = openSync(info.file, 'r'); fds.set(info.file, fd); }
-      if (model.isReduced(name)) readReduced(model, name, info, fd);
+      if (isTorchTensor(info) && !info.torch.direct) readGathered(model, name, info);
+      else if (model.isReduced(name)) readReduced(model, name, info, fd);
       else readTensorInto(info, model.param(name), fd);
     }
   } finally {
     for (const fd of fds.values()) closeSync(fd);
   }
+}
+
+/** A strided or deflated tensor of a PyTorch checkpoint: gathered into float32, then stored as the model keeps it. */
+function readGathered(model: LlamaModel, name: string, info: TensorInfo): void {
+  const f = readWeight(info);
+  if (!model.isReduced(name)) { model.param(name).set(f); return; }
+  const t = model.reduced.get(name);
+  const [rows, K] = t.shape;
+  if (t.bf16) {
+    model.k.toBf16(t.bf16, f, f.length);
+    if (t.q) model.k.quantizeInt8(t.q, t.scale!, t.bf16, rows, K);
+  } else model.k.quantizeInt8(t.q!, t.scale!, f, rows, K);
 }
 
 /** One reduced tensor: bf16 bits in place, then (int8) quantised from them, or quantised as rows stream in. */
@@ -122,7 +140,7 @@ export function loadAdapterInto(model: LlamaModel, adapter: PeftAdapter): void {
 }
 
 /**
- * Loads a model from a Hugging Face directory, optionally with a PEFT adapter on top.
+ * Loads a model from a Hugging Face directory (or a hub id cached locally), optionally with a PEFT adapter on top.
  *
  * @example
  * ```ts
@@ -130,10 +148,11 @@ export function loadAdapterInto(model: LlamaModel, adapter: PeftAdapter): void {
  * const hidden = m.forward(batch, { train: false }); // (B, T, C)
  * ```
  */
-export function loadModel(dir: string, opts: LoadOptions = {}): LlamaModel {
+export function loadModel(nameOrDir: string, opts: LoadOptions = {}): LlamaModel {
+  const dir = resolveModelDir(nameOrDir, { revision: opts.revision });
   const config = loadModelConfig(dir);
-  const ckpt = openCheckpoint(dir);
-  const adapter = opts.adapter ? readPeftAdapter(opts.adapter) : null;
+  const ckpt = openWeights(dir);
+  const adapter = opts.adapter ? readPeftAdapter(resolveModelDir(opts.adapter)) : null;
   const merge = opts.merge ?? false;
   const kernels = opts.kernels ?? getKernels();
   const lora = adapter?.lora ?? opts.lora ?? null;
@@ -152,20 +171,24 @@ export function loadModel(dir: string, opts: LoadOptions = {}): LlamaModel {
 
 /**
  * The base directory an adapter names (`base_model_name_or_path`), resolved against the adapter directory
- * when relative; `override` wins. A hub id that is not a local directory is a NotFoundError.
+ * when relative, else looked up as a hub id in the local Hugging Face cache (src/util/hfcache.ts); `override`
+ * wins. A base found nowhere is a NotFoundError saying where Lion looked.
  */
 export function resolveAdapterBase(adapterDir: string, override?: string): string {
-  if (override) return override;
+  if (override) return resolveModelDir(override);
   const a = readPeftAdapter(adapterDir);
   const base = a.baseModel;
   if (!base) throw new ModelError('adapter_config.json names no base_model_name_or_path', { file: join(adapterDir, 'adapter_config.json'), field: 'base_model_name_or_path' });
-  for (const cand of isAbsolute(base) ? [base] : [resolve(adapterDir, base), resolve(base)]) {
-    if (existsSync(cand) && statSync(cand).isDirectory()) return cand;
+  try {
+    // a path relative to the adapter folder or the working directory, else a hub id in the local HF cache
+    return resolveModelDir(base, { relativeTo: adapterDir });
+  } catch (e) {
+    if (!(e instanceof NotFoundError)) throw e;
+    throw new NotFoundError(`base model: ${e.message}`, {
+      file: join(adapterDir, 'adapter_config.json'), field: 'base_model_name_or_path',
+      hint: `${e.hint}; or pass the base folder explicitly`,
+    });
   }
-  throw new NotFoundError(`base model "${base}" is not a local directory`, {
-    file: join(adapterDir, 'adapter_config.json'), field: 'base_model_name_or_path',
-    hint: 'download the base model (Hugging Face layout) and pass its directory explicitly',
-  });
 }
 
 /** Loads an adapter directory together with the base it names (spec §9), merged by default. */

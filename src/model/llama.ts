@@ -371,8 +371,17 @@ export class LlamaModel {
     const n = (f: string) => this.act.at(l, f, N);
     const x = n('x'), h1 = n('h1'), q = n('q'), kk = n('k'), v = n('v'), att = n('att'), x2 = n('x2'), h2 = n('h2');
     k.rmsnormForward(h1, n('rstd1'), x, this.param(p + 'input_layernorm.weight'), N, C, c.rmsNormEps);
-    this.linearForward(l, 0, h1, q, N, draw);
-    this.linearForward(l, 1, h1, kk, N, draw);
+    if (c.qkNorm) {
+      // Qwen3: RMSNorm over each head of q and k (weights (D)), before RoPE
+      const qr = n('qr'), kr = n('kr');
+      this.linearForward(l, 0, h1, qr, N, draw);
+      this.linearForward(l, 1, h1, kr, N, draw);
+      k.rmsnormForward(q, n('rstdq'), qr, this.param(p + 'self_attn.q_norm.weight'), N * H, D, c.rmsNormEps);
+      k.rmsnormForward(kk, n('rstdk'), kr, this.param(p + 'self_attn.k_norm.weight'), N * KVH, D, c.rmsNormEps);
+    } else {
+      this.linearForward(l, 0, h1, q, N, draw);
+      this.linearForward(l, 1, h1, kk, N, draw);
+    }
     this.linearForward(l, 2, h1, v, N, draw);
     this.rope(q, B, T, H, s.starts, s.shifted, false);
     this.rope(kk, B, T, KVH, s.starts, s.shifted, false);
@@ -480,9 +489,16 @@ export class LlamaModel {
       // below layer 0's input norm only the embedding and that norm's weight learn: skip dh when both are frozen
       const wantDh = l > 0 || this.gradOf(EMBED) !== null || this.gradOf(p + 'input_layernorm.weight') !== null;
       const h1 = n('h1'), dh1 = wantDh ? dh : null;
+      let dqIn = dq, dkIn = dk;
+      if (c.qkNorm) {
+        dqIn = d('d.qr'); dkIn = d('d.kr');
+        dqIn.fill(0); dkIn.fill(0);
+        k.rmsnormBackward(dqIn, this.gradOf(p + 'self_attn.q_norm.weight'), dq, n('qr'), this.param(p + 'self_attn.q_norm.weight'), n('rstdq'), N * H, D);
+        k.rmsnormBackward(dkIn, this.gradOf(p + 'self_attn.k_norm.weight'), dk, n('kr'), this.param(p + 'self_attn.k_norm.weight'), n('rstdk'), N * KVH, D);
+      }
       dh.fill(0);
-      this.linearBackward(l, 0, h1, dq, dh1, N);
-      this.linearBackward(l, 1, h1, dk, dh1, N);
+      this.linearBackward(l, 0, h1, dqIn, dh1, N);
+      this.linearBackward(l, 1, h1, dkIn, dh1, N);
       this.linearBackward(l, 2, h1, dv, dh1, N);
       if (wantDh) {
         k.rmsnormBackward(dx, this.gradOf(p + 'input_layernorm.weight'), dh, n('x'),

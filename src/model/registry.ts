@@ -5,7 +5,9 @@
  * which keys of a checkpoint may hold each one. An unknown `model_type` is a ModelError.
  *
  * Supported: `llama` (Llama 2/3/3.1/3.2, optional `head_dim`, `attention_bias`, `mlp_bias`, Llama-3
- * `rope_scaling`) and `qwen2` (q/k/v biases, no o_proj bias, no sliding window).
+ * `rope_scaling`), `mistral` (the Llama block), `qwen2` (q/k/v biases, no o_proj bias, no sliding window) and
+ * `qwen3` (per-head q/k RMSNorm before RoPE, explicit head_dim).
+ * BERT-family encoders are a separate trunk (src/model/bert.ts).
  */
 import { boolField, idField, intField, numField, readHfConfig, type HfConfig } from '../io/hfconfig.js';
 import { ModelError } from '../errors.js';
@@ -32,6 +34,8 @@ export interface ModelConfig {
   oBias: boolean;
   /** Biases on gate/up/down (Llama `mlp_bias`). */
   mlpBias: boolean;
+  /** RMSNorm over each head of q and k before RoPE, weights (D) (Qwen3 `q_norm`/`k_norm`). */
+  qkNorm?: boolean;
   bosTokenId: number | null;
   eosTokenId: number | null;
 }
@@ -66,6 +70,7 @@ function common(cfg: HfConfig): ModelConfig {
     qkvBias: false,
     oBias: false,
     mlpBias: false,
+    qkNorm: false,
     bosTokenId: idField(cfg, 'bos_token_id'),
     eosTokenId: idField(cfg, 'eos_token_id'),
   });
@@ -114,6 +119,25 @@ const REGISTRY: Record<string, Entry> = {
       return { ...c, qkvBias: bias, oBias: bias, mlpBias: boolField(cfg, 'mlp_bias', false) };
     },
   },
+  // Mistral is the Llama block. Its sliding window (4096 in v0.1, none later) only matters for sequences
+  // longer than the window; Lion encodes a few hundred tokens, where windowed attention is full attention.
+  mistral: {
+    normalise(cfg) {
+      const c = common(cfg);
+      const bias = boolField(cfg, 'attention_bias', false);
+      return { ...c, qkvBias: bias, oBias: bias };
+    },
+  },
+  // Qwen3: the Llama block with q_norm/k_norm, head_dim independent of hidden_size, optional attention_bias.
+  qwen3: {
+    normalise(cfg) {
+      if (cfg.raw['use_sliding_window'] === true) {
+        throw new ModelError('Qwen3 sliding-window attention is not supported', { file: cfg.file, field: 'use_sliding_window' });
+      }
+      const bias = boolField(cfg, 'attention_bias', false);
+      return { ...common(cfg), qkvBias: bias, oBias: bias, qkNorm: true };
+    },
+  },
   qwen2: {
     normalise(cfg) {
       if (cfg.raw['use_sliding_window'] === true) {
@@ -145,7 +169,7 @@ export function loadModelConfig(dir: string): ModelConfig {
 /** The config.json a ModelConfig round-trips through (for saving a model). */
 export function toHfConfig(c: ModelConfig): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    architectures: [c.modelType === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'],
+    architectures: [({ qwen2: 'Qwen2ForCausalLM', qwen3: 'Qwen3ForCausalLM', mistral: 'MistralForCausalLM' } as Record<string, string>)[c.modelType] ?? 'LlamaForCausalLM'],
     model_type: c.modelType,
     vocab_size: c.vocabSize,
     hidden_size: c.hiddenSize,
@@ -167,7 +191,7 @@ export function toHfConfig(c: ModelConfig): Record<string, unknown> {
     const r = c.ropeScaling;
     out['rope_scaling'] = { rope_type: 'llama3', factor: r.factor, low_freq_factor: r.lowFreqFactor, high_freq_factor: r.highFreqFactor, original_max_position_embeddings: r.originalMaxPositionEmbeddings };
   }
-  if (c.modelType === 'llama') {
+  if (c.modelType === 'llama' || c.modelType === 'qwen3' || c.modelType === 'mistral') {
     out['attention_bias'] = c.oBias;
     out['mlp_bias'] = c.mlpBias;
   }
@@ -206,6 +230,9 @@ export function parameterSpecs(c: ModelConfig, withHead = true): TensorSpec[] {
     specs.push({ name: p + 'input_layernorm.weight', shape: [C] });
     for (const lin of layerLinears(c)) {
       if (lin.module === 'mlp.gate_proj') specs.push({ name: p + 'post_attention_layernorm.weight', shape: [C] });
+      if (lin.module === 'self_attn.o_proj' && c.qkNorm) {
+        specs.push({ name: p + 'self_attn.q_norm.weight', shape: [c.headDim] }, { name: p + 'self_attn.k_norm.weight', shape: [c.headDim] });
+      }
       specs.push({ name: `${p}${lin.module}.weight`, shape: [lin.out, lin.in] });
       if (lin.bias) specs.push({ name: `${p}${lin.module}.bias`, shape: [lin.out] });
     }

@@ -88,6 +88,7 @@ export function checkDeadline(req: IncomingMessage): void {
 }
 
 export interface LionServer {
+  /** @internal the node:http server (its type would tie the public types to @types/node) */
   server: Server;
   /** The bound URL, e.g. http://127.0.0.1:8080 */
   url: string;

@@ -1,6 +1,6 @@
 /**
  * Loading a query or document encoder from a folder the way `lion serve` accepts it: a Hugging Face model
- * folder, or a PEFT adapter folder (it has adapter_config.json) merged into the base its config names. The
+ * folder (or a hub id in the local Hugging Face cache), or a PEFT adapter folder (it has adapter_config.json) merged into the base its config names. The
  * tokenizer comes from the adapter folder when it has one, else from the base.
  */
 import { existsSync } from 'node:fs';
@@ -11,15 +11,18 @@ import type { LlamaModel } from '../model/llama.js';
 import type { DtypeRequest } from '../model/precision.js';
 import { encoderIdentity, type EncoderIdentity } from '../util/identity.js';
 import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
+import { resolveModelDir } from '../util/hfcache.js';
 
 /** The folder whose tokenizer.json goes with the encoder in `dir`. */
-export function tokenizerDir(dir: string): string {
+export function tokenizerDir(nameOrDir: string): string {
+  const dir = resolveModelDir(nameOrDir);
   const isAdapter = existsSync(join(dir, 'adapter_config.json'));
   return isAdapter && !existsSync(join(dir, 'tokenizer.json')) ? resolveAdapterBase(dir) : dir;
 }
 
 /** Load the encoder in `dir` for inference: sparse keeps the LM head, dense drops it; `dtype` as `loadModel` (default fp32). */
-export function loadEncoder(dir: string, paradigm: Paradigm, dtype?: DtypeRequest): { model: LlamaModel; tok: LionTokenizer } {
+export function loadEncoder(nameOrDir: string, paradigm: Paradigm, dtype?: DtypeRequest): { model: LlamaModel; tok: LionTokenizer } {
+  const dir = resolveModelDir(nameOrDir);
   const isAdapter = existsSync(join(dir, 'adapter_config.json'));
   const base = isAdapter ? resolveAdapterBase(dir) : dir;
   const model = loadModel(base, { adapter: isAdapter ? dir : undefined, merge: isAdapter, withHead: paradigm === 'sparse', trainable: 'none', dtype });

@@ -22,6 +22,11 @@ import { FormatError, ModelError, NotFoundError } from '../errors.js';
 export interface LionTokenizer {
   /** Token ids of `text`: BOS (when the tokenizer has one) then the text's tokens; no EOS. */
   encode(text: string): number[];
+  /**
+   * Token ids of `text` through the tokenizer's own post-processor, as the model was trained
+   * (BERT: `[CLS] … [SEP]`); Lion's decoders use `encode` instead.
+   */
+  encodeTemplate(text: string): number[];
   /** Text of `ids` (special tokens dropped unless `keepSpecial`). */
   decode(ids: ArrayLike<number>, keepSpecial?: boolean): string;
   /** Id of a token string, or undefined. */
@@ -99,7 +104,7 @@ export function loadTokenizer(path: string): LionTokenizer {
   const id = (t: string | null): number | null => (t === null ? null : hf.token_to_id(t) ?? null);
   const bosId = id(configToken(cfg, 'bos_token') ?? templateBos(tokJson));
   const eosId = id(configToken(cfg, 'eos_token'));
-  const padId = id('<|end_of_text|>') ?? id(configToken(cfg, 'pad_token')) ?? eosId;
+  const padId = id('<|end_of_text|>') ?? id(configToken(cfg, 'pad_token')) ?? eosId ?? id('[PAD]');
   if (padId === null) throw new ModelError('the tokenizer has no <|end_of_text|>, pad or EOS token to pad with', { file, field: 'pad_token' });
   let maskId = id('<|mask|>');
   if (maskId === null) {
@@ -112,6 +117,9 @@ export function loadTokenizer(path: string): LionTokenizer {
     encode(text: string): number[] {
       const ids = hf.encode(text, { add_special_tokens: false }).ids;
       return bosId === null ? ids : [bosId, ...ids];
+    },
+    encodeTemplate(text: string): number[] {
+      return hf.encode(text, { add_special_tokens: true }).ids;
     },
     decode(ids: ArrayLike<number>, keepSpecial = false): string {
       return hf.decode(Array.from(ids), { skip_special_tokens: !keepSpecial });

@@ -5,6 +5,7 @@
  *
  * The model fingerprint is a 16-hex-digit hash of: the model's `config.json`; its tokenizer files; for every
  * `*.safetensors` file its name, its size, its JSON header and 64 evenly spaced 4 KiB samples of its data
+ * (PyTorch `*.bin` / `*.pt` checkpoints: name, size and the samples)
  * (a fine-tuned checkpoint of the same shape differs in every sample); and the same for the adapter, when one
  * is merged. Reading 64 samples per file keeps it cheap for multi-gigabyte checkpoints.
  *
@@ -52,14 +53,14 @@ function hashDir(c: Checksum, dir: string): void {
     if (small) {
       hashString(c, name);
       c.update(readFileSync(p));
-    } else if (name.endsWith('.safetensors')) {
+    } else if (name.endsWith('.safetensors') || name.endsWith('.bin') || name.endsWith('.pt')) {
       hashString(c, `${name}:${st.size}`);
       const fd = openSync(p, 'r');
       try {
         const size = fstatSync(fd).size;
         const head = Buffer.alloc(Math.min(size, 8));
         readSync(fd, head, 0, head.length, 0);
-        const hlen = head.length === 8 ? Math.min(Number(head.readBigUInt64LE(0)), size - 8, 1 << 26) : 0;
+        const hlen = head.length === 8 && name.endsWith('.safetensors') ? Math.min(Number(head.readBigUInt64LE(0)), size - 8, 1 << 26) : 0;
         const h = Buffer.alloc(Math.max(0, hlen));
         if (hlen > 0) readSync(fd, h, 0, hlen, 8);
         c.update(h);

@@ -1,7 +1,7 @@
 /**
  * PEFT adapters: peft's key layouts (sparse `base_model.model.model.layers…`, dense
  * `base_model.model.layers…`) read from the golden fixtures, a write/read round trip, and the errors for
- * pickled .bin adapters and LoRA variants Lion does not compute.
+ * legacy pickled .bin adapters and LoRA variants Lion does not compute.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -50,10 +50,10 @@ test('write then read: keys, config and values survive', async () => {
   }
 });
 
-test('a pickled adapter_model.bin is refused with a way out; unsupported LoRA variants are errors', () => {
+test('a legacy (non-zip) pickled adapter_model.bin is refused with a way out; unsupported LoRA variants are errors', () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 16, lora_alpha: 32, target_modules: ['q_proj'] }));
-  writeFileSync(join(dir, 'adapter_model.bin'), 'PK');
+  writeFileSync(join(dir, 'adapter_model.bin'), Buffer.from([0x80, 0x02, 0x7d, 0x2e]));
   assert.throws(() => readPeftAdapter(dir), (e) => isLionError(e) && e.code === 'E_MODEL' && /pickle/.test(e.message) && /adapter_model\.bin/.test(e.message) && /safetensors/.test(e.hint));
   const f = 'adapter_config.json';
   const base = { peft_type: 'LORA', r: 16, lora_alpha: 32, target_modules: ['q_proj', 'v_proj'] };

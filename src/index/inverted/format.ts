@@ -99,7 +99,7 @@ export function emptyClusters(V: number): Pick<InvertedIndex, 'clOffsets' | 'clD
 
 /**
  * Serialises an index into header + section payloads + checksum footer (written by build.ts through an
- * atomic file). The last entry of `sections` is the footer.
+ * atomic file). The last entry of `sections` is the footer. @internal
  */
 export function encodeIndex(ix: InvertedIndex): { header: Buffer; sections: Uint8Array[]; offsets: number[] } {
   const idsBytes = Buffer.from(ix.ids.map((s) => `${s}\n`).join(''), 'utf8');

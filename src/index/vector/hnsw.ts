@@ -8,9 +8,14 @@
  * size and checksum and the `.lvec`'s checksum, rows and dimension. `loadHnsw` checks all of them before the
  * graph file reaches usearch's loader (which trusts its input and would crash on a damaged file), so a stale
  * graph left beside a rebuilt index, or a cut or altered graph, is an `E_ARTIFACT` / `E_CHECKSUM`.
+ *
+ * usearch is loaded on first use (its CommonJS build, through `require`), so importing Lion never loads it:
+ * its ES-module build searches for its native binary from the importing file's folder and recurses without
+ * end when imported from inside another package.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { Index, MetricKind, ScalarKind } from 'usearch';
+import { createRequire } from 'node:module';
+import type { Index } from 'usearch';
 import { DEFAULTS } from '../../defaults.js';
 import { ArtifactError, ChecksumError, NotFoundError, ShapeError } from '../../errors.js';
 import { checksumFile } from '../../util/checksum.js';
@@ -33,7 +38,11 @@ export interface HnswIndex {
   dim: number;
 }
 
+let usearch: typeof import('usearch') | null = null;
+
 function makeIndex(dim: number, opts: HnswOptions): Index {
+  usearch ??= createRequire(import.meta.url)('usearch') as typeof import('usearch');
+  const { Index, MetricKind, ScalarKind } = usearch;
   return new Index({
     dimensions: dim, metric: MetricKind.IP, quantization: ScalarKind.F32,
     connectivity: opts.connectivity ?? DEFAULTS.denseIndex.connectivity,
