@@ -63,9 +63,15 @@ const headChecked = new WeakSet<LlamaModel>();
 function checkHeadOnce(model: LlamaModel): void {
   if (headChecked.has(model)) return;
   const name = model.headName();
-  const w = model.param(name);
-  for (let i = 0; i < w.length; i++) {
-    if (!Number.isFinite(w[i]!)) throw new NonFiniteError(`weight ${name}[${Math.floor(i / model.config.hiddenSize)}, ${i % model.config.hiddenSize}] is ${w[i]}`, { field: name });
+  const C = model.config.hiddenSize;
+  const bad = (i: number, v: string): never => { throw new NonFiniteError(`weight ${name}[${Math.floor(i / C)}, ${i % C}] is ${v}`, { field: name }); };
+  const w = model.weight(name);
+  if (w.dtype === 'fp32') {
+    for (let i = 0; i < w.w.length; i++) if (!Number.isFinite(w.w[i]!)) bad(i, String(w.w[i]));
+  } else {
+    // bf16 bits (an int8 head keeps its exact bf16 copy; its int8 codes are finite by construction)
+    const bits = w.dtype === 'bf16' ? w.w : w.exact;
+    if (bits) for (let i = 0; i < bits.length; i++) if ((bits[i]! & 0x7f80) === 0x7f80) bad(i, bits[i]! & 0x7f ? 'NaN' : 'infinite');
   }
   headChecked.add(model);
 }

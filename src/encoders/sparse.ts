@@ -46,8 +46,13 @@ export function sparseForward(model: LlamaModel, batch: TokenBatch, train = fals
 
 /** The sparse head on hidden states (B, T, C) in the head's storage dtype (fp32 weights: the model's precision). */
 export function sparseHead(model: LlamaModel, rep: Float32Array, argmax: Int32Array, hidden: Float32Array, mask: Uint8Array | null, B: number, T: number): void {
+  sparseHeadScaled(model, rep, argmax, hidden, mask, B, T, sparseScale(model.config.hiddenSize));
+}
+
+/** `sparseHead` with another logit scale `s` (SPLADE-style encoders use 1: no d^-1/4). */
+export function sparseHeadScaled(model: LlamaModel, rep: Float32Array, argmax: Int32Array, hidden: Float32Array, mask: Uint8Array | null, B: number, T: number, s: number): void {
   const { hiddenSize: C, vocabSize: V } = model.config;
-  const w = model.weight(model.headName()), k = model.k, s = sparseScale(C);
+  const w = model.weight(model.headName()), k = model.k;
   if (w.dtype === 'int8') k.sparseHeadForwardInt8(rep, argmax, hidden, w.q, w.scale, w.exact!, mask, B, T, C, V, s);
   else if (w.dtype === 'bf16' || model.precision === 'bf16') k.sparseHeadForwardBf16(rep, argmax, hidden, w.w, mask, B, T, C, V, s);
   else k.sparseHeadForward(rep, argmax, hidden, w.w, mask, B, T, C, V, s);

@@ -14,6 +14,7 @@ import { loadModel, resolveAdapterBase } from '../model/checkpoint.js';
 import type { LlamaModel, TokenBatch } from '../model/llama.js';
 import type { DtypeRequest } from '../model/precision.js';
 import { resolveModelDir } from '../util/hfcache.js';
+import { sparseHeadScaled } from './sparse.js';
 
 export type TrunkFamily = 'decoder' | 'bert';
 
@@ -63,7 +64,7 @@ class DecoderTrunk implements Trunk {
     const h = this.hidden(batch);
     const rep = new Float32Array(B * V);
     if (pooling === 'max') {
-      m.k.sparseHeadForward(rep, new Int32Array(B * V), h, m.param(m.headName()), mask, B, T, C, V, scale);
+      sparseHeadScaled(m, rep, new Int32Array(B * V), h, mask, B, T, scale);
       return rep;
     }
     const rows = Math.max(1, Math.floor((4 << 20) / V));

@@ -72,17 +72,17 @@ export interface ServerOptions {
   maxHeavy?: number;
 }
 
-/** Hits per system that a search with `explain` explains (the rest come without contributions). */
+/** Hits per system that a search with `explain` explains (the rest come without contributions). @internal */
 export const EXPLAINED_HITS = 100;
 
 const signals = new WeakMap<IncomingMessage, AbortSignal>();
 
-/** The deadline signal of a request: aborted when its deadline passes or its client goes away. */
+/** The deadline signal of a request: aborted when its deadline passes or its client goes away. @internal */
 export function requestSignal(req: IncomingMessage): AbortSignal | undefined {
   return signals.get(req);
 }
 
-/** Throws the request's 503 once its deadline has passed, so abandoned work stops at the next check. */
+/** Throws the request's 503 once its deadline has passed, so abandoned work stops at the next check. @internal */
 export function checkDeadline(req: IncomingMessage): void {
   if (signals.get(req)?.aborted) throw new HttpError(503, 'E_TIMEOUT', 'the request passed its deadline and was abandoned');
 }

@@ -87,7 +87,7 @@ export function checksumOf(...parts: Uint8Array[]): number {
 }
 
 /** The 24-byte trailer for a file whose payload (everything before the trailer) is `payloadBytes` long. */
-export function makeTrailer(checksum: number, payloadBytes: number): Buffer {
+export function makeTrailer(checksum: number, payloadBytes: number): Uint8Array {
   const t = Buffer.alloc(TRAILER_BYTES);
   t.writeUInt32LE(checksum >>> 0, 0);
   t.writeUInt32LE(1, 4);

@@ -27,9 +27,16 @@ test('sharded sparse search returns exactly the single-index top-k (ties include
     assert.deepEqual(many.run, one.run);
     for (const hits of one.run.values()) for (let i = 1; i < hits.length; i++) assert.ok(hits[i]!.score < hits[i - 1]!.score);
   }
-  // A shard built without --vocab knows only its largest id: query terms beyond it are an E_SHAPE error, never
-  // silently dropped (docs/indexing.md).
+  // Shards built without --vocab infer their vocabulary (largest id + 1): a query term beyond a shard's largest id
+  // matches nothing there, so the search still returns exactly the single-index top-k (docs/indexing.md).
+  for (let i = 0; i + 1 < cuts.length; i++) writeInvertedIndex(await buildInvertedIndexFromRecords(docs.slice(cuts[i], cuts[i + 1])), join(d, `s${i}.lidx`));
   writeInvertedIndex(await buildInvertedIndexFromRecords(docs.slice(0, 70).map((r) => ({ ...r, vec: { terms: r.vec.terms.filter((t) => t < 20), weights: r.vec.weights.filter((_, i) => r.vec.terms[i]! < 20) } }))), join(d, 's0.lidx'));
+  const inferred = await searchIndex([join(d, 'shards.json')], join(d, 'q.jsonl'), { k: 20 });
+  const docs0 = docs.slice(0, 70).map((r) => ({ ...r, vec: { terms: r.vec.terms.filter((t) => t < 20), weights: r.vec.weights.filter((_, i) => r.vec.terms[i]! < 20) } }));
+  writeInvertedIndex(await buildInvertedIndexFromRecords([...docs0, ...docs.slice(70)], { vocabSize: 40 }), join(d, 'all2.lidx'));
+  assert.deepEqual(inferred.run, (await searchIndex([join(d, 'all2.lidx')], join(d, 'q.jsonl'), { k: 20 })).run);
+  // A declared vocabulary (--vocab or the .lsv header) is the encoder's: a query term beyond it is E_SHAPE.
+  writeInvertedIndex(await buildInvertedIndexFromRecords(docs0, { vocabSize: 20 }), join(d, 's0.lidx'));
   await assert.rejects(searchIndex([join(d, 'shards.json')], join(d, 'q.jsonl'), { k: 20 }), (e: Error & { code?: string }) => e.code === 'E_SHAPE' && /outside the index vocabulary of 20/.test(e.message));
 });
 

@@ -56,8 +56,8 @@ test('a bf16 run resumes exactly in bf16 and refuses to resume in fp32', async (
   await trainRetriever({ ...c, output: straight, precision: 'bf16' });
   await assert.rejects(trainRetriever({ ...c, output: broken, precision: 'bf16', onStep: (s) => { if (s === 3) throw new Error('killed'); } }), /killed/);
   await assert.rejects(trainRetriever({ ...c, output: broken, precision: 'fp32' }), (e: unknown) =>
-    isLionError(e) && e.code === 'E_USAGE' && /trained with precision bf16, this run uses fp32/.test(e.message) && /--precision bf16/.test(e.hint ?? '')
-    && (e.file ?? '').endsWith('trainer_state.json'));
+    // the run folder's settings check (src/train/run-folder.ts) refuses first, naming the precision it differs in
+    isLionError(e) && e.code === 'E_USAGE' && /precision: "bf16" -> "fp32"/.test(e.message) && /--force-resume/.test(e.hint ?? ''));
   const sum = await trainRetriever({ ...c, output: broken, precision: 'bf16' });
   assert.equal(sum.resumedFrom, 2);
   const a = logOf(straight), b = logOf(broken);
