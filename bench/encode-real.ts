@@ -40,7 +40,7 @@ import { host, randomSeqs, round, writeResult } from './step-common.js';
 
 const self = fileURLToPath(import.meta.url);
 const env = process.env;
-const LENGTHS = [128, 512];
+const LENGTHS = (env.BENCH_LENGTHS ?? '128,512').split(',').map(Number);
 const DOCS: Record<number, number> = { 128: Number(env.BENCH_DOCS_128 ?? 8), 512: Number(env.BENCH_DOCS_512 ?? 4) };
 const BATCH: Record<number, number> = { 128: Number(env.BENCH_BATCH_128 ?? 8), 512: Number(env.BENCH_BATCH_512 ?? 4) };
 const WARMUP_DOCS = Number(env.BENCH_WARMUP_DOCS ?? 1);
