@@ -25,7 +25,8 @@
  * Targets (same run, both thread counts): bf16 ≥ 1.3× PyTorch bf16, sparse and dense; int8 ≥ 2× PyTorch bf16;
  * 8B peak RSS ≤ 1.15 × weight bytes + activations.
  *
- * Run: npm run bench:encode-real   (under flock /tmp/lion-bench.lock; writes bench/results/encode-real.json)
+ * Run: npm run bench:encode-real   (writes bench/results/encode-real.json; on a shared machine wrap it:
+ *      flock /tmp/lion-bench.lock npm run bench:encode-real)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
