@@ -97,3 +97,13 @@ export function checkRefusal(p: { status: number | null; stderr: string | Buffer
     throw new AnchorRefused(`${what}: ${line}`);
   }
 }
+
+// A refusal ends the bench with its reason on one line (exit 3) and no result file, not with a stack trace.
+process.on('uncaughtException', (e) => {
+  if (e instanceof AnchorRefused) {
+    process.stderr.write(`bench refused, no result written: ${e.message}\n`);
+    process.exit(REFUSED_STATUS);
+  }
+  process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exit(1);
+});

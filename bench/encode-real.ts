@@ -25,7 +25,8 @@
  * Targets (same run, both thread counts): bf16 ≥ 1.3× PyTorch bf16, sparse and dense; int8 ≥ 2× PyTorch bf16;
  * 8B peak RSS ≤ 1.15 × weight bytes + activations.
  *
- * Run: npm run bench:encode-real   (under flock /tmp/lion-bench.lock; writes bench/results/encode-real.json)
+ * Run: npm run bench:encode-real   (writes bench/results/encode-real.json; on a shared machine wrap it:
+ *      flock /tmp/lion-bench.lock npm run bench:encode-real)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,7 +41,7 @@ import { host, randomSeqs, round, writeResult } from './step-common.js';
 
 const self = fileURLToPath(import.meta.url);
 const env = process.env;
-const LENGTHS = [128, 512];
+const LENGTHS = (env.BENCH_LENGTHS ?? '128,512').split(',').map(Number);
 const DOCS: Record<number, number> = { 128: Number(env.BENCH_DOCS_128 ?? 8), 512: Number(env.BENCH_DOCS_512 ?? 4) };
 const BATCH: Record<number, number> = { 128: Number(env.BENCH_BATCH_128 ?? 8), 512: Number(env.BENCH_BATCH_512 ?? 4) };
 const WARMUP_DOCS = Number(env.BENCH_WARMUP_DOCS ?? 1);
@@ -171,10 +172,14 @@ function driver(): void {
       for (const dt of LION_DTYPES) {
         got[`lion-${dt}`] = runLion(DIR_1B, dt, head, threads, LENGTHS, LENGTHS.map((t) => DOCS[t]!), LENGTHS.map((t) => BATCH[t]!), WARMUP_DOCS);
         report(`lion-${dt}`, head, threads, got[`lion-${dt}`]!);
+        children[`lion-${dt}/${head}/${threads}`] = got[`lion-${dt}`]!;
+        save(rows, children, gen1b, started, la, cpu0, null, true);
       }
       for (const dt of TORCH_DTYPES) {
         got[`torch-${dt}`] = runTorch(dt, head, threads);
         report(`torch-${dt}`, head, threads, got[`torch-${dt}`]!);
+        children[`torch-${dt}/${head}/${threads}`] = got[`torch-${dt}`]!;
+        save(rows, children, gen1b, started, la, cpu0, null, true);
       }
       for (const [k, c] of Object.entries(got)) children[`${k}/${head}/${threads}`] = c;
       for (const T of LENGTHS) {
@@ -200,6 +205,7 @@ function driver(): void {
           },
         });
       }
+      save(rows, children, gen1b, started, la, cpu0, null, true);
     }
   }
   for (const r of rows) console.log(`  per CPU-second t${r.threads} ${r.head} ${r.tokens}: ${JSON.stringify(r.docsPerCpuSecond)} ratios ${JSON.stringify(r.cpuTimeRatios)}`);
@@ -220,8 +226,15 @@ function driver(): void {
     run8b = { skipped: `Lion's bf16 load of the 1B checkpoint peaked at ${(bf16LoadPeak / 2 ** 30).toFixed(2)} GiB (bf16 weights are 2.3 GiB): weights are not kept in bf16, so the 8B model (32 GB in fp32) is not loaded` };
     console.log(`8B-shaped run: ${String(run8b.skipped)}`);
   }
+  const path = save(rows, children, gen1b, started, la, cpu0, run8b, false);
+  console.log(`wrote ${path}`);
+}
+
+/** Writes bench/results/encode-real.json; called after every head too (`partial: true`), so an interrupted run keeps what it measured. */
+function save(rows: Record<string, unknown>[], children: Record<string, Child>, gen1b: Record<string, unknown>, started: string, la: number[],
+  cpu0: NodeJS.CpuUsage, run8b: Record<string, unknown> | null, partial: boolean): string {
   const c = process.cpuUsage(cpu0);
-  const path = writeResult('encode-real', {
+  return writeResult('encode-real', { partial,
     benchmark: 'encode-real', command: 'npm run bench:encode-real', started, finished: new Date().toISOString(), host: host(),
     loadavgAtStart: la, driverCpuSeconds: round((c.user + c.system) / 1e6, 1),
     isa: (Object.values(children).find((x) => x.ok && x.data?.impl === 'lion')?.data?.isa) ?? null,
@@ -234,7 +247,6 @@ function driver(): void {
     targets: { lionBf16VsTorchBf16: 1.3, lionInt8VsTorchBf16: 2, peak8bVsWeights: '≤ 1.15 × bf16 weight bytes + activations' },
     results: rows, eightB: run8b, children,
   });
-  console.log(`wrote ${path}`);
 }
 
 function report(what: string, head: string, threads: number, c: Child): void {

@@ -33,7 +33,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNative } from '../src/kernels/native.js';
-import { anchorCommand, anchorEnv, checkRefusal, prepareAnchor } from './anchor.js';
+import { AnchorRefused, anchorCommand, anchorEnv, checkRefusal, prepareAnchor } from './anchor.js';
 import { median } from './stats.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -43,7 +43,7 @@ const REPS = Number(process.env.BENCH_REPS ?? 7);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PYTHON = process.env.LION_BENCH_PYTHON ?? '/usr/bin/python3';
 
-const NOT_OPENBLAS = "the anchor's numpy is not linked to OpenBLAS (reference BLAS is ~30x slower); " +
+const NOT_OPENBLAS = "refusing to write a result: the anchor's numpy is not linked to OpenBLAS (reference BLAS is ~30x slower); " +
   'run scripts/bench_gemm_openblas.sh once and re-run';
 
 interface Sample { M: number; K: number; N: number; layout: string; seconds: number[]; cpuSeconds: number[] }
@@ -120,7 +120,11 @@ function main(lowp?: Record<string, unknown>): void {
       for (const s of o.results) add(ours, oursCpu, s, t);
       const a = runAnchor(t);
       if ('error' in a) anchorError = a.error;
-      else { blas = a.blas; for (const s of a.results) add(anchor, anchorCpu, s, t); }
+      else {
+        // A weak anchor is worse than none: refuse to write a result when numpy's BLAS is not OpenBLAS.
+        if (!a.blas.some((b) => /openblas/i.test(b))) throw new AnchorRefused(`${NOT_OPENBLAS} (mapped: ${a.blas.join(', ') || 'none'})`);
+        blas = a.blas; for (const s of a.results) add(anchor, anchorCpu, s, t);
+      }
     }
     process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
   }
