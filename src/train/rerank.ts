@@ -5,7 +5,7 @@
  * Scoring runs the trained reranker over EVERY negative of each example and writes the CL+KD or the KD
  * training format, so KD and CL+KD can run where no one hands us teacher scores.
  */
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { NonFiniteError, UsageError } from '../errors.js';
@@ -77,6 +77,10 @@ export async function trainReranker(o: RerankTrainOptions): Promise<LoopSummary 
   if (form.adapter) await saveAdapter(model, r.output, form.adapter);
   else await saveModel(model, r.output);
   await saveScoreHead(head, r.output);
+  // The tokenizer travels with the cross-encoder, so `lion rerank run --model DIR` needs nothing else.
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+    if (existsSync(join(r.model, f)) && !existsSync(join(r.output, f))) copyFileSync(join(r.model, f), join(r.output, f));
+  }
   return { ...sum, output: r.output };
 }
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
 import { main } from '../../src/cli/main.js';
@@ -24,6 +24,7 @@ test('re-ranking a deliberately bad run (positives last) with a trained cross-en
     model: s.model, trainFile: s.cl, corpus: s.corpus, output: ce, kernels: ref, negatives: 3, batchSize: 8, maxSteps: 40,
     lr: 1e-2, warmupRatio: 0.1, logEvery: 10, saveEvery: 40, queryMaxLength: 12, docMaxLength: 20, loraR: 4, loraAlpha: 8,
   });
+  assert.ok(existsSync(join(ce, 'tokenizer.json')), 'the cross-encoder folder carries its tokenizer');
   // The bad first stage: each training query's negatives ranked above its positive.
   const run: Run = new Map();
   const qrels: Qrels = new Map();
