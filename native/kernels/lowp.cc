@@ -218,7 +218,7 @@ namespace {
 
 // Quantises one row of K values: q = clamp(rint(x / s), ±127) with s = max|x| / 127 (both rounded to float).
 // Returns s (0 for a zero row, NaN — and q = 0 — for a row with a non-finite value); rs = Σ q.
-LION_CLONES float quantize_row(int8_t* q, int32_t* rs, const float* x, long K) {
+LION_CLONES float quantize_row_generic(int8_t* q, int32_t* rs, const float* x, long K) {
   float mx = 0.f;
   int bad = 0;
 #pragma omp simd reduction(max : mx) reduction(| : bad)
@@ -243,6 +243,13 @@ LION_CLONES float quantize_row(int8_t* q, int32_t* rs, const float* x, long K) {
   }
   if (rs) *rs = sum;
   return s;
+}
+
+// The AVX-512 twin (same results bit for bit) wherever the int8 path is an AVX-512 one: the compiler's own
+// vectorisation of the loop above stays at 128 bits.
+float quantize_row(int8_t* q, int32_t* rs, const float* x, long K) {
+  static const bool wide = isa_choice().i8 == I8Path::Avx512Vnni || isa_choice().i8 == I8Path::Amx;
+  return wide ? quantize_row_avx512(q, rs, x, K) : quantize_row_generic(q, rs, x, K);
 }
 
 }  // namespace

@@ -106,6 +106,9 @@ void pack_kfast_avx2(const Operand& op, long r0, long rows, int R, long p0, long
                      uint32_t* dst);
 void pack_kmajor_bf16_avx512(const Operand& op, long r0, long rows, int R, long p0, long kc, Pk pk, float alpha,
                              uint32_t* dst);
+// One row quantised as quantize_int8 does (s = max|x|/127, q = clamp(rint(x/s))); rs = Σ q; returns s (0 for
+// a zero row, NaN with q = 0 for a row with a non-finite value).
+float quantize_row_avx512(int8_t* q, int32_t* rs, const float* x, long K);
 float dot_bf16_avx512(const float* a, const uint16_t* b, long n);
 float dot_f32_avx512(const float* a, const float* b, long n);
 

@@ -11,6 +11,9 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <cstring>
 
 #include "lowp.h"
 #include "transpose512.h"
@@ -250,6 +253,38 @@ namespace lion {
 // of the low-precision sparse head).
 LION_512 static inline __m512 wide(const uint16_t* p) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+}
+
+LION_512 float quantize_row_avx512(int8_t* q, int32_t* rs, const float* x, long K) {
+  __m512 mx = _mm512_setzero_ps();
+  __mmask16 good = 0xFFFF;
+  const __m512 fmax = _mm512_set1_ps(FLT_MAX);
+  for (long k = 0; k < K; k += 16) {
+    const __mmask16 m = mask_lo(static_cast<int>(std::min<long>(16, K - k)));
+    const __m512 a = _mm512_abs_ps(_mm512_maskz_loadu_ps(m, x + k));
+    mx = _mm512_max_ps(mx, a);
+    good &= _mm512_cmp_ps_mask(a, fmax, _CMP_LE_OQ);  // false for ±inf and NaN
+  }
+  const float amax = _mm512_reduce_max_ps(mx);
+  if (good != 0xFFFF || amax == 0.f) {
+    std::memset(q, 0, static_cast<size_t>(K));
+    if (rs) *rs = 0;
+    return good != 0xFFFF ? NAN : 0.f;
+  }
+  const float s = amax / 127.f;
+  const __m512 vs = _mm512_set1_ps(s), lo = _mm512_set1_ps(-127.f), hi = _mm512_set1_ps(127.f);
+  __m512i sum = _mm512_setzero_si512();
+  for (long k = 0; k < K; k += 16) {
+    const __mmask16 m = mask_lo(static_cast<int>(std::min<long>(16, K - k)));
+    __m512 v = _mm512_roundscale_ps(_mm512_div_ps(_mm512_maskz_loadu_ps(m, x + k), vs),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    const __m512i iv = _mm512_cvtps_epi32(v);
+    sum = _mm512_add_epi32(sum, iv);
+    _mm512_mask_cvtepi32_storeu_epi8(q + k, m, iv);
+  }
+  if (rs) *rs = _mm512_reduce_add_epi32(sum);
+  return s;
 }
 
 LION_512 float dot_bf16_avx512(const float* a, const uint16_t* b, long n) {
