@@ -166,7 +166,8 @@ function driver(): void {
   console.log(`1B-shaped checkpoint: ${JSON.stringify(gen1b)}`);
   const children: Record<string, Child> = {};
   const rows: Record<string, unknown>[] = [];
-  for (const threads of THREADS) {
+  const ONLY_8B = env.BENCH_1B === '0';
+  for (const threads of ONLY_8B ? [] : THREADS) {
     for (const head of HEADS) {
       const got: Record<string, Child> = {};
       for (const dt of LION_DTYPES) {
@@ -220,11 +221,20 @@ function driver(): void {
   let run8b: Record<string, unknown> | null = null;
   // Only when Lion's bf16 load really keeps bf16 weights (1B: 2.5 GB, not 4.9): an fp32 load of 8B needs 32 GB.
   const bf16Load = Object.entries(children).find(([k, x]) => k.startsWith('lion-bf16/') && x.ok)?.[1];
-  const bf16LoadPeak = (bf16Load?.data?.load as Record<string, number> | undefined)?.peakRssBytes ?? Infinity;
+  // BENCH_1B=0 runs the 8B part alone and keeps the 1B results already in encode-real.json.
+  const prevPath = join(repoRoot, 'bench/results/encode-real.json');
+  const prev = ONLY_8B && existsSync(prevPath) ? JSON.parse(readFileSync(prevPath, 'utf8')) as Record<string, unknown> : null;
+  const prevBf16 = prev ? Object.entries(prev.children as Record<string, Child>).find(([k, x]) => k.startsWith('lion-bf16/') && x.ok)?.[1] : undefined;
+  const bf16LoadPeak = ((bf16Load ?? prevBf16)?.data?.load as Record<string, number> | undefined)?.peakRssBytes ?? Infinity;
   if (RUN_8B && bf16LoadPeak < 3.5e9) run8b = eightB();
   else if (RUN_8B) {
     run8b = { skipped: `Lion's bf16 load of the 1B checkpoint peaked at ${(bf16LoadPeak / 2 ** 30).toFixed(2)} GiB (bf16 weights are 2.3 GiB): weights are not kept in bf16, so the 8B model (32 GB in fp32) is not loaded` };
     console.log(`8B-shaped run: ${String(run8b.skipped)}`);
+  }
+  if (prev) {
+    const path = writeResult('encode-real', { ...prev, eightB: { ...run8b, measured: started, command: 'BENCH_1B=0 npm run bench:encode-real' } });
+    console.log(`wrote ${path} (8B part; the 1B results are kept from ${String(prev.started)})`);
+    return;
   }
   const path = save(rows, children, gen1b, started, la, cpu0, run8b, false);
   console.log(`wrote ${path}`);
