@@ -388,21 +388,6 @@ void lp_pack(const LpKernel& k, bool is_a, const Operand& op, long r0, long rows
 
 // ------------------------------------------------------------------ portable and fp32-widening kernels
 void i8_epilogue(const int32_t* acc, int NR, float* c, long ldc, int mr, int nr, const Epi& e) {
-  if (e.part) {
-    int32_t* ci = reinterpret_cast<int32_t*>(c);
-    for (int i = 0; i < mr; i++)
-      for (int j = 0; j < nr; j++) {
-        int32_t v = acc[i * NR + j];
-        if (e.part & kI8AddPartial) v += ci[i * ldc + j];
-        if (e.part & kI8KeepPartial) ci[i * ldc + j] = v;
-        else {
-          const int32_t off = e.rs ? e.off * e.rs[i] : 0;
-          const float f = static_cast<float>(v - off) * (e.sw ? e.sx[i] * e.sw[j] : e.sx[i]);
-          c[i * ldc + j] = e.bias ? f + e.bias[j] : f;
-        }
-      }
-    return;
-  }
   for (int i = 0; i < mr; i++) {
     const float sx = e.sx[i];
     const int32_t off = e.rs ? e.off * e.rs[i] : 0;
@@ -508,11 +493,10 @@ Blocks blocks_of(const LpKernel& k, long K) {
   return Blocks{KC, (K + KC - 1) / KC, lp_words(k, KC)};
 }
 
-inline Epi tile_epi(const LpProblem& pr, bool first, bool last, long i, long j) {
+inline Epi tile_epi(const LpProblem& pr, bool first, long i, long j) {
   Epi e = pr.epi;
   if (!first) { e.beta = 1.f; e.beta_zero = false; }
   if (e.i8) {
-    e.part = static_cast<uint8_t>((first ? 0 : kI8AddPartial) | (last ? 0 : kI8KeepPartial));
     e.sx += i;
     if (e.rs) e.rs += i;
     if (e.sw) e.sw += j;
@@ -539,7 +523,7 @@ void run_rows(const LpKernel& k, const LpProblem& pr, long m0, long m1, const ui
         const uint32_t* bpanel = bblk + (jr / k.NR) * kwp * k.NR;
         for (long ir = 0; ir < mc; ir += k.MR) {
           const int mr = static_cast<int>(std::min<long>(k.MR, mc - ir));
-          const Epi e = tile_epi(pr, b == 0, b == bl.nblk - 1, ic + ir, jr);
+          const Epi e = tile_epi(pr, b == 0, ic + ir, jr);
           k.run(kwp, ap + (ir / k.MR) * kwp * k.MR, bpanel, pr.C + (ic + ir) * pr.ldc + jr, pr.ldc, mr, nr, e);
         }
       }
@@ -566,7 +550,7 @@ void run_cols(const LpKernel& k, const LpProblem& pr, long n0, long n1, const ui
           const uint32_t* bpanel = bp + (jr / k.NR) * kwp * k.NR;
           for (long ir = 0; ir < mc; ir += k.MR) {
             const int mr = static_cast<int>(std::min<long>(k.MR, mc - ir));
-            const Epi e = tile_epi(pr, b == 0, b == bl.nblk - 1, ic + ir, jc + jr);
+            const Epi e = tile_epi(pr, b == 0, ic + ir, jc + jr);
             k.run(kwp, ablk + ((ic + ir) / k.MR) * kwp * k.MR, bpanel, pr.C + (ic + ir) * pr.ldc + jc + jr, pr.ldc,
                   mr, nr, e);
           }

@@ -47,16 +47,11 @@ struct Operand {
 
 // Tile epilogue. Float paths: C = alpha·acc + beta·C (beta_zero: C = alpha·acc). Int8 paths (i8 = true):
 // C = (acc − off·rs[i])·sx[i]·sw[j] + bias[j] with sw/bias/rs optional (null: 1, 0, 0). Row and column
-// pointers point at the tile's first row and column. An int8 product split into K blocks keeps its exact
-// int32 partial sums in C's memory between blocks: part & kI8AddPartial adds the int32 held in C to acc
-// (every block but the first), part & kI8KeepPartial stores acc as int32 into C and skips the epilogue
-// (every block but the last).
-constexpr uint8_t kI8AddPartial = 1, kI8KeepPartial = 2;
+// pointers point at the tile's first row and column.
 struct Epi {
   float alpha = 1.f, beta = 0.f;
   bool beta_zero = true;
   bool i8 = false;
-  uint8_t part = 0;  // int8 K blocks: kI8AddPartial | kI8KeepPartial
   int32_t off = 0;
   const float* sx = nullptr;
   const int32_t* rs = nullptr;

@@ -103,7 +103,6 @@ LION_512VNNI __attribute__((noinline)) void tile_vnni(long kw, const uint32_t* _
     _mm512_store_si512(acc + i * NR, c0[i]);
     _mm512_store_si512(acc + i * NR + 16, c1[i]);
   }
-  if (e.part) { i8_epilogue(acc, NR, c, ldc, R, nr, e); return; }  // a K block before the last (or after the first)
   const __mmask16 m0 = mask_lo(nr), m1 = mask_lo(nr - 16);
   const __m512 one = _mm512_set1_ps(1.f);
   const __m512 sw0 = e.sw ? _mm512_maskz_loadu_ps(m0, e.sw) : one, sw1 = e.sw ? _mm512_maskz_loadu_ps(m1, e.sw + 16) : one;
@@ -236,13 +235,12 @@ LION_512 void pack_kmajor_bf16_avx512(const Operand& op, long r0, long rows, int
 }
 
 // Blocking in k: bf16 KC = 2048 (1024 words: a 14-row A panel of 56 KB and a 32-column B panel of 128 KB stay
-// in L2 with room for the A block); int8 KC = 4096 (the same 1024 words), its int32 partial sums kept exactly
-// in C between K blocks (Epi::part), K ≤ 65536.
+// in L2 with room for the A block); int8 never splits K (exact int32 sums), K ≤ 65536.
 LpKernel lp_bf16_avx512bf16() {
   return LpKernel{MR, NR, 2, Pk::BF16, Pk::BF16, 2048, 14 * 8, 32 * 32, 1, false, false, micro_bf16, pack_kfast_avx512};
 }
 LpKernel lp_i8_avx512vnni() {
-  return LpKernel{MR, NR, 4, Pk::I8, Pk::U8, 4096, 14 * 8, 32 * 16, 1, false, false, micro_vnni, pack_kfast_avx512};
+  return LpKernel{MR, NR, 4, Pk::I8, Pk::U8, 0, 14 * 8, 32 * 16, 1, false, false, micro_vnni, pack_kfast_avx512};
 }
 
 }  // namespace lion
