@@ -139,7 +139,7 @@ export function neuralQuickstartSystem(o: NeuralQuickstartOptions): QuickstartSy
       };
       const encodedDocs = await encodeAll(docs, docOpts);
       if (o.paradigm === 'sparse') {
-        const ix = await buildInvertedIndexFromRecords(encodedDocs.map((x) => ({ id: x.id, vec: x.sparse! })), { vocabSize: model.config.vocabSize });
+        const ix = await buildInvertedIndexFromRecords(encodedDocs.map((x) => ({ id: x.id, vec: x.sparse! })), { vocabSize: model.config.vocabSize, listMax: 0 });
         return {
           async search(queries, k) {
             const q = await encodeAll(queries, qOpts);

@@ -74,7 +74,7 @@ export class Retriever {
     const ids = this.docs.map((d) => d.id);
     if (this.model.kind === 'sparse') {
       const vecs = await this.model.encodeDocuments(this.docs, opts);
-      const ix = await buildInvertedIndexFromRecords(vecs.map((vec, i) => ({ id: ids[i]!, vec })), { vocabSize: this.model.dimension });
+      const ix = await buildInvertedIndexFromRecords(vecs.map((vec, i) => ({ id: ids[i]!, vec })), { vocabSize: this.model.dimension, listMax: 0 });
       return { kind: 'sparse', ix, vecs };
     }
     const rows = await this.model.encodeDocuments(this.docs, opts);

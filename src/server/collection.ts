@@ -51,7 +51,7 @@ async function neural(docs: TextRecord[], dir: string, paradigm: Paradigm, o: Co
   const q = await queryEncoder(dir, paradigm, o);
   const about = `${docs.length} documents of ${o.collection} encoded at start-up by ${dir}`;
   if (paradigm === 'sparse') {
-    const ix = await buildInvertedIndexFromRecords(encoded.map((x) => ({ id: x.id, vec: x.sparse! })), { vocabSize: model.config.vocabSize });
+    const ix = await buildInvertedIndexFromRecords(encoded.map((x) => ({ id: x.id, vec: x.sparse! })), { vocabSize: model.config.vocabSize, listMax: 0 });
     return sparseSystem('sparse', ix, { ...q, description: `learned sparse, ${about}` });
   }
   const dim = model.config.hiddenSize;

@@ -58,7 +58,7 @@ export async function evaluateModel(model: LlamaModel, tok: EncoderTokenizer, se
   const qids = qs.map((q) => q.id);
   let r;
   if (o.paradigm === 'sparse') {
-    const ix = await buildInvertedIndexFromRecords(docs.map((d) => ({ id: d.id, vec: d.sparse! })), { dtype: 'f32', vocabSize: model.config.vocabSize });
+    const ix = await buildInvertedIndexFromRecords(docs.map((d) => ({ id: d.id, vec: d.sparse! })), { dtype: 'f32', vocabSize: model.config.vocabSize, listMax: 0 });
     r = searchSparse(ix, qs.map((q) => q.sparse!), { k: Math.min(k, docs.length), mode: 'exact' });
   } else {
     const C = model.config.hiddenSize;

@@ -250,7 +250,7 @@ async function buildSegment(meta: SegMeta, docs: LiveDoc[], del: Uint8Array, con
     return new Segment(meta, ids, del, docs, { index, searcher: createBm25Searcher(index, params) });
   }
   if (config.kind === 'sparse') {
-    const ix = await buildInvertedIndexFromRecords(docs.map((d) => ({ id: d.id, vec: d.sparse! })), { dtype: 'f32', vocabSize: config.vocab });
+    const ix = await buildInvertedIndexFromRecords(docs.map((d) => ({ id: d.id, vec: d.sparse! })), { dtype: 'f32', vocabSize: config.vocab, listMax: 0 });
     return new Segment(meta, ids, del, docs, undefined, ix);
   }
   const dim = config.dim!;
