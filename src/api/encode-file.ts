@@ -6,13 +6,14 @@
  * records the resolved configuration.
  */
 import { DEFAULTS } from '../defaults.js';
-import { UsageError } from '../errors.js';
+import { NonFiniteError, UsageError } from '../errors.js';
 import { shardOf, type EncodeCollectionOptions } from '../encoders/encode.js';
 import type { DensePooling } from '../encoders/pooling.js';
 import { readCorpus, readQueries } from '../io/corpus.js';
 import { DenseShardWriter, SparseShardWriter, sparseToObject } from '../io/vectors.js';
 import type { TextRecord } from '../types.js';
 import { openAtomic, writeFileAtomic } from '../util/atomic.js';
+import { encoderIdentity, identityToJson } from '../util/identity.js';
 import { Progress } from '../util/progress.js';
 import { DenseEncoder, SparseEncoder, type EncoderOptions } from './encoder.js';
 
@@ -57,22 +58,34 @@ export async function encodeCollectionConfigured(o: ConfiguredEncodeOptions): Pr
   const progress = new Progress(`encode ${o.queries ? 'queries' : 'corpus'}`, undefined, 'texts');
   const window = 32 * (o.maxBatch ?? d.maxBatch);
   const encode = (recs: TextRecord[]) => (o.queries ? enc.encodeQueries(recs) : enc.encodeDocuments(recs));
+  // The vectors record their encoder (search and serve refuse queries from another one), and a NaN or
+  // infinite output fails the run naming the text, as src/encoders/encode.ts does for the paper's encoders.
+  const encoder = encoderIdentity({
+    model: enc.location.base, adapter: enc.location.adapter, head: enc.kind,
+    ...(enc.kind === 'sparse' ? { vocab: enc.dimension } : { dim: enc.dimension }), dtype: o.dtype ?? 'fp32',
+  });
+  const finite = (id: string, v: unknown): void => {
+    const xs = v instanceof Float32Array ? v : (v as { weights: Float32Array }).weights;
+    for (let i = 0; i < xs.length; i++) {
+      if (!Number.isFinite(xs[i]!)) throw new NonFiniteError(`the ${enc.kind} encoder produced NaN or infinite values for ${id}`, { field: id });
+    }
+  };
   let n = 0;
   const run = async (write: (id: string, v: unknown) => Promise<void> | void) => {
     let pending: TextRecord[] = [];
     const flush = async () => {
       const reps = await encode(pending);
-      for (let i = 0; i < pending.length; i++) { await write(pending[i]!.id, reps[i]); n++; progress.tick(); }
+      for (let i = 0; i < pending.length; i++) { finite(pending[i]!.id, reps[i]); await write(pending[i]!.id, reps[i]); n++; progress.tick(); }
       pending = [];
     };
     for await (const r of input) { pending.push(r); if (pending.length >= window) await flush(); }
     if (pending.length) await flush();
   };
   if (enc.kind === 'dense') {
-    const w = new DenseShardWriter(o.out, enc.dimension);
+    const w = new DenseShardWriter(o.out, enc.dimension, encoder);
     try { await run((id, v) => w.add([id], v as Float32Array)); w.close(); } catch (e) { w.abort(); throw e; }
   } else if (format === 'shard') {
-    const w = new SparseShardWriter(o.out, enc.dimension);
+    const w = new SparseShardWriter(o.out, enc.dimension, encoder);
     try { await run((id, v) => w.add(id, v as never)); w.close(); } catch (e) { w.abort(); throw e; }
   } else {
     const w = await openAtomic(o.out);
@@ -88,6 +101,6 @@ export async function encodeCollectionConfigured(o: ConfiguredEncodeOptions): Pr
     ...(enc.kind === 'sparse' ? { scale: enc.scale } : { normalize: enc.normalize, dim: enc.dimension }),
     base: enc.location.base, adapter: enc.location.adapter,
   };
-  await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ ...recorded, format, resolved, texts: n }, null, 2)}\n`);
+  await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ ...recorded, format, resolved, texts: n, encoder: identityToJson(encoder) }, null, 2)}\n`);
   return n;
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DenseEncoder, SparseEncoder } from '../../src/api/encoder.js';
 import { main } from '../../src/cli/main.js';
-import { readDenseShard, readSparseJsonl } from '../../src/io/vectors.js';
+import { readDenseShard, readShardInfo, readSparseJsonl } from '../../src/io/vectors.js';
 import { shippedModels } from '../../src/quickstart.js';
 import { fixtures, tempDir } from '../helpers.js';
 
@@ -37,6 +37,7 @@ test('lion encode: a BERT SPLADE folder writes the API\'s vectors', async () => 
   });
   const meta = JSON.parse(readFileSync(join(dir, 'docs.jsonl.json'), 'utf8'));
   assert.deepEqual([meta.resolved.family, meta.resolved.pooling, meta.resolved.scale], ['bert', 'max', 1]);
+  assert.deepEqual([meta.encoder.head, meta.encoder.vocab], ['sparse', want[0] ? (await SparseEncoder.load(bert)).dimension : 0]);
 });
 
 test('lion encode: a decoder with --pooling last --prompt --normalize --dim writes the API\'s vectors', async () => {
@@ -53,5 +54,7 @@ test('lion encode: a decoder with --pooling last --prompt --normalize --dim writ
   const want = await enc.encodeQueries(TEXTS);
   assert.deepEqual([m.rows, m.dim, m.ids], [4, 16, ['q0', 'q1', 'q2', 'q3']]);
   want.forEach((v, i) => assert.deepEqual(m.data.subarray(i * 16, (i + 1) * 16), v));
+  const id = readShardInfo(out).encoder; // the shard records its encoder, so search refuses foreign queries
+  assert.deepEqual([id?.head, id?.dim], ['dense', 16]);
   assert.equal(await lion('encode', '--paradigm', 'sparse', '--model', model, '--queries', queries, '--out', join(dir, 'x'), '--pooling', 'cls'), 2);
 });
