@@ -161,18 +161,26 @@ export function impactRef(ix: InvertedIndex, qb: QueryBatch, q: number, cut: num
     const a = ix.impOffsets[t]!, b = Math.min(ix.impOffsets[t + 1]!, a + lambda);
     vis += b - a;
     for (let p = a; p < b; p++) {
-      const d = ix.impDocs[p]!;
-      if (seen.has(d)) continue;
-      seen.add(d);
-      let acc = 0;
-      const p0 = ix.fwdOffsets[d]!, p1 = ix.fwdOffsets[d + 1]!;
-      for (let x = p0; x < p1; x++) acc = f(acc + f((qd.get(ix.fwdTerms[x]!) ?? 0) * ix.fwdWeights[x]!));
-      vis += p1 - p0;
-      if (acc > 0) heap.push(acc, d);
+      vis += rescoreOnce(ix, qd, ix.impDocs[p]!, seen, heap);
     }
   }
   heap.emit(out, q);
   out.visited[q] = vis;
+}
+
+/**
+ * The exact score of candidate `d` through the forward index (float32 sums, as the native loops), pushed into
+ * `heap` when positive; a document already in `seen` is skipped. Returns the postings read.
+ */
+function rescoreOnce(ix: InvertedIndex, qd: Map<number, number>, d: number, seen: Set<number>, heap: TopK): number {
+  if (seen.has(d)) return 0;
+  seen.add(d);
+  const f = Math.fround;
+  let acc = 0;
+  const p0 = ix.fwdOffsets[d]!, p1 = ix.fwdOffsets[d + 1]!;
+  for (let x = p0; x < p1; x++) acc = f(acc + f((qd.get(ix.fwdTerms[x]!) ?? 0) * ix.fwdWeights[x]!));
+  if (acc > 0) heap.push(acc, d);
+  return p1 - p0;
 }
 
 /** TypeScript twin of the native cluster loop for query q. */
@@ -205,14 +213,7 @@ export function clusterRef(ix: InvertedIndex, qb: QueryBatch, q: number, cut: nu
   for (const [est, c] of blocks) {
     if (heap.full && f(gamma * est) <= heap.threshold()) break;
     for (let i = ix.clDocOffsets[c]!; i < ix.clDocOffsets[c + 1]!; i++) {
-      const d = ix.clDocs[i]!;
-      if (seen.has(d)) continue;
-      seen.add(d);
-      let acc = 0;
-      const p0 = ix.fwdOffsets[d]!, p1 = ix.fwdOffsets[d + 1]!;
-      for (let x = p0; x < p1; x++) acc = f(acc + f((qd.get(ix.fwdTerms[x]!) ?? 0) * ix.fwdWeights[x]!));
-      vis += p1 - p0;
-      if (acc > 0) heap.push(acc, d);
+      vis += rescoreOnce(ix, qd, ix.clDocs[i]!, seen, heap);
     }
   }
   heap.emit(out, q);
