@@ -30,7 +30,7 @@ export { readQrels, readRun, readRunFile, writeRun } from './io/trec.js';
 export type { RunFile, WriteRunOptions } from './io/trec.js';
 export { readTrainingFile, parseTrainingLine } from './io/training.js';
 export type { TrainingKind, TrainingExample, ClExample, ClKdExample, KdExample, ReadTrainingOptions } from './io/training.js';
-export { compareHits, sortHits } from './eval/order.js';
+export { compareHits, sortHits } from './order.js';
 export { evaluate, evaluateFiles } from './eval/evaluate.js';
 export type { EvalOptions, EvalResult, EvalColumn } from './eval/evaluate.js';
 export { formatTrecEval, evalToJson } from './eval/format.js';
@@ -75,7 +75,7 @@ export type { Objective, RepBatch, RepGrads, Gemm, RetrievalLossTerms, TeacherSc
 export { lrAt, warmupSteps, flopsWeight, flopsRampSteps } from './train/schedule.js';
 export { adamwStep, clipGradNorm, gradNorm, initAdamW } from './train/optimizer.js';
 export type { Param, AdamWConfig, AdamWState } from './train/optimizer.js';
-export { Rng } from './train/rng.js';
+export { Rng } from './util/rng.js';
 export { packBlocks, maskBlock, mntpTargets, crossEntropy } from './train/mntp.js';
 export type { MaskOptions, MaskedBlock } from './train/mntp.js';
 export { loadTrainingSet, validateTrainingSet, sampleExample, microBatch, loadPassages } from './train/batching.js';
@@ -105,8 +105,8 @@ export { sparseSystem, denseSystem, sparseFromTerms } from './server/neural.js';
 export type { NeuralOptions } from './server/neural.js';
 export { QueryEncoderPool } from './server/encoder-pool.js';
 export type { EncoderPoolOptions } from './server/encoder-pool.js';
-export { pairedTTest, pairedRandomisationTest, studentTwoSidedP } from './server/stats.js';
-export type { TTestResult, RandomisationResult } from './server/stats.js';
+export { pairedTTest, pairedRandomisationTest, studentTwoSidedP } from './eval/significance.js';
+export type { TTestResult, RandomisationResult } from './eval/significance.js';
 export type { SearchSystem, SystemInfo, SystemKind, SystemQuery, Explanation, TermContribution, WeightedTerm, DocStore } from './server/system.js';
 export {
   SparseShardWriter, DenseShardWriter, readSparseVectors, readSparseJsonl, readSparseShard, writeSparseJsonl,

@@ -30,7 +30,7 @@
  */
 import { ShapeError, UsageError } from '../errors.js';
 import { getKernels, ropeInvFreq, ropeTables, type Kernels } from '../kernels/index.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import { Activations, type SavedPass } from './activations.js';
 import { Arena, type ArenaSpec } from './arena.js';
 import {

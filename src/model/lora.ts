@@ -10,7 +10,7 @@
  */
 import type { Kernels } from '../kernels/index.js';
 import { UsageError } from '../errors.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import { layerLinears, type ModelConfig, type TensorSpec } from './registry.js';
 
 /** Linear layers LoRA can adapt, by peft's `target_modules` names. */

@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { Progress, progressEnabled } from '../util/progress.js';
 import { curvesSvg, logSeries, type BestTracker } from './validate.js';
 import { adamwStep, clipGradNorm, type AdamWConfig, type AdamWState } from './optimizer.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import { lrAt } from './schedule.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type WeightsForm } from './state.js';
 import { checkResumeSettings, lockRunFolder, loggedLosses } from './run-folder.js';

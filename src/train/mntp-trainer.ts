@@ -29,7 +29,7 @@ import { saveBpe, trainBpe } from '../tokenizer/bpe-train.js';
 import { initWeights } from './init.js';
 import { runLoop, type LoopSummary, type StepResult } from './loop.js';
 import { BlockPacker, crossEntropy, maskBlock, mntpTargets, type MaskOptions } from './mntp.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import type { WeightsForm } from './state.js';
 
 const ORDER = 11, MASK = 12;

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { ref } from '../../src/kernels/index.js';
 import { LlamaModel } from '../../src/model/llama.js';
 import { LORA_TARGETS, applyMask, fillDropoutMask } from '../../src/model/lora.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { loadModelConfig } from '../../src/model/registry.js';
 import { loadModel } from '../../src/model/checkpoint.js';
 import { join } from 'node:path';
