@@ -21,7 +21,7 @@ import { docText, readCorpus } from '../io/corpus.js';
 import type { Kernels } from '../kernels/types.js';
 import { loadModel, saveAdapter, saveModel } from '../model/checkpoint.js';
 import { LlamaModel, type TokenBatch } from '../model/llama.js';
-import { LORA_TARGETS } from '../model/lora.js';
+import { LORA_TARGETS } from '../io/lora-config.js';
 import { parsePrecision, precisionRecord, trainingDtype, type Precision, type WeightDtype } from '../model/precision.js';
 import type { ModelConfig } from '../model/registry.js';
 import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
