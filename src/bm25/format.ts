@@ -26,8 +26,9 @@ import { ArtifactError, NotFoundError } from '../errors.js';
 import { withAtomicWrite } from '../util/atomic.js';
 import { fnv1aWords } from '../util/checksum.js';
 import type { Bm25Index, Bm25IndexMeta } from './build.js';
+import { MAGIC } from '../io/sniff.js';
 
-export const BM25_MAGIC = 'LIONBM25';
+export const BM25_MAGIC = MAGIC.bm25Index;
 export const BM25_FORMAT_VERSION = 1;
 const HEADER_BYTES = 64;
 

@@ -12,16 +12,17 @@ import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs
 import { dirname, resolve } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { ArtifactError, NotFoundError, ShapeError, UsageError } from '../errors.js';
-import { DENSE_SHARD_MAGIC, readDenseShards, readShardInfo, readSparseVectors, SPARSE_SHARD_MAGIC } from '../io/vectors.js';
+import { readDenseShards, readShardInfo, readSparseVectors } from '../io/vectors.js';
+import { fileMagic, sniffFile } from '../io/sniff.js';
 import { checkIdentity, parseIdentity, type EncoderIdentity } from '../util/identity.js';
 import { countLines, Progress } from '../util/progress.js';
 import { writeRun } from '../io/trec.js';
 import type { Run, SparseVec } from '../types.js';
 import { buildInvertedIndexFromRecords, type BuildSparseOptions, writeInvertedIndex } from './inverted/build.js';
-import { INDEX_MAGIC, loadInvertedIndex } from './inverted/format.js';
+import { loadInvertedIndex } from './inverted/format.js';
 import { packQueries, searchSparse } from './inverted/search.js';
 import { better, emptyResult, type SearchResult, toRun } from './topk.js';
-import { buildDenseIndex, type DenseDtype, loadVectorIndex, searchDense, VEC_MAGIC } from './vector/flat.js';
+import { buildDenseIndex, type DenseDtype, loadVectorIndex, searchDense } from './vector/flat.js';
 import { buildHnsw, loadHnsw, removeHnsw, saveHnsw, searchHnsw } from './vector/hnsw.js';
 
 export type IndexKind = 'sparse' | 'dense';
@@ -43,8 +44,8 @@ export interface BuildIndexOptions extends BuildSparseOptions {
 function countVectors(sources: string[]): number | undefined {
   let n = 0;
   for (const p of sources) {
-    const magic = fileMagic(p);
-    if (magic === SPARSE_SHARD_MAGIC || magic === DENSE_SHARD_MAGIC) {
+    const kind = sniffFile(p);
+    if (kind === 'sparse-shard' || kind === 'dense-shard') {
       const fd = openSync(p, 'r');
       const h = Buffer.alloc(20);
       try { readSync(fd, h, 0, 20, 0); } finally { closeSync(fd); }
@@ -81,19 +82,12 @@ export async function buildIndex(sources: string[], out: string, opts: BuildInde
   return { kind: 'dense', documents: ix.rows, dim: ix.dim, dtype: ix.dtype, seconds: (performance.now() - t0) / 1000 };
 }
 
-function fileMagic(path: string): string {
-  if (!existsSync(path)) throw new NotFoundError(`no such file: ${path}`, { file: path });
-  const fd = openSync(path, 'r');
-  const b = Buffer.alloc(8);
-  try { readSync(fd, b, 0, 8, 0); } finally { closeSync(fd); }
-  return b.toString('latin1');
-}
-
 /** The kind of an index file, by magic number. */
 export function indexKind(path: string): IndexKind {
+  const kind = sniffFile(path);
+  if (kind === 'sparse-index') return 'sparse';
+  if (kind === 'dense-index') return 'dense';
   const m = fileMagic(path);
-  if (m === INDEX_MAGIC) return 'sparse';
-  if (m === VEC_MAGIC) return 'dense';
   throw new ArtifactError(`not a Lion index (magic ${JSON.stringify(m)})`, { file: path });
 }
 
@@ -143,8 +137,8 @@ export function mergeResults(acc: SearchResult | undefined, next: SearchResult, 
  * `<queries>.json` that `lion encode` writes beside it. Undefined when none is recorded.
  */
 export function queryIdentity(path: string): EncoderIdentity | undefined {
-  const m = fileMagic(path);
-  if (m === DENSE_SHARD_MAGIC || m === SPARSE_SHARD_MAGIC) return readShardInfo(path).encoder;
+  const kind = sniffFile(path);
+  if (kind === 'dense-shard' || kind === 'sparse-shard') return readShardInfo(path).encoder;
   const side = `${path}.json`;
   if (!existsSync(side)) return undefined;
   try {
@@ -207,7 +201,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
   let unordered = 0; // sparse shards built without reordering
   const ids: string[] = [];
   let qids: string[];
-  const denseQueries = fileMagic(queriesPath) === DENSE_SHARD_MAGIC;
+  const denseQueries = sniffFile(queriesPath) === 'dense-shard';
   if (denseQueries !== (kinds[0] === 'dense')) {
     throw new ShapeError(`the queries are ${denseQueries ? 'dense' : 'sparse'} vectors but the index is ${kinds[0]}`, { file: queriesPath, hint: 'encode the queries with the model that encoded the index' });
   }

@@ -2,27 +2,16 @@
  * Format-detecting entry points for documents and queries: `readCorpus`, `readQueries`, and `docText`, the
  * one place that decides what text of a document an encoder or BM25 sees.
  *
- * Detection: a directory means a BEIR folder (`corpus.jsonl` / `queries.jsonl` inside); a name ending in
- * `.jsonl` or `.json` (optionally `.gz`) is JSON Lines; `.tsv` is `id\ttext`; anything else is sniffed from
- * its first non-blank line (`{` = JSON Lines, otherwise TSV).
+ * Detection: a directory means a BEIR folder (`corpus.jsonl` / `queries.jsonl` inside); a file is JSON Lines or
+ * TSV as `detectTextFormat` (src/io/sniff.ts) decides.
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import type { TextRecord } from '../types.js';
 import { readBeirCorpus, readBeirQueries } from './beir.js';
-import { assertReadableFile, firstNonBlankLine } from './lines.js';
+import { assertReadableFile } from './lines.js';
 import { readTsvRecords } from './msmarco.js';
-
-export type TextFormat = 'jsonl' | 'tsv';
-
-/** Decide whether a corpus or queries file is JSON Lines or TSV (see the file comment for the rules). */
-export async function detectTextFormat(path: string): Promise<TextFormat> {
-  const name = path.toLowerCase().replace(/\.gz$/, '');
-  if (name.endsWith('.jsonl') || name.endsWith('.json')) return 'jsonl';
-  if (name.endsWith('.tsv')) return 'tsv';
-  const first = await firstNonBlankLine(path);
-  return first && first.line.trimStart().startsWith('{') ? 'jsonl' : 'tsv';
-}
+import { detectTextFormat } from './sniff.js';
 
 async function resolveBeirFile(path: string, name: string): Promise<string> {
   try {

@@ -21,6 +21,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { ArtifactError, ModelError, NotFoundError } from '../errors.js';
+import { sniffBytes } from './sniff.js';
 import { readTensorInto, type SafetensorsIndex, type TensorInfo } from './safetensors.js';
 
 /** Element types of torch storages, in safetensors spelling. */
@@ -332,9 +333,9 @@ export function readTorchCheckpoint(file: string): SafetensorsIndex {
   if (!existsSync(file)) throw new NotFoundError('PyTorch checkpoint not found', { file });
   const fd = openSync(file, 'r');
   try {
-    const head = readAt(fd, 0, Math.min(4, fstatSync(fd).size), file);
-    if (head.length < 4 || head.readUInt32LE(0) !== 0x04034b50) {
-      const legacy = head.length >= 2 && head[0] === 0x80 && head[1]! <= 5;
+    const kind = sniffBytes(readAt(fd, 0, Math.min(16, fstatSync(fd).size), file));
+    if (kind !== 'torch-zip') {
+      const legacy = kind === 'torch-legacy';
       throw new ModelError(legacy
         ? 'this is a legacy (pre-1.6, non-zip) PyTorch pickle: its tensors are embedded in the pickle stream, which Lion does not interpret'
         : 'not a PyTorch zip checkpoint (no zip header)', {

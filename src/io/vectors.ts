@@ -32,11 +32,12 @@ import { createInterface } from 'node:readline';
 import { ArtifactError, FormatError, NonFiniteError, NotFoundError, ShapeError } from '../errors.js';
 import type { DenseMatrix, SparseVec } from '../types.js';
 import { AtomicFileSync } from '../util/atomic.js';
+import { MAGIC, sniffFile } from './sniff.js';
 import { Checksum, makeTrailer, TRAILER_BYTES, verifyTrailer, type VerifyMode } from '../util/checksum.js';
 import { identityToJson, parseIdentity, type EncoderIdentity } from '../util/identity.js';
 
-export const SPARSE_SHARD_MAGIC = 'LIONSPV\0';
-export const DENSE_SHARD_MAGIC = 'LIONDNS\0';
+export const SPARSE_SHARD_MAGIC = MAGIC.sparseShard;
+export const DENSE_SHARD_MAGIC = MAGIC.denseShard;
 export const SHARD_VERSION = 2;
 const HEADER = 64;
 
@@ -185,11 +186,9 @@ function openShard(fd: number, path: string, magic: string, mode?: VerifyMode): 
  * @example readShardInfo('queries.lsv').encoder
  */
 export function readShardInfo(path: string): ShardInfo {
+  const magic = sniffFile(path) === 'dense-shard' ? DENSE_SHARD_MAGIC : SPARSE_SHARD_MAGIC;
   const fd = openExisting(path);
   try {
-    const b = Buffer.alloc(8);
-    readSync(fd, b, 0, 8, 0);
-    const magic = b.toString('latin1') === DENSE_SHARD_MAGIC ? DENSE_SHARD_MAGIC : SPARSE_SHARD_MAGIC;
     return openShard(fd, path, magic, 'fast');
   } finally { closeSync(fd); }
 }
@@ -367,11 +366,7 @@ function openExisting(path: string): number {
 
 /** True when `path` starts with the sparse shard magic (otherwise it is read as JSONL). */
 export function isSparseShard(path: string): boolean {
-  const fd = openExisting(path);
-  try {
-    const b = Buffer.alloc(8);
-    return readSync(fd, b, 0, 8, 0) === 8 && b.toString('latin1') === SPARSE_SHARD_MAGIC;
-  } finally { closeSync(fd); }
+  return sniffFile(path) === 'sparse-shard';
 }
 
 /** Reads a binary sparse shard record by record (1 MiB buffered reads). */

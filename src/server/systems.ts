@@ -11,18 +11,18 @@
  * and the text "wing" are the same query.
  */
 import type { DtypeRequest } from '../model/precision.js';
-import { open } from 'node:fs/promises';
 import { statSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UsageError, NotFoundError, ArtifactError } from '../errors.js';
-import { BM25_MAGIC, readBm25Index } from '../bm25/format.js';
+import { readBm25Index } from '../bm25/format.js';
+import { fileMagic, sniffFile } from '../io/sniff.js';
 import { docIdOf, termIdOf, termOf, type Bm25Index } from '../bm25/build.js';
 import { createBm25Searcher, queryTerms as bm25QueryTerms, topK, type Bm25Searcher, type QueryTerm } from '../bm25/search.js';
 import { bm25Idf, bm25TermScore, type Bm25Params } from '../bm25/similarity.js';
 import { collect, readCorpus } from '../io/corpus.js';
 import { DEFAULTS } from '../defaults.js';
-import { INDEX_MAGIC, loadInvertedIndex } from '../index/inverted/format.js';
-import { VEC_MAGIC, loadVectorIndex } from '../index/vector/flat.js';
+import { loadInvertedIndex } from '../index/inverted/format.js';
+import { loadVectorIndex } from '../index/vector/flat.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import { encoderIdentityOfDir, tokenizerDir } from './encoder-load.js';
 import { checkIdentity, parseIdentity } from '../util/identity.js';
@@ -140,16 +140,6 @@ function indexFile(path: string): string {
   return join(path, files[0]!);
 }
 
-async function magicOf(file: string): Promise<string> {
-  const fh = await open(file, 'r');
-  try {
-    const b = Buffer.alloc(8);
-    await fh.read(b, 0, 8, 0);
-    return b.toString('latin1');
-  } finally {
-    await fh.close();
-  }
-}
 
 export interface OpenOptions {
   /** BM25 parameters for BM25 indexes (default Lucene/Anserini k1 = 0.9, b = 0.4). */
@@ -233,16 +223,16 @@ export async function openSystems(specs: string[], o: OpenOptions = {}): Promise
     const file = indexFile(path);
     const name = explicit ?? basename(file, extname(file));
     if (!/^[\w.-]{1,64}$/.test(name)) throw new UsageError(`system name '${name}' must be 1–64 letters, digits, '.', '_' or '-'`, { field: 'index' });
-    const magic = await magicOf(file);
-    if (magic === BM25_MAGIC) out.push(bm25System(name, await readBm25Index(file), o.bm25, `BM25 index ${file}`));
-    else if (magic === INDEX_MAGIC) {
+    const kind = sniffFile(file);
+    if (kind === 'bm25-index') out.push(bm25System(name, await readBm25Index(file), o.bm25, `BM25 index ${file}`));
+    else if (kind === 'sparse-index') {
       const ix = loadInvertedIndex(file);
       out.push(sparseSystem(name, ix, await encoderFor(name, 'sparse', o, out, (ix.meta as unknown as Record<string, unknown>).encoder, file)));
-    } else if (magic === VEC_MAGIC) {
+    } else if (kind === 'dense-index') {
       const ix = loadVectorIndex(file);
       out.push(denseSystem(name, ix, await encoderFor(name, 'dense', o, out, ix.meta.encoder, file)));
     }
-    else throw new ArtifactError(`unknown index format (magic ${JSON.stringify(magic)})`, { file, hint: 'serve indexes built by `lion bm25 index` or `lion index`' });
+    else throw new ArtifactError(`unknown index format (magic ${JSON.stringify(fileMagic(file))})`, { file, hint: 'serve indexes built by `lion bm25 index` or `lion index`' });
   }
   return out;
 }

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { collect, detectTextFormat, docText, readCorpus, readQueries } from '../../src/io/corpus.js';
+import { collect, docText, readCorpus, readQueries } from '../../src/io/corpus.js';
+import { detectTextFormat } from '../../src/io/sniff.js';
 import { readTriples } from '../../src/io/msmarco.js';
 import { NotFoundError } from '../../src/errors.js';
 import { assertFormatError, fixtures, tempDir, writeTemp } from '../helpers.js';

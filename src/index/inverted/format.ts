@@ -33,8 +33,9 @@ import { ArtifactError, NotFoundError } from '../../errors.js';
 import type { WeightArray } from '../native.js';
 import { Checksum, makeTrailer, TRAILER_BYTES, verifyMode, verifyTrailer } from '../../util/checksum.js';
 import { ChecksumError } from '../../errors.js';
+import { MAGIC } from '../../io/sniff.js';
 
-export const INDEX_MAGIC = 'LIONINV\0';
+export const INDEX_MAGIC = MAGIC.sparseIndex;
 export const INDEX_VERSION = 2;
 export const HEADER_BYTES = 512;
 const SECTIONS = 23;

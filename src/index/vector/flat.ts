@@ -23,8 +23,9 @@ import { commonIdentity, identityToJson, parseIdentity, type EncoderIdentity } f
 import type { DenseMatrix } from '../../types.js';
 import { defaultThreads, searchAddon } from '../native.js';
 import { emptyResult, type SearchResult, TopK } from '../topk.js';
+import { MAGIC } from '../../io/sniff.js';
 
-export const VEC_MAGIC = 'LIONVEC\0';
+export const VEC_MAGIC = MAGIC.denseIndex;
 export const VEC_VERSION = 2;
 const HEADER = 128;
 
