@@ -28,7 +28,7 @@ import type { Kernels } from '../src/kernels/types.js';
 import { LlamaModel, type Trainable } from '../src/model/llama.js';
 import type { ModelConfig } from '../src/model/registry.js';
 import { initWeights } from '../src/train/init.js';
-import { gemmFromKernels, retrievalLoss, type Objective } from '../src/train/losses.js';
+import { retrievalLoss, type Objective } from '../src/train/losses.js';
 import { adamwStep, clipGradNorm, type AdamWState } from '../src/train/optimizer.js';
 
 export { anchorEnv, AnchorRefused, JEMALLOC, PYTHON, repoRoot } from './anchor.js';
@@ -152,7 +152,7 @@ export function lionStep(model: LlamaModel, adam: AdamWState, paradigm: 'sparse'
   const dim = sparse ? REF.V : REF.C;
   const grads = { dq: new Float32Array(B * dim), dc: new Float32Array(Nc * dim) }; // (B, dim), (Nc, dim)
   const terms = retrievalLoss(objective, { q: fq.rep, c: fc.rep, B, n, dim, scale: sparse ? 1 : 100 },
-    { scores: teacher }, grads, { lambdaQ: lambdas[0], lambdaD: lambdas[1], weight: 1, gemm: gemmFromKernels(model.k) });
+    { scores: teacher }, grads, { lambdaQ: lambdas[0], lambdaD: lambdas[1], weight: 1, kernels: model.k });
   lap('loss (+ gradient w.r.t. reps)');
   if (sparse) { sparseBackward(model, fc as SparseForward, grads.dc); sparseBackward(model, fq as SparseForward, grads.dq); }
   else { denseBackward(model, fc as DenseForward, grads.dc); denseBackward(model, fq as DenseForward, grads.dq); }

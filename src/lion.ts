@@ -74,7 +74,7 @@ export type { WeightView } from './model/llama.js';
 export { loadTokenizer, llama3Tokenizer } from './tokenizer/tokenizer.js';
 export type { LionTokenizer } from './tokenizer/tokenizer.js';
 export { infoNCE, marginMSE, clKd, flops, meanNonZeros, retrievalLoss } from './train/losses.js';
-export type { Objective, RepBatch, RepGrads, Gemm, RetrievalLossTerms, TeacherScores, ClKdLoss } from './train/losses.js';
+export type { Objective, RepBatch, RepGrads, LossKernels, RetrievalLossTerms, TeacherScores, ClKdLoss } from './train/losses.js';
 export { lrAt, warmupSteps, flopsWeight, flopsRampSteps } from './train/schedule.js';
 export { adamwStep, clipGradNorm, gradNorm, initAdamW } from './train/optimizer.js';
 export type { Param, AdamWConfig, AdamWState } from './train/optimizer.js';

@@ -19,84 +19,19 @@
  *   FLOPS = Σ_v (mean_i |R_iv|)²                                                      (sparse only)
  *
  * Numerics: dot products and softmaxes accumulate in float64 (JS numbers); the B×Nc score matrix is float64.
- * Memory: nothing of size dim is allocated except one float64 scratch row; the GEMMs are the `Gemm` seam below
- * (plain TypeScript here; a native matmul can be passed in). With V = 128,256 and 28 queries × 17 contexts the
- * reps alone are (28 + 476) × 128,256 × 4 B ≈ 259 MB, and their gradients as much again.
+ * Memory: nothing of size dim is allocated; the three matrix products (S = q cᵀ, dq += dS·c, dc += dSᵀ·q) run on
+ * `Kernels.gemm` (native or `ref`), in float32 with the small (B, Nc) score matrices converted from and to float64
+ * at the call. With V = 128,256 and 28 queries × 17 contexts the reps alone are (28 + 476) × 128,256 × 4 B ≈
+ * 259 MB, and their gradients as much again.
  *
  * Golden values: scripts/make_golden_losses.py (PyTorch) → test/fixtures/golden-losses/.
  */
 import { ShapeError, UsageError } from '../errors.js';
+import { getKernels } from '../kernels/index.js';
 import type { Kernels } from '../kernels/types.js';
 
-/** The three products a loss needs. Implementations must accumulate in at least float32. */
-export interface Gemm {
-  /** out (M, N) = a (M, K) · b (N, K)ᵀ, overwriting out. */
-  abt(out: Float64Array, a: Float32Array, b: Float32Array, M: number, N: number, K: number): void;
-  /** out (M, K) += w · g (M, N) · b (N, K). */
-  addGB(out: Float32Array, g: Float64Array, b: Float32Array, M: number, N: number, K: number, w: number): void;
-  /** out (N, K) += w · g (M, N)ᵀ · a (M, K). */
-  addGtA(out: Float32Array, g: Float64Array, a: Float32Array, M: number, N: number, K: number, w: number): void;
-}
-
-/** Plain TypeScript GEMMs: float64 accumulation, zero multipliers skipped (sparse reps make many). */
-export const tsGemm: Gemm = {
-  abt(out, a, b, M, N, K) {
-    for (let i = 0; i < M; i++) {
-      const ao = i * K;
-      for (let j = 0; j < N; j++) {
-        const bo = j * K;
-        let s = 0;
-        for (let k = 0; k < K; k++) s += a[ao + k]! * b[bo + k]!;
-        out[i * N + j] = s;
-      }
-    }
-  },
-  addGB(out, g, b, M, N, K, w) {
-    const row = new Float64Array(K);
-    for (let i = 0; i < M; i++) {
-      row.fill(0);
-      for (let j = 0; j < N; j++) {
-        const coef = g[i * N + j]!;
-        if (coef === 0) continue;
-        const bo = j * K;
-        for (let k = 0; k < K; k++) row[k] += coef * b[bo + k]!;
-      }
-      const oo = i * K;
-      for (let k = 0; k < K; k++) out[oo + k] += w * row[k]!;
-    }
-  },
-  addGtA(out, g, a, M, N, K, w) {
-    const row = new Float64Array(K);
-    for (let j = 0; j < N; j++) {
-      row.fill(0);
-      for (let i = 0; i < M; i++) {
-        const coef = g[i * N + j]!;
-        if (coef === 0) continue;
-        const ao = i * K;
-        for (let k = 0; k < K; k++) row[k] += coef * a[ao + k]!;
-      }
-      const oo = j * K;
-      for (let k = 0; k < K; k++) out[oo + k] += w * row[k]!;
-    }
-  },
-};
-
-/**
- * The loss GEMMs on a `Kernels` backend (float32 products; the native one is ~30× the TypeScript loops). The
- * small (B, Nc) score matrices are converted between float64 and float32 at the seam.
- */
-export function gemmFromKernels(k: Pick<Kernels, 'gemm'>): Gemm {
-  const to32 = (g: Float64Array) => Float32Array.from(g);
-  return {
-    abt(out, a, b, M, N, K) {
-      const c = new Float32Array(M * N);
-      k.gemm(c, a, b, M, N, K, false, true, 1, 0);
-      out.set(c);
-    },
-    addGB(out, g, b, M, N, K, w) { k.gemm(out, to32(g), b, M, K, N, false, false, w, 1); },
-    addGtA(out, g, a, M, N, K, w) { k.gemm(out, to32(g), a, N, K, M, true, false, w, 1); },
-  };
-}
+/** The kernels a loss runs its matrix products on (`Kernels.gemm`; default `getKernels()`). */
+export type LossKernels = Pick<Kernels, 'gemm'>;
 
 /** Query and context representations of one micro-batch. */
 export interface RepBatch {
@@ -147,10 +82,11 @@ function logSumExp(xs: Float64Array, o: number, len: number): number {
  * Scores S = scale · q cᵀ (B, Nc) and the CE part of InfoNCE; `dS` (if given) receives ∂CE/∂S (not yet times
  * scale). Returns the mean cross-entropy with label i for query i.
  */
-function infoNceScores(r: RepBatch, Nc: number, S: Float64Array, dS: Float64Array | null, gemm: Gemm): number {
+function infoNceScores(r: RepBatch, Nc: number, S: Float64Array, dS: Float64Array | null, k: LossKernels): number {
   const { B, dim, scale } = r;
-  gemm.abt(S, r.q, r.c, B, Nc, dim);
-  for (let k = 0; k < S.length; k++) S[k] *= scale;
+  const S32 = new Float32Array(B * Nc); // (B, Nc) = q (B, dim) · c (Nc, dim)ᵀ
+  k.gemm(S32, r.q, r.c, B, Nc, dim, false, true, 1, 0);
+  for (let x = 0; x < S.length; x++) S[x] = S32[x]! * scale;
   let loss = 0;
   for (let i = 0; i < B; i++) {
     const o = i * Nc;
@@ -165,22 +101,23 @@ function infoNceScores(r: RepBatch, Nc: number, S: Float64Array, dS: Float64Arra
 }
 
 /** Push ∂L/∂S (B, Nc) back through S = scale · q cᵀ into the rep gradients, times `weight`. */
-function backScores(r: RepBatch, Nc: number, dS: Float64Array, grads: RepGrads, weight: number, gemm: Gemm): void {
+function backScores(r: RepBatch, Nc: number, dS: Float64Array, grads: RepGrads, weight: number, k: LossKernels): void {
   const w = weight * r.scale;
-  gemm.addGB(grads.dq, dS, r.c, r.B, Nc, r.dim, w); // dq += w · dS · c
-  gemm.addGtA(grads.dc, dS, r.q, r.B, Nc, r.dim, w); // dc += w · dSᵀ · q
+  const g = Float32Array.from(dS); // (B, Nc)
+  k.gemm(grads.dq, g, r.c, r.B, r.dim, Nc, false, false, w, 1); // dq (B, dim) += w · dS · c
+  k.gemm(grads.dc, g, r.q, Nc, r.dim, r.B, true, false, w, 1); // dc (Nc, dim) += w · dSᵀ · q
 }
 
 /**
  * CL: InfoNCE over every context of the batch (spec §3.1).
  * @example const l = infoNCE({ q, c, B: 2, n: 16, dim: V, scale: 1 }, { dq, dc });
  */
-export function infoNCE(r: RepBatch, grads: RepGrads | null = null, weight = 1, gemm: Gemm = tsGemm): number {
+export function infoNCE(r: RepBatch, grads: RepGrads | null = null, weight = 1, k: LossKernels = getKernels()): number {
   const Nc = check(r, grads);
   const S = new Float64Array(r.B * Nc); // (B, Nc)
   const dS = grads ? new Float64Array(r.B * Nc) : null;
-  const loss = infoNceScores(r, Nc, S, dS, gemm);
-  if (grads && dS) backScores(r, Nc, dS, grads, weight, gemm);
+  const loss = infoNceScores(r, Nc, S, dS, k);
+  if (grads && dS) backScores(r, Nc, dS, grads, weight, k);
   return loss;
 }
 
@@ -228,7 +165,7 @@ export interface ClKdLoss {
  * score of its positive then of its n negatives, in the same order as the contexts.
  */
 export function clKd(
-  r: RepBatch, teacher: Float32Array | Float64Array, grads: RepGrads | null = null, weight = 1, gemm: Gemm = tsGemm,
+  r: RepBatch, teacher: Float32Array | Float64Array, grads: RepGrads | null = null, weight = 1, k: LossKernels = getKernels(),
 ): ClKdLoss {
   const Nc = check(r, grads);
   const { B, n } = r;
@@ -236,7 +173,7 @@ export function clKd(
   if (teacher.length !== B * m) throw new ShapeError(`CL+KD: ${teacher.length} teacher scores, expected B·(1+n) = ${B * m}`);
   const S = new Float64Array(B * Nc); // (B, Nc)
   const dS = grads ? new Float64Array(B * Nc) : null;
-  const cl = infoNceScores(r, Nc, S, dS, gemm);
+  const cl = infoNceScores(r, Nc, S, dS, k);
   // KL over each query's own 1+n contexts: rows ownContextRow(i, j) of S[i, ·].
   const s = new Float64Array(m);
   const t = new Float64Array(m);
@@ -255,7 +192,7 @@ export function clKd(
   kl /= B;
   if (grads && dS) {
     // dS now holds ∂(CL + KL)/∂S; the loss is their mean.
-    backScores(r, Nc, dS, grads, weight / 2, gemm);
+    backScores(r, Nc, dS, grads, weight / 2, k);
   }
   return { loss: (cl + kl) / 2, cl, kl };
 }
@@ -320,18 +257,18 @@ export interface TeacherScores {
  */
 export function retrievalLoss(
   objective: Objective, r: RepBatch, teacher: TeacherScores, grads: RepGrads | null,
-  opts: { lambdaQ?: number; lambdaD?: number; weight?: number; gemm?: Gemm } = {},
+  opts: { lambdaQ?: number; lambdaD?: number; weight?: number; kernels?: LossKernels } = {},
 ): RetrievalLossTerms {
-  const lq = opts.lambdaQ ?? 0, ld = opts.lambdaD ?? 0, w = opts.weight ?? 1, gemm = opts.gemm ?? tsGemm;
+  const lq = opts.lambdaQ ?? 0, ld = opts.lambdaD ?? 0, w = opts.weight ?? 1, k = opts.kernels ?? getKernels();
   let rank: number;
   let cl: number | undefined, kl: number | undefined;
-  if (objective === 'cl') rank = infoNCE(r, grads, w, gemm);
+  if (objective === 'cl') rank = infoNCE(r, grads, w, k);
   else if (objective === 'kd') {
     if (!teacher.margin) throw new UsageError('KD (MarginMSE) needs teacher scores');
     rank = marginMSE(r, teacher.margin, grads, w);
   } else {
     if (!teacher.scores) throw new UsageError('CL+KD needs teacher scores');
-    const t = clKd(r, teacher.scores, grads, w, gemm);
+    const t = clKd(r, teacher.scores, grads, w, k);
     rank = t.loss; cl = t.cl; kl = t.kl;
   }
   const { B, dim } = r;

@@ -34,7 +34,7 @@ import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import {
   loadPassageTokens, loadTrainingSet, microBatch, microBatchesPerEpoch, negativesFor, referencedIds, type BatchPlan, type TrainBatch,
 } from './batching.js';
-import { gemmFromKernels, meanNonZeros, retrievalLoss, type Objective, type RetrievalLossTerms } from './losses.js';
+import { meanNonZeros, retrievalLoss, type Objective, type RetrievalLossTerms } from './losses.js';
 import { runLoop, type LoopSummary, type LoopValidation } from './loop.js';
 import { evaluateModel, loadValidationSet } from './validate.js';
 import { flopsRampSteps, flopsWeight } from './schedule.js';
@@ -171,7 +171,7 @@ function microStep(model: LlamaModel, p: Prepared, batch: TrainBatch, weight: nu
     ? { margin: Float64Array.from({ length: B }, (_, b) => t[2 * b]! - t[2 * b + 1]!) }
     : { scores: t };
   const terms = retrievalLoss(r.objective, { q: fq.rep, c: fc.rep, B, n, dim, scale: sparse ? 1 : 1 / r.tau }, teacher, grads, {
-    lambdaQ: sparse ? lq : 0, lambdaD: sparse ? ld : 0, weight, gemm: gemmFromKernels(model.k),
+    lambdaQ: sparse ? lq : 0, lambdaD: sparse ? ld : 0, weight, kernels: model.k,
   });
   if (sparse) { sparseBackward(model, fc as SparseForward, grads.dc); sparseBackward(model, fq as SparseForward, grads.dq); }
   else { denseBackward(model, fc as DenseForward, grads.dc); denseBackward(model, fq as DenseForward, grads.dq); }
