@@ -70,6 +70,7 @@ struct Args {
   uint8_t* u8(size_t i, double need, bool nullable) { return arr<uint8_t>(i, napi_uint8_array, "Uint8Array", need, nullable); }
   uint16_t* u16(size_t i, double need) { return arr<uint16_t>(i, napi_uint16_array, "Uint16Array (bf16 bits)", need, false); }
   int8_t* i8(size_t i, double need) { return arr<int8_t>(i, napi_int8_array, "Int8Array", need, false); }
+  uint32_t* u32(size_t i, double need) { return arr<uint32_t>(i, napi_uint32_array, "Uint32Array", need, false); }
   // A Float32Array or a Uint16Array of bf16 bits; src says which.
   const void* f32_or_bf16(size_t i, double need, lion::Src& src, bool nullable = false) {
     src = lion::Src::F32;
@@ -279,6 +280,35 @@ Napi::Value Scale(const Napi::CallbackInfo& info) {
   lion::scale(x, alpha, N);
   DONE;
 }
+
+// dropoutMask(mask, p, seed, N)
+Napi::Value DropoutMask(const Napi::CallbackInfo& info) {
+  ARGS("dropoutMask");
+  const long N = a.dim(3);
+  const double p = a.num(1);
+  if (a.ok && !(p >= 0 && p <= 1)) a.fail("argument 1 (p) must be in [0, 1]");
+  uint8_t* mask = a.u8(0, N, false);
+  const uint32_t* seed = a.u32(2, 4);
+  CHECK;
+  lion::dropout_mask(mask, p, seed, N);
+  DONE;
+}
+
+// dropoutForward(out, x, mask, scale, N) and dropoutBackward(dx, dy, mask, scale, N)
+Napi::Value DropoutFwdBwd(const Napi::CallbackInfo& info, bool backward) {
+  ARGS(backward ? "dropoutBackward" : "dropoutForward");
+  const long N = a.dim(4);
+  const double scale = a.num(3);
+  float* out = a.f32(0, N);
+  const float* x = a.f32(1, N);
+  const uint8_t* mask = a.u8(2, N, false);
+  CHECK;
+  if (backward) lion::dropout_backward(out, x, mask, scale, N);
+  else lion::dropout_forward(out, x, mask, scale, N);
+  DONE;
+}
+Napi::Value DropoutForward(const Napi::CallbackInfo& info) { return DropoutFwdBwd(info, false); }
+Napi::Value DropoutBackward(const Napi::CallbackInfo& info) { return DropoutFwdBwd(info, true); }
 
 Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   ARGS("sumSquares");
@@ -648,6 +678,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"attentionForward", AttentionForward}, {"attentionBackward", AttentionBackward},
       {"swigluForward", SwigluForward}, {"swigluBackward", SwigluBackward},
       {"axpy", Axpy}, {"scale", Scale}, {"sumSquares", SumSquares},
+      {"dropoutMask", DropoutMask}, {"dropoutForward", DropoutForward}, {"dropoutBackward", DropoutBackward},
       {"softmaxForward", SoftmaxForward}, {"softmaxBackward", SoftmaxBackward},
       {"logSoftmaxForward", LogSoftmaxForward}, {"logSoftmaxBackward", LogSoftmaxBackward},
       {"crossEntropyForward", CrossEntropyForward}, {"crossEntropyBackward", CrossEntropyBackward},

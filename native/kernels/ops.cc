@@ -114,6 +114,18 @@ LION_CLONES void scale_range(float* x, float a, long lo, long hi) {
   for (long i = lo; i < hi; i++) x[i] *= a;
 }
 
+LION_CLONES void dropout_fwd_range(float* out, const float* x, const uint8_t* mask, double scale, long lo, long hi) {
+#pragma omp simd
+  for (long i = lo; i < hi; i++) out[i] = mask[i] ? static_cast<float>(static_cast<double>(x[i]) * scale) : 0.f;
+}
+
+LION_CLONES void dropout_bwd_range(float* dx, const float* dy, const uint8_t* mask, double scale, long lo, long hi) {
+#pragma omp simd
+  for (long i = lo; i < hi; i++) {
+    if (mask[i]) dx[i] = static_cast<float>(static_cast<double>(dx[i]) + static_cast<double>(dy[i]) * scale);
+  }
+}
+
 LION_CLONES double sumsq_range(const float* x, long lo, long hi) {
   double s = 0.0;
 #pragma omp simd reduction(+ : s)
@@ -193,6 +205,27 @@ void swiglu_forward(float* out, const float* gate, const float* up, long N) {
 
 void swiglu_backward(float* dgate, float* dup, const float* dout, const float* gate, const float* up, long N) {
   rows(N, 10.0, [&](long lo, long hi) { swiglu_bwd_range(dgate, dup, dout, gate, up, lo, hi); });
+}
+
+// One xorshift128 stream (Marsaglia 2003) in element order, as src/kernels/ref/elementwise.ts draws it: the
+// stream is serial, so the mask is too (one integer step per element; the masked products run on the pool).
+void dropout_mask(uint8_t* mask, double p, const uint32_t* seed, long N) {
+  const uint64_t thr = static_cast<uint64_t>(std::floor(p * 4294967296.0));
+  uint32_t a = seed[0] | 1u, b = seed[1], c = seed[2], d = seed[3];
+  for (long i = 0; i < N; i++) {
+    const uint32_t t = a ^ (a << 11);
+    a = b; b = c; c = d;
+    d = (d ^ (d >> 19)) ^ (t ^ (t >> 8));
+    mask[i] = static_cast<uint64_t>(d) < thr ? 0 : 1;
+  }
+}
+
+void dropout_forward(float* out, const float* x, const uint8_t* mask, double scale, long N) {
+  rows(N, 1.0, [&](long lo, long hi) { dropout_fwd_range(out, x, mask, scale, lo, hi); });
+}
+
+void dropout_backward(float* dx, const float* dy, const uint8_t* mask, double scale, long N) {
+  rows(N, 1.0, [&](long lo, long hi) { dropout_bwd_range(dx, dy, mask, scale, lo, hi); });
 }
 
 void axpy(float* y, const float* x, float a, long N) {

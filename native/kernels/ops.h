@@ -15,6 +15,9 @@ void axpy(float* y, const float* x, float a, long N);
 void scale(float* x, float a, long N);
 void column_sum(float* out, const float* x, long M, long N);  // out (N) += Σ_rows x (M, N)
 double sum_squares(const float* x, long N);
+void dropout_mask(uint8_t* mask, double p, const uint32_t* seed, long N);
+void dropout_forward(float* out, const float* x, const uint8_t* mask, double scale, long N);
+void dropout_backward(float* dx, const float* dy, const uint8_t* mask, double scale, long N);
 void softmax_forward(float* y, const float* x, long M, long N, bool log);
 void softmax_backward(float* dx, const float* dy, const float* y, long M, long N, bool log);
 long cross_entropy_forward(float* losses, float* lse, const float* logits, const int32_t* targets, long M, long V,

@@ -23,7 +23,7 @@ export function loadNative(): Kernels & { cpuLevel: string } {
   let addon: Addon;
   try {
     addon = loadAddon<Addon>('lion_kernels', ['threads', 'cpuLevel', 'gemm', 'linearForward', 'sparseHeadBackward', 'adamw', 'isa',
-      'gemmBf16', 'linearForwardInt8', 'sparseHeadForwardInt8'], process.env.LION_KERNELS_ADDON).addon;
+      'gemmBf16', 'linearForwardInt8', 'sparseHeadForwardInt8', 'dropoutMask', 'dropoutForward', 'dropoutBackward'], process.env.LION_KERNELS_ADDON).addon;
   } catch (e) {
     // The addon refuses to load when LION_ISA names a path this CPU cannot run: that is the user's error.
     const msg = e instanceof Error ? e.message : String(e);

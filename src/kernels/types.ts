@@ -157,6 +157,16 @@ export interface Kernels {
   scale(x: F32, alpha: number, N: number): void;
   /** Σ x² over N elements, accumulated in float64 (gradient norms). */
   sumSquares(x: F32, N: number): number;
+  /**
+   * Dropout keep-mask (N): `mask[i]` = 0 with probability p, else 1, drawn from the xorshift128 stream whose
+   * state is `seed` (4 words; `seed[0] | 1` keeps it non-zero). The stream is part of the contract: every backend
+   * draws the same mask from the same seed, so a training run resumes exactly on any of them.
+   */
+  dropoutMask(mask: U8, p: number, seed: Uint32Array, N: number): void;
+  /** Dropout: `out = x ⊙ mask · scale` over N elements (scale = 1/(1−p); products in float64). */
+  dropoutForward(out: F32, x: F32, mask: U8, scale: number, N: number): void;
+  /** Dropout backward: `dx += dy ⊙ mask · scale` over N elements. */
+  dropoutBackward(dx: F32, dy: F32, mask: U8, scale: number, N: number): void;
 
   // ---------------------------------------------------------------- softmax family and losses
   /** Row softmax: y, x (M, N). */

@@ -33,7 +33,7 @@ import { getKernels, ropeInvFreq, ropeTables, type Kernels } from '../kernels/in
 import { Rng } from '../util/rng.js';
 import { Activations, type SavedPass } from './activations.js';
 import { Arena, type ArenaSpec } from './arena.js';
-import { addMasked, applyMask, fillDropoutMask, initLoraPair, loraNames, loraSpecs, mergePair, mergePairBf16, targetOf } from './lora.js';
+import { fillDropoutMask, initLoraPair, loraNames, loraSpecs, mergePair, mergePairBf16, targetOf } from './lora.js';
 import { loraScale, validateLora, type LoraConfig } from '../io/lora-config.js';
 import type { Precision } from './precision.js';
 import { ReducedStore, reducedForm, type WeightDtype } from './reduced.js';
@@ -415,9 +415,9 @@ export class LlamaModel {
     let xin = x;
     if (this.act.training && lora.dropout > 0) {
       const drop = this.dropMask(l, lin.module, lin.in, N);
-      if (draw) fillDropoutMask(drop, lora.dropout, this.dropRng);
+      if (draw) fillDropoutMask(this.k, drop, lora.dropout, this.dropRng);
       xin = this.act.get('s.xd', N).subarray(0, N * lin.in);
-      applyMask(xin, x, drop, 1 / (1 - lora.dropout), N * lin.in);
+      this.k.dropoutForward(xin, x, drop, 1 / (1 - lora.dropout), N * lin.in);
     }
     this.linFwd(u, xin, { dtype: 'fp32', w: this.param(loraNames(l, lin.module).a) }, null, N, lin.in, lora.r); // (N, R)
     return u;
@@ -524,10 +524,10 @@ export class LlamaModel {
     if (lora.dropout > 0) {
       const drop = this.dropMask(l, lin.module, lin.in, N), keep = 1 / (1 - lora.dropout);
       const xd = this.act.get('s.xd', N).subarray(0, N * lin.in), dxd = this.act.get('d.xd', N).subarray(0, N * lin.in);
-      applyMask(xd, x, drop, keep, N * lin.in);
+      this.k.dropoutForward(xd, x, drop, keep, N * lin.in);
       if (dx) dxd.fill(0);
       this.linBwd(dx ? dxd : null, this.gradOf(n.a), null, du, xd, A, N, lin.in, r);
-      if (dx) addMasked(dx, dxd, drop, keep, N * lin.in);
+      if (dx) this.k.dropoutBackward(dx, dxd, drop, keep, N * lin.in);
     } else {
       this.linBwd(dx, this.gradOf(n.a), null, du, x, A, N, lin.in, r);
     }

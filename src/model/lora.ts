@@ -70,27 +70,10 @@ export function mergePairBf16(k: Kernels, w: Uint16Array, a: Float32Array, b: Fl
 }
 
 /**
- * Dropout keep-mask: each byte is 0 with probability p, else 1 (the 1/(1−p) scale is applied by `applyMask`).
- * Draws from a local xorshift128 stream seeded by `rng` (dropout needs speed, not cryptographic quality:
- * a training step draws one number per input element of every adapted linear layer).
+ * Draws a dropout keep-mask (each byte 0 with probability p, else 1; the 1/(1−p) scale is applied by
+ * `Kernels.dropoutForward`) on the kernel `k.dropoutMask`, seeded by four words of `rng`, so the mask is a function
+ * of the generator state and the same on every backend.
  */
-export function fillDropoutMask(mask: Uint8Array, p: number, rng: Rng): void {
-  const thr = Math.floor(p * 4294967296);
-  let a = rng.u32() | 1, b = rng.u32(), c = rng.u32(), d = rng.u32();
-  for (let i = 0; i < mask.length; i++) {
-    const t = a ^ (a << 11);
-    a = b; b = c; c = d;
-    d = (d ^ (d >>> 19)) ^ (t ^ (t >>> 8));
-    mask[i] = (d >>> 0) < thr ? 0 : 1;
-  }
-}
-
-/** out = x ⊙ mask · scale over N elements (dropout glue; mask bytes are 0 or 1). */
-export function applyMask(out: Float32Array, x: Float32Array, mask: Uint8Array, scale: number, N: number): void {
-  for (let i = 0; i < N; i++) out[i] = mask[i] ? x[i]! * scale : 0;
-}
-
-/** dx += dxd ⊙ mask · scale over N elements (the backward of `applyMask`). */
-export function addMasked(dx: Float32Array, dxd: Float32Array, mask: Uint8Array, scale: number, N: number): void {
-  for (let i = 0; i < N; i++) if (mask[i]) dx[i] += dxd[i]! * scale;
+export function fillDropoutMask(k: Pick<Kernels, 'dropoutMask'>, mask: Uint8Array, p: number, rng: Rng): void {
+  k.dropoutMask(mask, p, Uint32Array.of(rng.u32(), rng.u32(), rng.u32(), rng.u32()), mask.length);
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ref } from '../../src/kernels/index.js';
 import { LlamaModel } from '../../src/model/llama.js';
-import { applyMask, fillDropoutMask } from '../../src/model/lora.js';
+import { fillDropoutMask } from '../../src/model/lora.js';
 import { LORA_TARGETS } from '../../src/io/lora-config.js';
 import { Rng } from '../../src/util/rng.js';
 import { loadModelConfig } from '../../src/model/registry.js';
@@ -80,13 +80,13 @@ test('a fresh adapter starts as the base model (B = 0) and LoRA training moves o
 
 test('dropout masks drop a fraction p and scale the kept inputs by 1/(1-p)', () => {
   const mask = new Uint8Array(200_000);
-  fillDropoutMask(mask, 0.05, new Rng(9));
+  fillDropoutMask(ref, mask, 0.05, new Rng(9));
   const dropped = mask.reduce((a, x) => a + (x ? 0 : 1), 0) / mask.length;
   assert.ok(Math.abs(dropped - 0.05) < 0.003, `dropped ${dropped}`);
   const again = new Uint8Array(mask.length);
-  fillDropoutMask(again, 0.05, new Rng(9));
+  fillDropoutMask(ref, again, 0.05, new Rng(9));
   assert.deepEqual(again, mask, 'a function of the generator state');
   const out = new Float32Array(4);
-  applyMask(out, Float32Array.from([1, 2, 3, 4]), Uint8Array.from([1, 0, 1, 0]), 2, 4);
+  ref.dropoutForward(out, Float32Array.from([1, 2, 3, 4]), Uint8Array.from([1, 0, 1, 0]), 2, 4);
   assert.deepEqual([...out], [2, 0, 6, 0]);
 });

@@ -33,6 +33,28 @@ export function sumSquares(x: Fl, N: number): number {
   return s;
 }
 
+/** Dropout keep-mask from the xorshift128 stream seeded by `seed` (see `Kernels.dropoutMask`). */
+export function dropoutMask(mask: Uint8Array, p: number, seed: Uint32Array, N: number): void {
+  const thr = Math.floor(p * 4294967296);
+  let a = seed[0]! | 1, b = seed[1]!, c = seed[2]!, d = seed[3]!;
+  for (let i = 0; i < N; i++) {
+    const t = a ^ (a << 11);
+    a = b; b = c; c = d;
+    d = (d ^ (d >>> 19)) ^ (t ^ (t >>> 8));
+    mask[i] = (d >>> 0) < thr ? 0 : 1;
+  }
+}
+
+/** out = x ⊙ mask · scale. */
+export function dropoutForward(out: Fl, x: Fl, mask: Uint8Array, scale: number, N: number): void {
+  for (let i = 0; i < N; i++) out[i] = mask[i] ? x[i] * scale : 0;
+}
+
+/** dx += dy ⊙ mask · scale. */
+export function dropoutBackward(dx: Fl, dy: Fl, mask: Uint8Array, scale: number, N: number): void {
+  for (let i = 0; i < N; i++) if (mask[i]) dx[i] += dy[i] * scale;
+}
+
 /** out[i] = table[ids[i]]; out (M, C), table (V, C). */
 export function embeddingForward(out: Fl, table: Fl, ids: I32, M: number, C: number): void {
   const V = table.length / C;

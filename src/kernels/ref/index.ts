@@ -11,7 +11,8 @@ import {
 } from './norm.js';
 import { attentionBackward, attentionForward, ropeBackward, ropeForward } from './attention.js';
 import {
-  adamw, axpy, embeddingBackward, embeddingForward, scale, sumSquares, swigluBackward, swigluForward,
+  adamw, axpy, dropoutBackward, dropoutForward, dropoutMask, embeddingBackward, embeddingForward, scale, sumSquares,
+  swigluBackward, swigluForward,
 } from './elementwise.js';
 import {
   embeddingForwardBf16, fromBf16, gemmBf16, isa, linearBackwardBf16, linearForwardBf16, linearForwardInt8,
@@ -28,7 +29,7 @@ export const ref: Kernels = {
   rmsnormForward, rmsnormBackward,
   ropeForward, ropeBackward,
   attentionForward, attentionBackward,
-  swigluForward, swigluBackward, axpy, scale, sumSquares,
+  swigluForward, swigluBackward, axpy, scale, sumSquares, dropoutMask, dropoutForward, dropoutBackward,
   softmaxForward, softmaxBackward, logSoftmaxForward, logSoftmaxBackward,
   crossEntropyForward, crossEntropyBackward,
   embeddingForward, embeddingBackward,
