@@ -52,6 +52,8 @@ export { indexCorpusFile, searchIndexFile } from './bm25/pipeline.js';
 export type { IndexFileOptions, IndexFileResult, SearchFileOptions, SearchFileResult } from './bm25/pipeline.js';
 export { runQuickstart, formatQuickstart, bm25QuickstartSystem, shippedCranfield, neuralQuickstartSystem, quickstartSystems, shippedModels } from './quickstart.js';
 export type { QuickstartSystem, QuickstartRow, QuickstartResult, QuickstartOptions, QuickstartCollection, NeuralQuickstartOptions } from './quickstart.js';
+export { runEvalSuite, formatEvalSuite, availableSuiteCollections, SUITE_COLLECTIONS } from './eval/suite.js';
+export type { EvalSuiteOptions, EvalSuiteResult, SuiteCollectionResult, SuiteCollectionSpec, SuiteScore, SuiteSystem, SuiteHybridOptions } from './eval/suite.js';
 export { openCheckpoint, readSafetensorsHeader, readTensor, readTensorInto, writeSafetensors } from './io/safetensors.js';
 export type { TensorInfo, SafetensorsIndex, TensorToWrite } from './io/safetensors.js';
 export { readHfConfig } from './io/hfconfig.js';
