@@ -5,6 +5,7 @@ import type { Command } from '../command.js';
 import { bm25IndexCommand, bm25SearchCommand } from './bm25.js';
 import { encodeCommand } from './encode.js';
 import { evalCommand } from './eval.js';
+import { evalSuiteCommand } from './eval-suite.js';
 import { exportCommand } from './export.js';
 import { fuseCommand } from './fuse.js';
 import { indexCommand } from './index.js';
@@ -23,6 +24,7 @@ export const commands: Command[] = [
   bm25SearchCommand,
   encodeCommand,
   evalCommand,
+  evalSuiteCommand,
   exportCommand,
   fuseCommand,
   indexCommand,
