@@ -271,8 +271,8 @@ for (const [cname, c] of Object.entries(collections)) {
       run(['encode', '--paradigm', paradigm, '--model', model, '--corpus', join(c.dir, 'corpus.jsonl'), '--max-length', CONFIG.evalDocMaxLength, ...fmt, '--out', join(e, `docs.${ext}`)], `eval-${key}`);
       run(['encode', '--paradigm', paradigm, '--model', model, '--queries', queries, ...fmt, '--out', join(e, `queries.${ext}`)], `eval-${key}`);
       const ix = join(e, paradigm === 'sparse' ? 'docs.lidx' : 'docs.lvec');
-      run(['index', '--kind', paradigm, '--out', ix, join(e, `docs.${ext}`)], `eval-${key}`);
-      run(['search', '--index', ix, '--queries', join(e, `queries.${ext}`), '--k', '100', '--out', runFile], `eval-${key}`);
+      run(['index', '--paradigm', paradigm, '--out', ix, join(e, `docs.${ext}`)], `eval-${key}`);
+      run(['search', '--index', ix, '--query-vectors', join(e, `queries.${ext}`), '--k', '100', '--out', runFile], `eval-${key}`);
     }
     const seconds = (performance.now() - t0) / 1000;
     const beir = c.beir ? ['--beir'] : ['-c']; // BEIR mode averages over queries in both run and qrels; -c is trec_eval's

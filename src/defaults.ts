@@ -10,7 +10,7 @@ export const DEFAULTS = {
   /** Retrieval depth: 1000 for MS MARCO / TREC DL, 100 for BEIR (spec §6). */
   search: { k: 1000, kBeir: 100 },
   /** trec_eval's relevance level for binary measures (-l); Judged@k cutoff when `-m judged` has none. */
-  eval: { relevanceLevel: 1, judgedK: 10 },
+  eval: { relevanceLevel: 1, judgedK: 10, measure: 'ndcg_cut.10' },
   /** Sparse inverted index: float32 weights and no pruning, as the paper indexes (spec §6.1); blocks of 2^5 docs. */
   sparseIndex: { dtype: 'f32', blockShift: 5, denseFraction: 8, impactMax: 2048, reorder: 'none' as 'bp' | 'none', reorderIters: 8, listMax: 1024, clusterSize: 16, summaryMass: 0.6, summaryMax: 64 },
   /**
@@ -21,7 +21,7 @@ export const DEFAULTS = {
   /** Dense index: float32 exact inner product (spec §6.2, FAISS IndexFlatIP); HNSW settings for `hnsw` mode. */
   denseIndex: { dtype: 'f32', connectivity: 16, expansionAdd: 128, expansionSearch: 128 },
   /** Run fusion: reciprocal rank fusion constant (Cormack et al., 2009) and the normaliser of weighted sums. */
-  fusion: { method: 'rrf', rrfK: 60, norm: 'minmax' },
+  fusion: { method: 'rrf' as 'rrf' | 'sum', rrfK: 60, norm: 'minmax' as 'minmax' | 'zscore' | 'none', tuneStep: 0.05 },
   /**
    * Retrieval fine-tuning (spec §3, §4.1–4.2): lr 1e-4, 4 % warm-up + linear decay, clip 1.0, AdamW 0.9/0.999/1e-8,
    * wd 0, τ 0.01 (dense), λq 0.05 / λd 0.04 (sparse, ramped over the first third), 16 negatives, lengths 64/128,
@@ -78,7 +78,19 @@ export const DEFAULTS = {
     seed: 42,
     /** Documents (or ids) one live-index write request may carry. */
     maxLiveDocs: 10_000,
+    /** Open connections, and evaluations or explained searches in progress, at most (more get a 503). */
+    maxConnections: 256,
+    maxHeavy: 2,
   },
+  /**
+   * Hard-negative mining (`lion mine`): a pool per query to sample training negatives from; larger than the
+   * 16 that `lion train` draws per query (train.negatives), so each epoch sees different ones.
+   */
+  mine: { negatives: 50, skip: 0 },
+  /** `lion export`: integer impacts = round(weight x scale) for Anserini / CIFF; the OpenSearch index name. */
+  export: { scale: 100, name: 'lion' },
+  /** Run tags (the 6th column of a TREC run) of the commands that write runs, so runs say where they came from. */
+  tags: { search: 'lion', bm25: 'lion-bm25', fuse: 'lion-fused', live: 'lion-live', rerank: 'lion-rerank' },
   /** Live indexes (src/index/live): merge after a commit when more than `mergeFactor` segments exist. */
   live: { autoMerge: true, mergeFactor: 8 },
   /** Re-ranking a first-stage run with a cross-encoder: documents re-scored per query, batch, lengths. */

@@ -5,6 +5,11 @@
  * Numeric options may declare `min` / `max` (inclusive) and `gt` (exclusive lower bound); a value outside is a
  * UsageError naming the option and the allowed range, so commands never see a nonsensical number.
  * Defaults come from `src/defaults.ts` through the table, so `lion help <cmd>` shows them.
+ *
+ * A `choice` option takes one of a fixed list of values, typed as the library's own union (`oneOf<Paradigm>(…)`),
+ * so a command passes the parsed value to the library without a cast or a hand check. An option renamed for
+ * consistency across commands lists its old spelling in `was`: the old flag still works for one release and
+ * prints a one-line deprecation warning.
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -19,7 +24,7 @@ export function refuseOverwrite(out: string, inputs: string[], command: string):
   }
 }
 
-export type OptKind = 'string' | 'number' | 'int' | 'boolean';
+export type OptKind = 'string' | 'number' | 'int' | 'boolean' | 'choice';
 
 export interface OptSpec {
   kind: OptKind;
@@ -35,8 +40,18 @@ export interface OptSpec {
   max?: number;
   /** Numbers: the value must be strictly greater than this. */
   gt?: number;
-  /** Strings: the allowed values. */
+  /** `choice` (and strings): the allowed values. */
   choices?: readonly string[];
+  /** Old spellings of this option, accepted with a deprecation warning for one release. */
+  was?: readonly string[];
+}
+
+/**
+ * The allowed values of a `choice` option, checked against a library union:
+ * `oneOf<Paradigm>('sparse', 'dense')` fails to compile if a value is not a `Paradigm`.
+ */
+export function oneOf<T extends string>(...values: readonly T[]): readonly T[] {
+  return values;
 }
 
 /** The allowed range of a numeric option, for messages and help ('>= 1', '(0, 1]', ...). */
@@ -49,15 +64,22 @@ export function rangeText(spec: OptSpec): string {
 
 export type OptTable = Record<string, OptSpec>;
 
+/** The value type of one option: numbers, switches, a choice's union, or a string. */
+type Value<S extends OptSpec> = S['kind'] extends 'number' | 'int'
+  ? number
+  : S['kind'] extends 'boolean'
+    ? boolean
+    : S extends { kind: 'choice'; choices: readonly (infer C)[] }
+      ? C
+      : string;
+
 export type Parsed<T extends OptTable> = {
-  [K in keyof T]: T[K]['multiple'] extends true
-    ? Array<T[K]['kind'] extends 'number' | 'int' ? number : string>
-    : T[K]['kind'] extends 'boolean'
-      ? boolean
-      : T[K]['kind'] extends 'number' | 'int'
-        ? number
-        : string;
+  [K in keyof T]: T[K]['multiple'] extends true ? Array<Value<T[K]>> : Value<T[K]>;
 } & { _: string[] };
+
+/** Where deprecation warnings go (stderr, one line each); tests pass their own. */
+export type Warn = (message: string) => void;
+const stderrWarn: Warn = (m) => { process.stderr.write(`${m}\n`); };
 
 function convert(name: string, spec: OptSpec, raw: string): string | number {
   if (spec.kind === 'number' || spec.kind === 'int') {
@@ -77,13 +99,16 @@ function convert(name: string, spec: OptSpec, raw: string): string | number {
   return raw;
 }
 
-export function parseArgs<T extends OptTable>(argv: string[], table: T, command = 'lion'): Parsed<T> {
+export function parseArgs<T extends OptTable>(argv: string[], table: T, command = 'lion', warn: Warn = stderrWarn): Parsed<T> {
   const out: Record<string, unknown> = { _: [] as string[] };
   const shortMap = new Map<string, string>();
+  const oldNames = new Map<string, string>();
   for (const [name, spec] of Object.entries(table)) {
     if (spec.short) shortMap.set(spec.short, name);
     if (spec.multiple) out[name] = [];
+    for (const old of spec.was ?? []) oldNames.set(old, name);
   }
+  const warned = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     let name: string | undefined;
@@ -98,6 +123,12 @@ export function parseArgs<T extends OptTable>(argv: string[], table: T, command 
     } else {
       (out._ as string[]).push(a);
       continue;
+    }
+    if (!table[name] && oldNames.has(name)) {
+      const now = oldNames.get(name)!;
+      if (!warned.has(name)) warn(`${command}: --${name} is deprecated, use --${now} (the old spelling goes in the next release)`);
+      warned.add(name);
+      name = now;
     }
     const spec = table[name];
     if (!spec) throw new UsageError(`${command}: unknown option '--${name}'`, { hint: `run \`lion help ${command}\`` });
@@ -130,8 +161,11 @@ export function formatHelp(command: string, summary: string, table: OptTable, us
   const lines = [`lion ${command}: ${summary}`, ''];
   if (usage) lines.push(`usage: ${usage}`, '');
   const rows = Object.entries(table).map(([name, s]) => {
-    const flag = `${s.short ? `-${s.short}, ` : ''}--${name}${s.kind === 'boolean' ? '' : ` <${s.kind}>`}`;
-    const extra = [s.required ? 'required' : '', s.multiple ? 'repeatable' : '', rangeText(s), s.choices ? `one of ${s.choices.join('|')}` : '', s.default !== undefined ? `default ${s.default}` : '']
+    const value = s.kind === 'boolean' ? '' : s.kind === 'choice' && s.choices ? ` <${s.choices.join('|')}>` : ` <${s.kind}>`;
+    const flag = `${s.short ? `-${s.short}, ` : ''}--${name}${value}`;
+    const extra = [s.required ? 'required' : '', s.multiple ? 'repeatable' : '', rangeText(s),
+      s.choices && s.kind !== 'choice' ? `one of ${s.choices.join('|')}` : '', s.default !== undefined ? `default ${s.default}` : '',
+      s.was?.length ? `was ${s.was.map((w) => `--${w}`).join(', ')}` : '']
       .filter(Boolean).join(', ');
     return [flag, `${s.help}${extra ? ` (${extra})` : ''}`] as const;
   });

@@ -63,10 +63,10 @@ test('lion index / search / fuse write TREC runs with strictly decreasing scores
   const quiet = process.stderr.write;
   process.stderr.write = () => true;
   try {
-    assert.equal(await main(['index', '--kind', 'sparse', '--out', join(d, 'x.lidx'), join(d, 'docs.jsonl')]), 0);
-    assert.equal(await main(['search', '--index', join(d, 'x.lidx'), '--queries', join(d, 'q.jsonl'), '--k', '30', '--out', join(d, 'run.trec')]), 0);
+    assert.equal(await main(['index', '--paradigm', 'sparse', '--out', join(d, 'x.lidx'), join(d, 'docs.jsonl')]), 0);
+    assert.equal(await main(['search', '--index', join(d, 'x.lidx'), '--query-vectors', join(d, 'q.jsonl'), '--k', '30', '--out', join(d, 'run.trec')]), 0);
     assert.equal(await main(['fuse', join(d, 'run.trec'), join(d, 'run.trec'), '--out', join(d, 'f.trec'), '--k', '30']), 0);
-    assert.equal(await main(['search', '--index', join(d, 'x.lidx'), '--queries', join(d, 'nope.jsonl'), '--out', join(d, 'r2.trec')]), 2);
+    assert.equal(await main(['search', '--index', join(d, 'x.lidx'), '--query-vectors', join(d, 'nope.jsonl'), '--out', join(d, 'r2.trec')]), 2);
   } finally { process.stderr.write = quiet; }
   for (const f of ['run.trec', 'f.trec']) {
     const rows = readFileSync(join(d, f), 'utf8').trim().split('\n').map((l) => l.split(' '));

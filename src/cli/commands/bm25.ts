@@ -39,7 +39,7 @@ const searchOptions = {
   k1: { kind: 'number', min: 0, default: DEFAULTS.bm25.k1, help: 'BM25 term-frequency saturation' },
   b: { kind: 'number', min: 0, max: 1, default: DEFAULTS.bm25.b, help: 'BM25 length normalisation, 0..1' },
   'exact-lengths': { kind: 'boolean', help: "use exact document lengths instead of Lucene's one-byte lengths" },
-  tag: { kind: 'string', default: 'lion-bm25', help: 'run tag (6th column)' },
+  tag: { kind: 'string', default: DEFAULTS.tags.bm25, help: 'run tag (6th column)' },
 } satisfies OptTable;
 
 export const bm25SearchCommand: Command = {
@@ -50,7 +50,6 @@ export const bm25SearchCommand: Command = {
   async run(argv) {
     const o = parseArgs(argv, searchOptions, 'bm25 search');
     if (o._.length) throw new UsageError(`bm25 search: unexpected argument '${o._[0]}'`);
-    if (o.k < 1) throw new UsageError(`--k must be at least 1, got ${o.k}`, { field: 'k' });
     const r = await searchIndexFile(o.index, o.queries, o.out, { k: o.k, k1: o.k1, b: o.b, exactLengths: o['exact-lengths'], tag: o.tag });
     process.stderr.write(`bm25 search: ${r.queries} queries in ${r.seconds.toFixed(2)} s (${r.queriesPerSecond.toFixed(0)} q/s) -> ${o.out}\n`);
     return 0;

@@ -28,7 +28,7 @@ const options = {
   method: { kind: 'string', default: DEFAULTS.fusion.method, choices: ['rrf', 'sum'], help: 'with --hybrid: rrf or sum' },
   norm: { kind: 'string', default: DEFAULTS.fusion.norm, choices: ['minmax', 'zscore', 'none'], help: 'with --hybrid and --method sum: score normalisation' },
   weight: { kind: 'number', min: 0, multiple: true, help: 'with --hybrid: two weights, BM25 then the model (default 1 1)' },
-  'doc-max-length': { kind: 'int', min: 2, default: 256, help: 'tokens per document, BOS included (queries: DEFAULTS.encode.queryMaxLength)' },
+  'doc-max-length': { kind: 'int', min: 2, default: 256, help: `tokens per document, BOS included (longer than training's ${DEFAULTS.train.docMaxLength}: BEIR documents are long; queries: ${DEFAULTS.encode.queryMaxLength})` },
   dtype: { kind: 'string', default: 'fp32', help: 'weights and products: fp32, bf16, int8 or auto' },
   json: { kind: 'string', help: 'also write the result as JSON to this file' },
 } satisfies OptTable;

@@ -9,23 +9,23 @@ import { readFile } from 'node:fs/promises';
 import { checkDevQrels, tuneFusion, type FusionSetting, type TuneResult } from '../../index/fuse-tune.js';
 import { readQrels, readRun, writeRun } from '../../io/trec.js';
 import { writeFileAtomic } from '../../util/atomic.js';
-import { parseArgs, type OptTable } from '../args.js';
+import { oneOf, parseArgs, type OptTable } from '../args.js';
 import type { Command } from '../command.js';
 
 const options = {
   run: { kind: 'string', multiple: true, help: 'input run (repeat; also positional)' },
   out: { kind: 'string', required: true, help: 'fused TREC run to write' },
-  method: { kind: 'string', default: DEFAULTS.fusion.method, help: 'rrf or sum' },
-  norm: { kind: 'string', default: DEFAULTS.fusion.norm, help: 'sum: minmax, zscore or none' },
+  method: { kind: 'choice', choices: oneOf<FusionMethod>('rrf', 'sum'), default: DEFAULTS.fusion.method, help: 'reciprocal rank fusion or weighted sum' },
+  norm: { kind: 'choice', choices: oneOf<FusionNorm>('minmax', 'zscore', 'none'), default: DEFAULTS.fusion.norm, help: 'sum: score normalisation' },
   weight: { kind: 'number', min: 0, multiple: true, help: 'one weight per run, in order (default 1 each)' },
   'rrf-k': { kind: 'number', min: 0, default: DEFAULTS.fusion.rrfK, help: 'RRF constant c in 1 / (c + rank)' },
   depth: { kind: 'int', min: 1, help: 'hits of each input run used per query (default all)' },
   k: { kind: 'int', min: 1, default: DEFAULTS.search.k, help: 'hits per query in the output' },
-  tag: { kind: 'string', default: 'lion-fused', help: 'run tag (6th column)' },
+  tag: { kind: 'string', default: DEFAULTS.tags.fuse, help: 'run tag (6th column)' },
   tune: { kind: 'boolean', help: 'choose --method/--norm/--weight on --qrels (a train/dev split) by a grid over the weight simplex; writes <out>.weights.json' },
   qrels: { kind: 'string', help: 'with --tune: development judgements (a file named like a test split is refused)' },
-  measure: { kind: 'string', default: 'ndcg_cut.10', help: 'with --tune: trec_eval measure to maximise' },
-  step: { kind: 'number', default: 0.05, help: 'with --tune: weight grid step (weights sum to 1)' },
+  measure: { kind: 'string', default: DEFAULTS.eval.measure, help: 'with --tune: trec_eval measure to maximise' },
+  step: { kind: 'number', gt: 0, max: 1, default: DEFAULTS.fusion.tuneStep, help: 'with --tune: weight grid step (weights sum to 1)' },
   'allow-test': { kind: 'boolean', help: 'with --tune: accept a qrels file named like a test split' },
   'weights-from': { kind: 'string', help: 'apply the method, normalisation and weights recorded by an earlier --tune (<out>.weights.json)' },
 } satisfies OptTable;
@@ -43,7 +43,7 @@ export const fuseCommand: Command = {
     if (o.tune && !o.qrels) throw new UsageError('fuse --tune needs --qrels (train or dev judgements)', { field: 'qrels' });
     if (o.tune) checkDevQrels(o.qrels, o['allow-test']);
     const runs = await Promise.all(paths.map((p) => readRun(p)));
-    let setting: FusionSetting = { method: o.method as FusionMethod, norm: o.norm as FusionNorm, weights: o.weight.length ? o.weight : runs.map(() => 1) };
+    let setting: FusionSetting = { method: o.method, norm: o.norm, weights: o.weight.length ? o.weight : runs.map(() => 1) };
     let tuned: TuneResult | undefined;
     if (o.tune) {
       tuned = tuneFusion(runs, await readQrels(o.qrels), { measure: o.measure, step: o.step, depth: o.depth as number | undefined, k: o.k });

@@ -14,17 +14,17 @@ import { writeRun } from '../../io/trec.js';
 import { readDenseShards, readSparseVectors } from '../../io/vectors.js';
 import type { Run } from '../../types.js';
 import { Progress } from '../../util/progress.js';
-import { parseArgs, type OptTable } from '../args.js';
+import { oneOf, parseArgs, type OptTable, type Warn } from '../args.js';
 import type { Command } from '../command.js';
 
 const dirOpt = { kind: 'string', required: true, help: 'live index folder' } as const;
 
 const createOptions = {
   dir: dirOpt,
-  kind: { kind: 'string', required: true, help: 'bm25, sparse or dense' },
+  paradigm: { kind: 'choice', choices: oneOf<LiveKind>('bm25', 'sparse', 'dense'), required: true, was: ['kind'], help: 'bm25, sparse or dense' },
   vocab: { kind: 'int', help: 'sparse: vocabulary size (term ids below it)' },
   dim: { kind: 'int', help: 'dense: vector dimension' },
-  dtype: { kind: 'string', default: DEFAULTS.denseIndex.dtype, help: 'dense: f32, bf16 or i8' },
+  dtype: { kind: 'choice', choices: oneOf<DenseDtype>('f32', 'bf16', 'i8'), default: DEFAULTS.denseIndex.dtype as DenseDtype, help: 'dense: weight type' },
   'no-stem': { kind: 'boolean', help: 'bm25: skip Porter stemming' },
   'keep-stopwords': { kind: 'boolean', help: 'bm25: keep the 33 English stop words' },
 } satisfies OptTable;
@@ -32,16 +32,16 @@ const createOptions = {
 export const liveCreateCommand: Command = {
   name: 'live create',
   summary: 'create an empty live index (BM25, sparse or dense) that takes additions, updates and deletions',
-  usage: 'lion live create --dir app.live --kind bm25   |   --kind sparse --vocab 4096   |   --kind dense --dim 256',
+  usage: 'lion live create --dir app.live --paradigm bm25   |   --paradigm sparse --vocab 4096   |   --paradigm dense --dim 256',
   options: createOptions,
   async run(argv) {
     const o = parseArgs(argv, createOptions, 'live create');
     const live = await LiveIndex.create(o.dir, {
-      kind: o.kind as LiveKind, vocab: o.vocab as number | undefined, dim: o.dim as number | undefined, dtype: o.dtype as DenseDtype,
-      ...(o.kind === 'bm25' ? { analyzer: { stem: !o['no-stem'], stopWords: !o['keep-stopwords'] } } : {}),
+      kind: o.paradigm, vocab: o.vocab as number | undefined, dim: o.dim as number | undefined, dtype: o.dtype,
+      ...(o.paradigm === 'bm25' ? { analyzer: { stem: !o['no-stem'], stopWords: !o['keep-stopwords'] } } : {}),
     });
     await live.close();
-    process.stderr.write(`live create: empty ${o.kind} live index in ${o.dir}\n`);
+    process.stderr.write(`live create: empty ${o.paradigm} live index in ${o.dir}\n`);
     return 0;
   },
 };
@@ -156,29 +156,50 @@ export const liveMergeCommand: Command = {
   },
 };
 
+/**
+ * The queries of a live search: texts (`--queries`) for BM25, vectors (`--query-vectors`) otherwise. Vectors given
+ * as `--queries` (the spelling before 0.2) are accepted with a deprecation warning.
+ */
+export function liveQueryInput(kind: LiveKind, queries: string | undefined, vectors: string | undefined, warn: Warn = (m) => process.stderr.write(`${m}\n`)): string {
+  if (kind === 'bm25') {
+    if (vectors !== undefined) throw new UsageError('live search: a bm25 live index takes query texts (--queries), not --query-vectors', { field: 'query-vectors' });
+    if (queries === undefined) throw new UsageError('live search: --queries is required for a bm25 live index', { field: 'queries' });
+    return queries;
+  }
+  if (vectors !== undefined) {
+    if (queries !== undefined) throw new UsageError('live search: give --query-vectors only', { field: 'queries' });
+    return vectors;
+  }
+  if (queries === undefined) throw new UsageError(`live search: --query-vectors is required for a ${kind} live index`, { field: 'query-vectors' });
+  warn(`live search: query vectors as --queries are deprecated, use --query-vectors (the old spelling goes in the next release)`);
+  return queries;
+}
+
 const searchOptions = {
   dir: dirOpt,
-  queries: { kind: 'string', required: true, help: 'bm25: queries.jsonl / TSV; sparse: query vectors (JSONL / .lsv); dense: .f32 shard' },
+  queries: { kind: 'string', help: 'bm25: query texts (BEIR queries.jsonl or qid\\ttext TSV)' },
+  'query-vectors': { kind: 'string', help: 'sparse: query vectors (JSONL / .lsv); dense: .f32 shard (`lion encode --queries`)' },
   out: { kind: 'string', required: true, help: 'TREC run to write' },
-  k: { kind: 'int', default: DEFAULTS.search.k, help: 'hits per query' },
-  k1: { kind: 'number', default: DEFAULTS.bm25.k1, help: 'bm25: k1' },
-  b: { kind: 'number', default: DEFAULTS.bm25.b, help: 'bm25: b' },
-  tag: { kind: 'string', default: 'lion-live', help: 'run tag' },
+  k: { kind: 'int', min: 1, default: DEFAULTS.search.k, help: 'hits per query' },
+  k1: { kind: 'number', min: 0, default: DEFAULTS.bm25.k1, help: 'bm25: k1' },
+  b: { kind: 'number', min: 0, max: 1, default: DEFAULTS.bm25.b, help: 'bm25: b' },
+  tag: { kind: 'string', default: DEFAULTS.tags.live, help: 'run tag' },
 } satisfies OptTable;
 
 export const liveSearchCommand: Command = {
   name: 'live search',
   summary: 'search the last commit of a live index (read-only; a writer may be running)',
-  usage: 'lion live search --dir app.live --queries queries.jsonl --k 100 --out run.trec',
+  usage: 'lion live search --dir app.live --queries queries.jsonl --k 100 --out run.trec   |   --query-vectors queries.lsv (sparse or dense)',
   options: searchOptions,
   async run(argv) {
     const o = parseArgs(argv, searchOptions, 'live search');
     const live = await LiveIndex.open(o.dir, { readOnly: true, bm25: { k1: o.k1, b: o.b } });
+    const input = liveQueryInput(live.config.kind, o.queries as string | undefined, o['query-vectors'] as string | undefined);
     const qids: string[] = [];
     const qs: LiveQuery[] = [];
-    if (live.config.kind === 'bm25') for (const q of await collect(readQueries(o.queries))) { qids.push(q.id); qs.push({ text: q.text }); }
-    else if (live.config.kind === 'sparse') for await (const q of readSparseVectors(o.queries)) { qids.push(q.id); qs.push({ sparse: q.vec }); }
-    else { const m = readDenseShards([o.queries]); m.ids.forEach((id, r) => { qids.push(id); qs.push({ dense: m.data.slice(r * m.dim, (r + 1) * m.dim) }); }); }
+    if (live.config.kind === 'bm25') for (const q of await collect(readQueries(input))) { qids.push(q.id); qs.push({ text: q.text }); }
+    else if (live.config.kind === 'sparse') for await (const q of readSparseVectors(input)) { qids.push(q.id); qs.push({ sparse: q.vec }); }
+    else { const m = readDenseShards([input]); m.ids.forEach((id, r) => { qids.push(id); qs.push({ dense: m.data.slice(r * m.dim, (r + 1) * m.dim) }); }); }
     const t0 = performance.now();
     const hits = live.searchMany(qs, o.k);
     // Raw float32 scores, as `lion bm25 search` / `lion search` write them (the run file orders ties as they do).

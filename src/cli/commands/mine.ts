@@ -2,6 +2,7 @@
  * `lion mine`: hard negatives for training from a first-stage run (src/train/mine.ts), written as a CL
  * training file `{"question", "pos_pid", "neg_pids"}` that `lion train` and `lion rerank` read.
  */
+import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
 import { mineToFile } from '../../train/mine.js';
 import { parseArgs, type OptTable } from '../args.js';
@@ -12,8 +13,8 @@ const options = {
   qrels: { kind: 'string', required: true, help: 'training qrels (TREC or BEIR TSV); grade > 0 = positive' },
   queries: { kind: 'string', required: true, help: 'training queries (BEIR queries.jsonl or qid\\ttext TSV)' },
   out: { kind: 'string', required: true, help: 'CL training file to write (JSONL)' },
-  negatives: { kind: 'int', min: 1, default: 50, help: 'negatives kept per query' },
-  skip: { kind: 'int', min: 0, default: 0, help: 'top hits to skip before taking negatives' },
+  negatives: { kind: 'int', min: 1, default: DEFAULTS.mine.negatives, help: `negatives kept per query: a pool \`lion train\` samples ${DEFAULTS.train.negatives} per query from` },
+  skip: { kind: 'int', min: 0, default: DEFAULTS.mine.skip, help: 'top hits to skip before taking negatives' },
   progress: { kind: 'boolean', help: 'show examples written, total and ETA even when stderr is not a terminal' },
 } satisfies OptTable;
 

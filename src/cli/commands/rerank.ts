@@ -5,7 +5,7 @@
 import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
 import { scoreTrainingFile, trainReranker } from '../../train/rerank.js';
-import { describePrecision, parseDtype } from '../../model/precision.js';
+import { describePrecision, type DtypeRequest } from '../../model/precision.js';
 import { compareRuns, formatComparison, type RunComparison } from '../../eval/compare.js';
 import { sortHits } from '../../order.js';
 import { docText, readCorpus, readQueries } from '../../io/corpus.js';
@@ -13,7 +13,7 @@ import { readQrels, readRun, writeRun } from '../../io/trec.js';
 import { openReranker, rerankRun } from '../../rerank/run.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { Progress } from '../../util/progress.js';
-import { parseArgs, type OptTable } from '../args.js';
+import { oneOf, parseArgs, type OptTable } from '../args.js';
 import { commonTrainArgs, commonTrainOptions } from './train.js';
 import type { Command } from '../command.js';
 
@@ -44,10 +44,10 @@ const scoreOptions = {
   input: { kind: 'string', required: true, help: 'CL training file whose pairs to score' },
   corpus: { kind: 'string', required: true, help: 'passages (TSV pid\\ttext or BEIR corpus.jsonl)' },
   out: { kind: 'string', required: true, help: 'training file to write' },
-  format: { kind: 'string', default: 'clkd', help: 'clkd (question, pos_pid, neg_pids, pos_score, neg_scores) or kd (query, docids, scores)' },
+  format: { kind: 'choice', choices: oneOf<'clkd' | 'kd'>('clkd', 'kd'), default: 'clkd', help: 'clkd (question, pos_pid, neg_pids, pos_score, neg_scores) or kd (query, docids, scores)' },
   'query-max-length': { kind: 'int', min: 1, default: d.queryMaxLength, help: 'query tokens (BOS included)' },
   'doc-max-length': { kind: 'int', min: 1, default: d.docMaxLength, help: 'passage tokens' },
-  dtype: { kind: 'string', default: DEFAULTS.precision.inference, help: 'reranker weights and products: fp32, bf16, int8, or auto (bf16 where the CPU multiplies bf16 natively, else fp32)' },
+  dtype: { kind: 'choice', choices: oneOf<DtypeRequest>('fp32', 'bf16', 'int8', 'auto'), default: DEFAULTS.precision.inference, help: 'reranker weights and products: fp32, bf16, int8, or auto (bf16 where the CPU multiplies bf16 natively, else fp32)' },
 } satisfies OptTable;
 
 export const rerankScoreCommand: Command = {
@@ -58,8 +58,7 @@ export const rerankScoreCommand: Command = {
   async run(argv) {
     const o = parseArgs(argv, scoreOptions, 'rerank score');
     if (o._.length) throw new UsageError(`rerank score: unexpected argument '${o._[0]}'`);
-    if (o.format !== 'clkd' && o.format !== 'kd') throw new UsageError(`--format must be clkd or kd, got '${o.format}'`);
-    const dtype = parseDtype(o.dtype);
+    const dtype = o.dtype;
     const n = await scoreTrainingFile({
       dtype, onLoad: (r) => process.stderr.write(`rerank score: ${describePrecision(r, dtype)}\n`),
       reranker: o.reranker, model: o.model, input: o.input, corpus: o.corpus, out: o.out, format: o.format,
@@ -77,12 +76,12 @@ const runOptions = {
   corpus: { kind: 'string', required: true, help: 'documents (BEIR corpus.jsonl or folder, or TSV pid\\ttext)' },
   queries: { kind: 'string', required: true, help: 'queries (BEIR queries.jsonl or TSV qid\\ttext)' },
   out: { kind: 'string', required: true, help: 'TREC run to write' },
-  depth: { kind: 'int', default: DEFAULTS.rerank.depth, help: 'hits per query re-scored (the rest keep their first-stage order below them)' },
-  'query-max-length': { kind: 'int', default: d.queryMaxLength, help: 'query tokens (BOS included)' },
-  'doc-max-length': { kind: 'int', default: DEFAULTS.rerank.maxLength, help: 'document tokens' },
+  depth: { kind: 'int', min: 1, default: DEFAULTS.rerank.depth, help: 'hits per query re-scored (the rest keep their first-stage order below them)' },
+  'query-max-length': { kind: 'int', min: 1, default: d.queryMaxLength, help: 'query tokens (BOS included)' },
+  'doc-max-length': { kind: 'int', min: 1, default: DEFAULTS.rerank.maxLength, help: `document tokens (re-ranking reads longer documents than training's ${d.docMaxLength})` },
   qrels: { kind: 'string', help: 'judgements: report the gain over the first stage with paired significance tests' },
-  measure: { kind: 'string', default: 'ndcg_cut.10', help: 'with --qrels: measure of the report' },
-  tag: { kind: 'string', default: 'lion-rerank', help: 'run tag' },
+  measure: { kind: 'string', default: DEFAULTS.eval.measure, help: 'with --qrels: measure of the report' },
+  tag: { kind: 'string', default: DEFAULTS.tags.rerank, help: 'run tag' },
   progress: { kind: 'boolean', help: 'show progress even when stderr is not a terminal' },
 } satisfies OptTable;
 

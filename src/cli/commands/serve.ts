@@ -5,10 +5,10 @@
 import { DEFAULTS } from '../../defaults.js';
 import { UsageError } from '../../errors.js';
 import { getKernels } from '../../kernels/index.js';
-import { kernelIsa, parseDtype, resolveDtype } from '../../model/precision.js';
+import { kernelIsa, resolveDtype, type DtypeRequest } from '../../model/precision.js';
 import { demoModels } from '../../server/collection.js';
 import { serve } from '../../server/serve.js';
-import { parseArgs, type OptTable } from '../args.js';
+import { oneOf, parseArgs, type OptTable } from '../args.js';
 import type { Command } from '../command.js';
 
 const d = DEFAULTS.serve;
@@ -20,8 +20,8 @@ const options = {
   'dense-model': { kind: 'string', help: "with --collection: encoder for a dense index of it, as 'dense'" },
   'demo-models': { kind: 'boolean', help: 'with --collection: the shipped demonstration encoders (models/lion-demo-sp, -ds) as --sparse-model and --dense-model' },
   model: { kind: 'string', multiple: true, help: 'query encoder for a sparse or dense index, as NAME=DIR (model or PEFT adapter folder); text queries are encoded on worker threads' },
-  'encoder-workers': { kind: 'int', default: d.encoderWorkers, help: 'worker threads per query encoder' },
-  dtype: { kind: 'string', default: DEFAULTS.precision.inference, help: 'encoder weights and products: fp32, bf16, int8, or auto (bf16 where the CPU multiplies bf16 natively, else fp32)' },
+  'encoder-workers': { kind: 'int', min: 1, max: 64, default: d.encoderWorkers, help: 'worker threads per query encoder' },
+  dtype: { kind: 'choice', choices: oneOf<DtypeRequest>('fp32', 'bf16', 'int8', 'auto'), default: DEFAULTS.precision.inference, help: 'encoder weights and products: fp32, bf16, int8, or auto (bf16 where the CPU multiplies bf16 natively, else fp32)' },
   corpus: { kind: 'string', multiple: true, help: 'corpus whose titles and text the page shows (BEIR folder, corpus.jsonl or TSV)' },
   host: { kind: 'string', default: d.host, help: 'address to listen on (0.0.0.0 exposes the server to the network)' },
   port: { kind: 'int', min: 0, max: 65535, default: d.port, help: 'TCP port (0 picks a free one)' },
@@ -32,8 +32,8 @@ const options = {
   k1: { kind: 'number', min: 0, default: DEFAULTS.bm25.k1, help: 'BM25 k1 for BM25 indexes' },
   b: { kind: 'number', min: 0, max: 1, default: DEFAULTS.bm25.b, help: 'BM25 b for BM25 indexes' },
   'allow-foreign-queries': { kind: 'boolean', help: 'serve an index with a --model other than the encoder recorded in it' },
-  'max-connections': { kind: 'int', min: 1, default: 256, help: 'open connections at most (more get a 503)' },
-  'max-heavy': { kind: 'int', min: 1, default: 2, help: 'evaluations and explained searches in progress at most (more get a 503)' },
+  'max-connections': { kind: 'int', min: 1, default: d.maxConnections, help: 'open connections at most (more get a 503)' },
+  'max-heavy': { kind: 'int', min: 1, default: d.maxHeavy, help: 'evaluations and explained searches in progress at most (more get a 503)' },
   live: { kind: 'string', multiple: true, help: 'live index folder (`lion live create`), as DIR or NAME=DIR: searched, and changed over POST /api/live/add|delete|merge' },
   reranker: { kind: 'string', help: 'cross-encoder directory (`lion rerank train`) for POST /api/rerank' },
   'reranker-base': { kind: 'string', help: 'base model of --reranker when it is a LoRA adapter' },
@@ -48,18 +48,14 @@ export const serveCommand: Command = {
   async run(argv) {
     const o = parseArgs(argv, options, 'serve');
     if (o._.length) throw new UsageError(`serve: unexpected argument '${o._[0]}'`);
-    if (o.port < 0 || o.port > 65535) throw new UsageError(`--port must be 0..65535, got ${o.port}`, { field: 'port' });
-    if (o['max-k'] < 1) throw new UsageError('--max-k must be at least 1', { field: 'max-k' });
-    if (o.k < 1 || o.k > o['max-k']) throw new UsageError(`--k must be 1..${o['max-k']}`, { field: 'k' });
-    if (o['encoder-workers'] < 1 || o['encoder-workers'] > 64) throw new UsageError('--encoder-workers must be 1..64', { field: 'encoder-workers' });
+    if (o.k > o['max-k']) throw new UsageError(`--k must be 1..${o['max-k']} (--max-k)`, { field: 'k' });
     const models: Record<string, string> = {};
     for (const m of o.model) {
       const eq = m.indexOf('=');
       if (eq <= 0) throw new UsageError(`--model expects NAME=DIR (NAME is an --index name), got '${m}'`, { field: 'model' });
       models[m.slice(0, eq)] = m.slice(eq + 1);
     }
-    const dtype = parseDtype(o.dtype);
-    if (o['timeout-ms'] < 1) throw new UsageError('--timeout-ms must be at least 1', { field: 'timeout-ms' });
+    const dtype = o.dtype;
     const s = await serve({
       indexes: o.index,
       collection: o.collection || undefined,

@@ -8,8 +8,8 @@ import { UsageError } from '../../errors.js';
 import type { Paradigm } from '../../encoders/encode.js';
 import type { Objective } from '../../train/losses.js';
 import { trainRetriever } from '../../train/trainer.js';
-import { parsePrecision } from '../../model/precision.js';
-import { parseArgs, type OptTable, type Parsed } from '../args.js';
+import type { Precision } from '../../model/precision.js';
+import { oneOf, parseArgs, type OptTable, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
 
 const d = DEFAULTS.train;
@@ -22,25 +22,25 @@ export const commonTrainOptions = {
   train: { kind: 'string', required: true, help: 'training file (CL, CL+KD or KD JSONL, spec §5.1)' },
   corpus: { kind: 'string', required: true, help: 'passages the training file names (TSV pid\\ttext or BEIR corpus.jsonl)' },
   out: { kind: 'string', required: true, help: 'output directory (adapter or model, log, checkpoints)' },
-  negatives: { kind: 'int', min: 1, default: d.negatives, help: 'hard negatives per query (KD uses one)' },
+  negatives: { kind: 'int', min: 1, default: d.negatives, help: `hard negatives per query (KD uses one), drawn from the file's pool (\`lion mine\` keeps ${DEFAULTS.mine.negatives})` },
   'batch-size': { kind: 'int', min: 1, default: d.batchSize, help: 'queries per micro-batch' },
   'grad-accum': { kind: 'int', min: 1, default: d.gradAccum, help: 'micro-batches per optimiser step' },
   epochs: { kind: 'number', gt: 0, default: d.epochs, help: 'passes over the training file' },
   'max-steps': { kind: 'int', min: 1, help: 'optimiser steps (overrides --epochs)' },
   lr: { kind: 'number', gt: 0, default: d.lr, help: 'peak learning rate' },
-  'warmup-ratio': { kind: 'number', min: 0, max: 1, default: d.warmupRatio, help: 'fraction of steps of linear warm-up' },
+  'warmup-ratio': { kind: 'number', min: 0, max: 1, default: d.warmupRatio, help: `fraction of steps of linear warm-up (the paper's; MNTP warms up ${DEFAULTS.mntp.warmupRatio})` },
   'max-grad-norm': { kind: 'number', gt: 0, default: d.maxGradNorm, help: 'gradient clipping (global L2 norm)' },
   'weight-decay': { kind: 'number', min: 0, default: d.weightDecay, help: 'AdamW weight decay' },
   'query-max-length': { kind: 'int', min: 1, default: d.queryMaxLength, help: 'query tokens (BOS included)' },
-  'doc-max-length': { kind: 'int', min: 1, default: d.docMaxLength, help: 'passage tokens (BOS included)' },
+  'doc-max-length': { kind: 'int', min: 1, default: d.docMaxLength, help: `passage tokens (BOS included; the paper trains at ${d.docMaxLength} and encodes MS MARCO at ${DEFAULTS.encode.docMaxLength})` },
   'lora-r': { kind: 'int', min: 1, default: d.loraR, help: 'rank of a fresh LoRA adapter' },
   'lora-alpha': { kind: 'number', gt: 0, default: d.loraAlpha, help: 'alpha of a fresh LoRA adapter' },
   'lora-dropout': { kind: 'number', min: 0, max: 0.99, default: d.loraDropout, help: 'dropout of a fresh LoRA adapter' },
-  seed: { kind: 'int', min: 0, default: d.seed, help: 'seed of sampling, LoRA init and dropout' },
+  seed: { kind: 'int', min: 0, default: d.seed, help: `seed of sampling, LoRA init and dropout (the paper's CL runs; MNTP's recipe uses ${DEFAULTS.mntp.seed})` },
   'log-every': { kind: 'int', min: 1, default: d.logEvery, help: 'optimiser steps per train_log.jsonl line' },
-  'save-every': { kind: 'int', min: 1, default: d.saveEvery, help: 'optimiser steps per checkpoint' },
+  'save-every': { kind: 'int', min: 1, default: d.saveEvery, help: `optimiser steps per checkpoint (MNTP runs longer and saves every ${DEFAULTS.mntp.saveEvery})` },
   'no-resume': { kind: 'boolean', help: 'start over even if the output directory has a checkpoint' },
-  precision: { kind: 'string', default: DEFAULTS.precision.train, help: 'matmul precision: fp32, or bf16 (bf16 products, fp32 master weights, optimiser state and reductions)' },
+  precision: { kind: 'choice', choices: oneOf<Precision>('fp32', 'bf16'), default: DEFAULTS.precision.train, help: 'matmul precision: fp32, or bf16 (bf16 products, fp32 master weights, optimiser state and reductions)' },
   recompute: { kind: 'boolean', default: DEFAULTS.precision.recompute, help: 'recompute each layer\'s activations in backward (less memory, same results)' },
   'force-resume': { kind: 'boolean', help: 'resume even though the checkpoint was made with other settings (they are listed when refused)' },
 } satisfies OptTable;
@@ -53,13 +53,13 @@ export function commonTrainArgs(o: Parsed<typeof commonTrainOptions>) {
     warmupRatio: o['warmup-ratio'], maxGradNorm: o['max-grad-norm'], weightDecay: o['weight-decay'],
     queryMaxLength: o['query-max-length'], docMaxLength: o['doc-max-length'], loraR: o['lora-r'], loraAlpha: o['lora-alpha'],
     loraDropout: o['lora-dropout'], seed: o.seed, logEvery: o['log-every'], saveEvery: o['save-every'], resume: !o['no-resume'], forceResume: o['force-resume'],
-    precision: parsePrecision(o.precision), recompute: o.recompute,
+    precision: o.precision, recompute: o.recompute,
   };
 }
 
 const options = {
-  paradigm: { kind: 'string', required: true, help: 'sparse or dense' },
-  objective: { kind: 'string', required: true, help: 'cl (InfoNCE), kd (MarginMSE) or cl+kd' },
+  paradigm: { kind: 'choice', choices: oneOf<Paradigm>('sparse', 'dense'), required: true, help: 'sparse or dense' },
+  objective: { kind: 'choice', choices: oneOf<Objective>('cl', 'kd', 'cl+kd'), required: true, help: 'cl (InfoNCE), kd (MarginMSE) or cl+kd' },
   ...commonTrainOptions,
   tau: { kind: 'number', gt: 0, default: d.tau, help: 'dense score temperature' },
   'lambda-q': { kind: 'number', min: 0, default: d.lambdaQ, help: 'sparse FLOPS weight on queries' },
@@ -82,7 +82,7 @@ export const trainCommand: Command = {
     const o = parseArgs(argv, options, 'train');
     if (o._.length) throw new UsageError(`train: unexpected argument '${o._[0]}'`);
     const sum = await trainRetriever({
-      ...commonTrainArgs(o), paradigm: o.paradigm as Paradigm, objective: o.objective as Objective,
+      ...commonTrainArgs(o), paradigm: o.paradigm, objective: o.objective,
       tau: o.tau, lambdaQ: o['lambda-q'], lambdaD: o['lambda-d'],
       evalQueries: o['eval-queries'], evalQrels: o['eval-qrels'], evalCorpus: o['eval-corpus'], evalEvery: o['eval-every'] as number | undefined,
       evalMeasure: o['eval-measure'], earlyStop: o['early-stop'], progress: o.progress,

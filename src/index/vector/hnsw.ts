@@ -113,9 +113,9 @@ export function saveHnsw(h: HnswIndex, path: string, ix: Pick<VectorIndex, 'chec
  * dimension) and that the graph file is whole (size and checksum): nothing unchecked reaches usearch.
  */
 export function loadHnsw(path: string, ix: Pick<VectorIndex, 'checksum' | 'rows' | 'dim'>, opts: HnswOptions = {}): HnswIndex {
-  if (!existsSync(path)) throw new NotFoundError(`no HNSW graph at ${path}; build it with \`lion index --kind dense --hnsw\``, { file: path });
+  if (!existsSync(path)) throw new NotFoundError(`no HNSW graph at ${path}; build it with \`lion index --paradigm dense --hnsw\``, { file: path });
   const bp = bindingPath(path);
-  const stale = (why: string) => new ArtifactError(`HNSW graph ${why}`, { file: path, hint: 'rebuild it with `lion index --kind dense --hnsw`' });
+  const stale = (why: string) => new ArtifactError(`HNSW graph ${why}`, { file: path, hint: 'rebuild it with `lion index --paradigm dense --hnsw`' });
   if (!existsSync(bp)) throw stale(`has no binding file ${bp}: it cannot be checked against its index`);
   let b: GraphBinding;
   try { b = JSON.parse(readFileSync(bp, 'utf8')) as GraphBinding; } catch { throw stale(`binding ${bp} is not JSON`); }

@@ -43,7 +43,7 @@ test('the vocabulary comes from the .lsv header; query terms beyond it are E_SHA
 test('lion index rejects --impact-max -1, --vocab 1e9 and an output that is one of its inputs, before reading anything', async () => {
   const d = tempDir();
   await writeSparseJsonl(join(d, 'docs.jsonl'), docs);
-  const run = (...a: string[]) => quiet(() => main(['index', '--kind', 'sparse', '--out', join(d, 'x.lidx'), join(d, 'docs.jsonl'), ...a]));
+  const run = (...a: string[]) => quiet(() => main(['index', '--paradigm', 'sparse', '--out', join(d, 'x.lidx'), join(d, 'docs.jsonl'), ...a]));
   const t0 = performance.now();
   assert.equal(await run('--impact-max', '-1'), 2);
   assert.equal(await run('--vocab', '1000000000'), 2);
@@ -52,7 +52,7 @@ test('lion index rejects --impact-max -1, --vocab 1e9 and an output that is one 
   assert.equal(await run('--reorder', 'random'), 2);
   assert.ok(performance.now() - t0 < 5000, 'refused at once, nothing allocated');
   assert.equal(existsSync(join(d, 'x.lidx')), false);
-  assert.equal(await quiet(() => main(['index', '--kind', 'sparse', '--out', join(d, 'docs.jsonl'), join(d, 'docs.jsonl')])), 2);
+  assert.equal(await quiet(() => main(['index', '--paradigm', 'sparse', '--out', join(d, 'docs.jsonl'), join(d, 'docs.jsonl')])), 2);
   assert.ok(readFileSync(join(d, 'docs.jsonl'), 'utf8').startsWith('{'), 'the input is intact');
 });
 
