@@ -53,7 +53,9 @@ export interface TrainedBpe {
   tokenizerConfig: Record<string, unknown>;
 }
 
-type Pair = string; // `${a} ${b}` of two symbol ids
+/** Two adjacent symbol ids a, b packed as a * PAIR_BASE + b (exact in a double while ids stay below 2^21). */
+type Pair = number;
+const PAIR_BASE = 0x200000;
 
 /** Count the byte-mapped pre-tokens of the texts. */
 function countWords(texts: Iterable<string>): Map<string, number> {
@@ -70,6 +72,47 @@ function countWords(texts: Iterable<string>): Map<string, number> {
   return counts;
 }
 
+interface HeapEntry { pair: Pair; count: number; str: string }
+
+/** A binary max-heap of merge candidates: larger count first, then the smaller merged string. */
+class PairHeap {
+  private readonly a: HeapEntry[] = [];
+  private static before(x: HeapEntry, y: HeapEntry): boolean {
+    return x.count > y.count || (x.count === y.count && x.str < y.str);
+  }
+  push(e: HeapEntry): void {
+    const a = this.a;
+    a.push(e);
+    let i = a.length - 1;
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (!PairHeap.before(a[i]!, a[up]!)) break;
+      [a[i], a[up]] = [a[up]!, a[i]!];
+      i = up;
+    }
+  }
+  pop(): HeapEntry | undefined {
+    const a = this.a;
+    if (a.length === 0) return undefined;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < a.length && PairHeap.before(a[l]!, a[m]!)) m = l;
+        if (r < a.length && PairHeap.before(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
 /**
  * Train a byte-level BPE tokenizer on `texts`.
  * @example const bpe = trainBpe(passages, { vocabSize: 4096 }); await saveBpe(bpe, 'models/tiny');
@@ -77,6 +120,7 @@ function countWords(texts: Iterable<string>): Map<string, number> {
 export function trainBpe(texts: Iterable<string>, opts: BpeTrainOptions): TrainedBpe {
   const nSpecial = 3;
   if (!(opts.vocabSize >= 256 + nSpecial)) throw new UsageError(`BPE vocabulary size must be at least ${256 + nSpecial}, got ${opts.vocabSize}`);
+  if (!(opts.vocabSize <= PAIR_BASE)) throw new UsageError(`BPE vocabulary size must be at most ${PAIR_BASE}, got ${opts.vocabSize}`);
   const minFreq = opts.minFrequency ?? 2;
   const b2u = bytesToUnicode();
   const symbols: string[] = [...b2u]; // id -> string
@@ -88,11 +132,13 @@ export function trainBpe(texts: Iterable<string>, opts: BpeTrainOptions): Traine
 
   const pairCount = new Map<Pair, number>();
   const pairWords = new Map<Pair, Set<number>>();
+  const changed = new Set<Pair>();
   const addPairs = (wi: number, sign: number): void => {
     const w = words[wi]!;
     for (let k = 0; k + 1 < w.length; k++) {
-      const p = `${w[k]} ${w[k + 1]}`;
+      const p = w[k]! * PAIR_BASE + w[k + 1]!;
       pairCount.set(p, (pairCount.get(p) ?? 0) + sign * freq[wi]!);
+      changed.add(p);
       if (sign > 0) {
         let s = pairWords.get(p);
         if (!s) { s = new Set(); pairWords.set(p, s); }
@@ -102,24 +148,39 @@ export function trainBpe(texts: Iterable<string>, opts: BpeTrainOptions): Traine
   };
   for (let wi = 0; wi < words.length; wi++) addPairs(wi, 1);
 
+  // Candidate pairs in a max-heap ordered by (count descending, merged string ascending). An entry is pushed
+  // whenever a pair's count changes; entries whose count is no longer current are skipped when popped, so the
+  // pair chosen each round is exactly the most frequent one, ties by merged string.
+  const floor = Math.max(minFreq, 1);
+  const heap = new PairHeap();
+  const pushChanged = (): void => {
+    for (const p of changed) {
+      const c = pairCount.get(p) ?? 0;
+      if (c <= 0) { pairCount.delete(p); pairWords.delete(p); continue; }
+      if (c < floor) continue;
+      heap.push({ pair: p, count: c, str: symbols[Math.floor(p / PAIR_BASE)]! + symbols[p % PAIR_BASE]! });
+    }
+    changed.clear();
+  };
+  pushChanged();
+
   const merges: Array<[string, string]> = [];
   const target = opts.vocabSize - nSpecial;
   while (symbols.length < target) {
-    let best: Pair | undefined, bestC = 0, bestStr = '';
-    for (const [p, c] of pairCount) {
-      if (c < bestC || c < minFreq) continue;
-      const [a, b] = p.split(' ').map(Number) as [number, number];
-      const str = symbols[a]! + symbols[b]!;
-      if (c > bestC || str < bestStr) { best = p; bestC = c; bestStr = str; }
-    }
-    if (best === undefined) break; // nothing frequent enough is left to merge
-    const [a, b] = best.split(' ').map(Number) as [number, number];
+    let top = heap.pop();
+    while (top && pairCount.get(top.pair) !== top.count) top = heap.pop();
+    if (top === undefined) break; // nothing frequent enough is left to merge
+    const best = top.pair;
+    const a = Math.floor(best / PAIR_BASE), b = best % PAIR_BASE;
     const merged = symbols.length;
-    symbols.push(bestStr);
-    symId.set(bestStr, merged);
+    symbols.push(top.str);
+    symId.set(top.str, merged);
     merges.push([symbols[a]!, symbols[b]!]);
     for (const wi of pairWords.get(best) ?? []) {
       const w = words[wi]!;
+      let has = false;
+      for (let k = 0; k + 1 < w.length; k++) if (w[k] === a && w[k + 1] === b) { has = true; break; }
+      if (!has) continue;
       addPairs(wi, -1);
       const out: number[] = [];
       for (let k = 0; k < w.length; k++) {
@@ -130,7 +191,8 @@ export function trainBpe(texts: Iterable<string>, opts: BpeTrainOptions): Traine
     }
     pairCount.delete(best);
     pairWords.delete(best);
-    for (const [p, c] of pairCount) if (c <= 0) { pairCount.delete(p); pairWords.delete(p); }
+    changed.delete(best);
+    pushChanged();
   }
   const vocab = new Map<string, number>(symbols.map((s, i) => [s, i]));
   const base = symbols.length;

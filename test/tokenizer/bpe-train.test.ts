@@ -50,3 +50,47 @@ test('training is deterministic and respects the vocabulary size', () => {
   assert.ok(a.merges.length <= 400 - 259);
   assert.throws(() => trainBpe(texts, { vocabSize: 100 }), /at least 259/);
 });
+
+/** The textbook algorithm: recount every adjacent pair each round, merge the most frequent (ties: merged string). */
+function referenceMerges(input: string[], vocabSize: number): string[] {
+  const split = /'(?:[sS]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+/gu;
+  const b2u = bytesToUnicode();
+  const counts = new Map<string, number>();
+  for (const t of input) for (const m of t.matchAll(split)) {
+    const w = [...new TextEncoder().encode(m[0])].map((b) => b2u[b]).join('');
+    counts.set(w, (counts.get(w) ?? 0) + 1);
+  }
+  let words = [...counts].map(([w, c]) => ({ syms: [...w], c }));
+  const merges: string[] = [];
+  while (256 + merges.length < vocabSize - 3) {
+    const pairs = new Map<string, { a: string; b: string; c: number }>();
+    for (const { syms, c } of words) for (let k = 0; k + 1 < syms.length; k++) {
+      const key = `${syms[k]}\u0000${syms[k + 1]}`;
+      const e = pairs.get(key) ?? { a: syms[k]!, b: syms[k + 1]!, c: 0 };
+      e.c += c;
+      pairs.set(key, e);
+    }
+    let best: { a: string; b: string; c: number } | undefined;
+    for (const e of pairs.values()) {
+      if (e.c < 2) continue;
+      if (!best || e.c > best.c || (e.c === best.c && e.a + e.b < best.a + best.b)) best = e;
+    }
+    if (!best) break;
+    merges.push(`${best.a} ${best.b}`);
+    words = words.map(({ syms, c }) => {
+      const out: string[] = [];
+      for (let k = 0; k < syms.length; k++) {
+        if (k + 1 < syms.length && syms[k] === best!.a && syms[k + 1] === best!.b) { out.push(best!.a + best!.b); k++; } else out.push(syms[k]!);
+      }
+      return { syms: out, c };
+    });
+  }
+  return merges;
+}
+
+test('the incremental trainer merges exactly as the textbook algorithm', () => {
+  const input = texts.slice(0, 120);
+  const bpe = trainBpe(input, { vocabSize: 700 });
+  assert.deepEqual(bpe.merges.map(([a, b]) => `${a} ${b}`), referenceMerges(input, 700));
+  assert.throws(() => trainBpe(texts, { vocabSize: 0x200001 }), /at most/);
+});
