@@ -15,7 +15,7 @@ import type { Paradigm } from '../encoders/encode.js';
 import { loadEncoder } from '../encoders/load.js';
 import { NotFoundError } from '../errors.js';
 import { collect, readCorpus } from '../io/corpus.js';
-import { shippedModels } from '../quickstart.js';
+import { shippedModels } from '../assets.js';
 import type { TextRecord } from '../types.js';
 import { memorySystem } from './neural.js';
 import type { SearchSystem } from './system.js';

@@ -17,7 +17,7 @@ import { searchSparse } from '../../src/index/inverted/search.js';
 import { toRun } from '../../src/index/topk.js';
 import { searchDense, vectorIndexFromMatrix } from '../../src/index/vector/flat.js';
 import { loadModel } from '../../src/model/checkpoint.js';
-import { shippedModels } from '../../src/quickstart.js';
+import { shippedModels } from '../../src/assets.js';
 import { memorySystem } from '../../src/server/neural.js';
 import { loadTokenizer } from '../../src/tokenizer/tokenizer.js';
 import type { Run, TextRecord } from '../../src/types.js';

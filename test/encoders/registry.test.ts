@@ -22,7 +22,7 @@ import { readDenseShard } from '../../src/io/vectors.js';
 import { ref } from '../../src/kernels/ref/index.js';
 import { loadModel } from '../../src/model/checkpoint.js';
 import type { LlamaModel, TokenBatch } from '../../src/model/llama.js';
-import { shippedModels } from '../../src/quickstart.js';
+import { shippedModels } from '../../src/assets.js';
 import { memorySystem } from '../../src/server/neural.js';
 import { loadTokenizer } from '../../src/tokenizer/tokenizer.js';
 import { trainRetriever } from '../../src/train/trainer.js';
