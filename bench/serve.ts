@@ -33,10 +33,8 @@ import { readBm25Index, writeBm25Index } from '../src/bm25/format.js';
 import { createBm25Searcher, searchBm25 } from '../src/bm25/search.js';
 import { collect, readCorpus, readQueries } from '../src/io/corpus.js';
 import { writeFileAtomic } from '../src/util/atomic.js';
-import { DEFAULTS } from '../src/defaults.js';
-import { encodeTokens } from '../src/encoders/encode.js';
 import { demoModels } from '../src/server/collection.js';
-import { loadEncoder } from '../src/server/encoder-load.js';
+import { loadEncoder } from '../src/encoders/load.js';
 import type { SparseVec } from '../src/types.js';
 import { median } from './stats.js';
 
@@ -236,19 +234,18 @@ async function main(): Promise<void> {
   const sparse = await load('bm25 sparse vector, k=10', url, words.map((w) => JSON.stringify({ sparse: Object.fromEntries(w.map((x, i) => [x, 1 + i / 4])), k: 10, systems: ['bm25'] })));
   rss.push([sparse.name as string, await rssMb(url)]);
   const demo = demoModels();
-  const sp = loadEncoder(demo.sparseModel, 'sparse');
-  const ds = loadEncoder(demo.denseModel, 'dense');
-  const L = DEFAULTS.encode.queryMaxLength;
-  const enc = (e: typeof sp, paradigm: 'sparse' | 'dense', q: string) => encodeTokens(e.model, [e.tok.encode(q).slice(0, L)], e.tok.padId, { paradigm, maxLength: L, maxBatch: 1, maxTokens: L })[0]!;
+  const sp = loadEncoder(demo.sparseModel, { head: 'sparse' });
+  const ds = loadEncoder(demo.denseModel, { head: 'dense' });
+  const enc = (e: typeof sp, q: string) => e.encodeBatch([q], 'query')[0]!;
   const spVecs = queries.map((q) => {
-    const v = enc(sp, 'sparse', q) as SparseVec;
+    const v = enc(sp, q) as SparseVec;
     return JSON.stringify({ sparse: Object.fromEntries(Array.from(v.terms, (t, i) => [String(t), v.weights[i]])), k: 10, systems: ['sparse'], explain: true });
   });
   const sparseVec = await load('sparse vector, k=10, explain', url, spVecs);
   rss.push([sparseVec.name as string, await rssMb(url)]);
   const sparseText = await load('sparse text (worker-encoded), k=10', url, queries.map((q) => JSON.stringify({ q, k: 10, systems: ['sparse'] })));
   rss.push([sparseText.name as string, await rssMb(url)]);
-  const denseVecs = queries.map((q) => JSON.stringify({ dense: Array.from(enc(ds, 'dense', q) as Float32Array), k: 10, systems: ['dense'] }));
+  const denseVecs = queries.map((q) => JSON.stringify({ dense: Array.from(enc(ds, q) as Float32Array), k: 10, systems: ['dense'] }));
   const denseVec = await load('dense vector, k=10', url, denseVecs);
   rss.push([denseVec.name as string, await rssMb(url)]);
   const hybrid = await load('bm25 + sparse + dense text, fused', url, queries.map((q) => JSON.stringify({ q, k: 10 })));

@@ -10,7 +10,7 @@
  * ids and document ids share one number space, so evaluation uses trec_eval's semantics, not BEIR mode (which
  * would drop document "1" from query "1"'s ranking).
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Run, TextRecord } from './types.js';
 import { NotFoundError, UsageError } from './errors.js';
@@ -21,13 +21,9 @@ import { evaluate } from './eval/evaluate.js';
 import { buildBm25Index } from './bm25/build.js';
 import { createBm25Searcher, searchBm25All } from './bm25/search.js';
 import type { Bm25Params } from './bm25/similarity.js';
-import { loadModel } from './model/checkpoint.js';
-import { loadTokenizer } from './tokenizer/tokenizer.js';
-import { encodeRecords, type Paradigm } from './encoders/encode.js';
-import { buildInvertedIndexFromRecords } from './index/inverted/build.js';
-import { searchSparse } from './index/inverted/search.js';
-import { vectorIndexFromMatrix, searchDense } from './index/vector/flat.js';
-import { toRun } from './index/topk.js';
+import type { Paradigm } from './encoders/encode.js';
+import { loadEncoder } from './encoders/load.js';
+import { Retriever } from './api/retriever.js';
 import type { Kernels } from './kernels/types.js';
 import type { DtypeRequest } from './model/precision.js';
 import { shippedCranfield, shippedModels } from './assets.js';
@@ -107,48 +103,17 @@ export interface NeuralQuickstartOptions {
 
 /**
  * A learned sparse (inverted index, exact search) or dense (flat inner-product index) retriever as a
- * quickstart system. `prepare` loads the encoder and encodes the corpus, so its time counts as indexing;
- * `search` encodes the queries, so its time counts as searching.
+ * quickstart system: an in-memory `Retriever` over the encoder of the head type `paradigm`. `prepare` loads
+ * the encoder and encodes the corpus, so its time counts as indexing; `search` encodes the queries, so its
+ * time counts as searching.
  */
 export function neuralQuickstartSystem(o: NeuralQuickstartOptions): QuickstartSystem {
-  const e = DEFAULTS.encode;
-  const label = o.paradigm === 'sparse' ? 'sparse' : 'dense';
   return {
-    name: o.name ?? `Lion ${label} (${(o.adapter ?? o.model).split(/[\\/]/).filter(Boolean).pop()})`,
+    name: o.name ?? `Lion ${o.paradigm} (${(o.adapter ?? o.model).split(/[\\/]/).filter(Boolean).pop()})`,
     async prepare(docs) {
-      const model = loadModel(o.model, { adapter: o.adapter, merge: Boolean(o.adapter), withHead: o.paradigm === 'sparse', trainable: 'none', kernels: o.kernels, dtype: o.dtype });
-      const tok = loadTokenizer(o.adapter && existsSync(join(o.adapter, 'tokenizer.json')) ? o.adapter : o.model);
-      const base = { paradigm: o.paradigm, maxBatch: e.maxBatch, maxTokens: e.maxTokens };
-      const docOpts = { ...base, maxLength: o.docMaxLength ?? e.docMaxLength };
-      const qOpts = { ...base, maxLength: e.queryMaxLength };
-      const encodeAll = async (records: readonly TextRecord[], opts: typeof docOpts) => {
-        const out = [];
-        for await (const x of encodeRecords(model, tok, records, opts)) out.push(x);
-        return out;
-      };
-      const encodedDocs = await encodeAll(docs, docOpts);
-      if (o.paradigm === 'sparse') {
-        const ix = await buildInvertedIndexFromRecords(encodedDocs.map((x) => ({ id: x.id, vec: x.sparse! })), { vocabSize: model.config.vocabSize, listMax: 0 });
-        return {
-          async search(queries, k) {
-            const q = await encodeAll(queries, qOpts);
-            const res = searchSparse(ix, q.map((x) => x.sparse!), { k, mode: 'exact' });
-            return toRun(res, q.map((x) => x.id), (pos) => ix.ids[pos]!);
-          },
-        };
-      }
-      const dim = model.config.hiddenSize;
-      const data = new Float32Array(encodedDocs.length * dim); // (N, D)
-      encodedDocs.forEach((x, r) => data.set(x.dense!, r * dim));
-      const ix = vectorIndexFromMatrix({ data, rows: encodedDocs.length, dim, ids: encodedDocs.map((x) => x.id) }, 'f32');
-      return {
-        async search(queries, k) {
-          const q = await encodeAll(queries, qOpts);
-          const qm = new Float32Array(q.length * dim); // (Q, D)
-          q.forEach((x, r) => qm.set(x.dense!, r * dim));
-          return toRun(searchDense(ix, qm, { k }), q.map((x) => x.id), (pos) => ix.ids[pos]!);
-        },
-      };
+      const encoder = loadEncoder(o.model, { head: o.paradigm, adapter: o.adapter, kernels: o.kernels, dtype: o.dtype, docMaxLength: o.docMaxLength });
+      const retriever = await Retriever.fromCorpus(encoder, docs).ready();
+      return { search: (queries, k) => retriever.searchRun(queries, k) };
     },
   };
 }
@@ -160,9 +125,9 @@ export function quickstartSystems(names: readonly string[] = DEFAULTS.quickstart
   for (const n of names) {
     if (n === 'bm25') out.push(bm25QuickstartSystem());
     else if (n === 'sparse' || n === 'dense') {
-      const dir = n === 'sparse' ? m.sparse : m.dense;
+      const dir = m[n];
       if (!existsSync(join(dir, 'config.json'))) throw new NotFoundError(`the shipped ${n} model is missing`, { file: dir, hint: 'reinstall the package, or rebuild it with scripts/train-demo-models.mjs' });
-      out.push(neuralQuickstartSystem({ paradigm: n, model: dir, name: `Lion ${n} (${n === 'sparse' ? 'lion-demo-sp' : 'lion-demo-ds'})`, docMaxLength: DEFAULTS.quickstart.docMaxLength }));
+      out.push(neuralQuickstartSystem({ paradigm: n, model: dir, name: `Lion ${n} (${basename(dir)})`, docMaxLength: DEFAULTS.quickstart.docMaxLength }));
     } else throw new UsageError(`unknown quickstart system '${n}' (bm25, sparse, dense)`, { field: 'systems' });
   }
   return out;

@@ -25,16 +25,20 @@
 import { DEFAULTS } from '../defaults.js';
 import { ShapeError, UsageError } from '../errors.js';
 import { lengthBatches, tokenBatch } from '../encoders/batch.js';
+import type { EncodeCallOptions, TextEncoder, TextInput } from '../encoders/contract.js';
+import { openEncoder, type OpenedEncoder } from '../encoders/load.js';
 import { finishDense, poolDense, type DensePooling } from '../encoders/pooling.js';
 import { toSparseVec } from '../encoders/sparse.js';
-import { loadTrunk, locateModel, type ModelLocation, type Trunk } from '../encoders/trunks.js';
+import { locateModel, type ModelLocation, type Trunk } from '../encoders/trunks.js';
 import { readHfConfig } from '../io/hfconfig.js';
 import { readStFolder, type StFolderConfig } from '../io/stfolder.js';
 import { isBertConfig } from '../model/bert.js';
 import type { Kernels } from '../kernels/types.js';
 import type { DtypeRequest } from '../model/precision.js';
-import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
+import type { LionTokenizer } from '../tokenizer/tokenizer.js';
 import type { SparseVec } from '../types.js';
+
+export type { EncodeCallOptions, TextInput } from '../encoders/contract.js';
 
 /** Options every encoder accepts. */
 export interface EncoderOptions {
@@ -61,21 +65,12 @@ export interface EncoderOptions {
   kernels?: Kernels;
 }
 
-/** Options of one encode call. */
-export interface EncodeCallOptions {
-  /** Called after each batch with the number of texts encoded so far and the total. */
-  onProgress?: (done: number, total: number) => void;
-}
-
-/** A text, or a record with an optional title (encoded as "title text", as BEIR documents). */
-export type TextInput = string | { text: string; title?: string };
-
 function textOf(x: TextInput): string {
   return typeof x === 'string' ? x : x.title ? `${x.title} ${x.text}` : x.text;
 }
 
 /** What both encoders share: location, trunk, tokenizer, prompts and batching. */
-abstract class BaseEncoder<V> {
+abstract class BaseEncoder<V extends SparseVec | Float32Array> implements Omit<TextEncoder<V>, 'kind' | 'index' | 'dimension'> {
   readonly location: ModelLocation;
   readonly family: 'decoder' | 'bert';
   readonly tokenizer: LionTokenizer;
@@ -86,14 +81,11 @@ abstract class BaseEncoder<V> {
   private readonly batchSize: number;
   private readonly maxTokens: number;
 
-  protected constructor(loc: ModelLocation, st: StFolderConfig, trunk: Trunk, opts: EncoderOptions, appendEos: boolean) {
+  protected constructor({ location: loc, trunk, tokenizer }: OpenedEncoder, st: StFolderConfig, opts: EncoderOptions, appendEos: boolean) {
     this.location = loc;
     this.trunk = trunk;
     this.family = trunk.family;
-    this.tokenizer = loadTokenizer(loc.tokenizer);
-    if (this.tokenizer.vocabSize > trunk.vocabSize) {
-      throw new ShapeError(`the tokenizer has ${this.tokenizer.vocabSize} ids but the model's vocabulary is ${trunk.vocabSize}`, { file: this.tokenizer.file });
-    }
+    this.tokenizer = tokenizer;
     this.prompts = { query: opts.queryPrompt ?? st.prompts?.query ?? '', document: opts.documentPrompt ?? st.prompts?.document ?? '' };
     const d = DEFAULTS.encode;
     this.maxLength = { query: opts.queryMaxLength ?? st.maxSeqLength ?? d.queryMaxLength, document: opts.documentMaxLength ?? st.maxSeqLength ?? d.docMaxLength };
@@ -115,6 +107,11 @@ abstract class BaseEncoder<V> {
     }
     if (ids.length <= max) return ids;
     return keepLast ? [...ids.slice(0, max - 1), ids[ids.length - 1]!] : ids.slice(0, max);
+  }
+
+  /** A vocabulary id as text. */
+  tokenText(id: number): string {
+    return this.tokenizer.decode([id], true).trim();
   }
 
   /** Encodes queries (with the query prompt). */
@@ -164,16 +161,19 @@ export interface WeightedToken {
 }
 
 /** A learned sparse encoder: texts → vocabulary-sized SparseVecs, scored by dot product. */
-export class SparseEncoder extends BaseEncoder<SparseVec> {
+export class SparseEncoder extends BaseEncoder<SparseVec> implements TextEncoder<SparseVec> {
   readonly kind = 'sparse' as const;
+  /** Its documents go into an inverted index. */
+  readonly index = 'inverted' as const;
   readonly pooling: 'max' | 'sum';
   readonly scale: number;
   readonly topK: number;
   /** Size of the vectors' vocabulary (V). */
   readonly dimension: number;
 
-  private constructor(loc: ModelLocation, st: StFolderConfig, trunk: Trunk, opts: SparseEncoderOptions) {
-    super(loc, st, trunk, opts, false);
+  private constructor(opened: OpenedEncoder, st: StFolderConfig, opts: SparseEncoderOptions) {
+    super(opened, st, opts, false);
+    const trunk = opened.trunk;
     this.pooling = opts.pooling ?? st.sparsePooling ?? 'max';
     this.scale = opts.scale ?? (trunk.family === 'bert' ? 1 : trunk.hiddenSize ** -0.25);
     this.topK = opts.topK ?? 0;
@@ -187,8 +187,7 @@ export class SparseEncoder extends BaseEncoder<SparseVec> {
   static async load(nameOrDir: string, opts: SparseEncoderOptions = {}): Promise<SparseEncoder> {
     const loc = locateModel(nameOrDir, opts);
     const st = readStFolder(loc.configDir);
-    const trunk = loadTrunk(loc, { withHead: true, causal: opts.causal, kernels: opts.kernels, dtype: opts.dtype });
-    return new SparseEncoder(loc, st, trunk, opts);
+    return new SparseEncoder(openEncoder(loc, { withHead: true, causal: opts.causal, kernels: opts.kernels, dtype: opts.dtype }), st, opts);
   }
 
   protected encodeBatch(batch: ReturnType<typeof tokenBatch>): SparseVec[] {
@@ -227,16 +226,19 @@ export interface DenseEncoderOptions extends EncoderOptions {
 }
 
 /** A dense encoder: texts → fixed-size Float32Array vectors. */
-export class DenseEncoder extends BaseEncoder<Float32Array> {
+export class DenseEncoder extends BaseEncoder<Float32Array> implements TextEncoder<Float32Array> {
   readonly kind = 'dense' as const;
+  /** Its documents go into a flat inner-product index. */
+  readonly index = 'flat' as const;
   readonly pooling: DensePooling;
   readonly normalize: boolean;
   /** Size of the output vectors (after Matryoshka truncation). */
   readonly dimension: number;
   readonly similarityFn: 'dot' | 'cosine';
 
-  private constructor(loc: ModelLocation, st: StFolderConfig, trunk: Trunk, opts: DenseEncoderOptions, pooling: DensePooling) {
-    super(loc, st, trunk, opts, opts.appendEos ?? pooling === 'last');
+  private constructor(opened: OpenedEncoder, st: StFolderConfig, opts: DenseEncoderOptions, pooling: DensePooling) {
+    super(opened, st, opts, opts.appendEos ?? pooling === 'last');
+    const trunk = opened.trunk;
     this.pooling = pooling;
     this.normalize = opts.normalize ?? st.normalize ?? false;
     this.dimension = opts.dim ?? trunk.hiddenSize;
@@ -255,8 +257,7 @@ export class DenseEncoder extends BaseEncoder<Float32Array> {
     const st = readStFolder(loc.configDir);
     const bert = isBertFolder(loc);
     const pooling = opts.pooling ?? st.pooling ?? (bert ? 'mean' : 'mean-normalized');
-    const trunk = loadTrunk(loc, { withHead: false, causal: opts.causal ?? (pooling === 'last'), kernels: opts.kernels, dtype: opts.dtype });
-    return new DenseEncoder(loc, st, trunk, opts, pooling);
+    return new DenseEncoder(openEncoder(loc, { withHead: false, causal: opts.causal ?? (pooling === 'last'), kernels: opts.kernels, dtype: opts.dtype }), st, opts, pooling);
   }
 
   protected encodeBatch(batch: ReturnType<typeof tokenBatch>): Float32Array[] {

@@ -1,7 +1,9 @@
 /**
- * An in-memory retriever over a small corpus: encode the documents once with a SparseEncoder or
- * DenseEncoder, index them with Lion's exact indexes (the inverted index of src/index/inverted for sparse,
- * the flat f32 vector index of src/index/vector for dense), then search text queries.
+ * The in-memory retriever: encode the documents once with any `TextEncoder` (src/encoders/contract.ts: a
+ * SparseEncoder / DenseEncoder of the simple API, or a paper encoder from `loadEncoder`), index them the way
+ * the encoder declares (src/index/memory.ts: Lion's inverted index for sparse vectors, the flat f32 vector
+ * index for dense ones; both exact), then search text queries and explain hits. The quickstart, the server's
+ * `--collection` indexes and the study's evaluation all go through it.
  *
  * ```ts
  * const m = await SparseEncoder.load('models/lion-demo-sp');
@@ -13,14 +15,12 @@
  * Documents are strings (ids "0", "1", …) or `{id, text, title?}` records. Scores are inner products;
  * results come best first, ties by corpus order.
  */
+import type { EncodeCallOptions, TextEncoder } from '../encoders/contract.js';
 import { UsageError } from '../errors.js';
-import { buildInvertedIndexFromRecords } from '../index/inverted/build.js';
-import type { InvertedIndex } from '../index/inverted/format.js';
-import { searchSparse } from '../index/inverted/search.js';
-import type { SearchResult } from '../index/topk.js';
-import { searchDense, vectorIndexFromMatrix, type VectorIndex } from '../index/vector/flat.js';
-import type { SparseVec } from '../types.js';
-import { type DenseEncoder, type EncodeCallOptions, type SparseEncoder, type WeightedToken } from './encoder.js';
+import { buildMemoryIndex, type MemoryIndex } from '../index/memory.js';
+import { toRun } from '../index/topk.js';
+import type { Run, SparseVec } from '../types.js';
+import type { WeightedToken } from './encoder.js';
 
 /** A corpus document. */
 export interface CorpusDoc {
@@ -42,14 +42,12 @@ export interface TermMatch extends WeightedToken {
   docWeight: number;
 }
 
-type Index = { kind: 'sparse'; ix: InvertedIndex; vecs: SparseVec[] } | { kind: 'dense'; ix: VectorIndex };
-
-export class Retriever {
-  readonly model: SparseEncoder | DenseEncoder;
+export class Retriever<E extends TextEncoder = TextEncoder> {
+  readonly model: E;
   readonly docs: readonly CorpusDoc[];
-  private readonly built: Promise<Index>;
+  private readonly built: Promise<MemoryIndex>;
 
-  private constructor(model: SparseEncoder | DenseEncoder, docs: CorpusDoc[], opts: EncodeCallOptions) {
+  private constructor(model: E, docs: CorpusDoc[], opts: EncodeCallOptions) {
     this.model = model;
     this.docs = docs;
     const seen = new Set<string>();
@@ -65,29 +63,25 @@ export class Retriever {
    * Encodes and indexes `docs` with `model` (in the background; `search` waits).
    * @example const r = Retriever.fromCorpus(model, ['doc one', 'doc two']); const hits = await r.search('one', 1);
    */
-  static fromCorpus(model: SparseEncoder | DenseEncoder, docs: Iterable<string | CorpusDoc>, opts: EncodeCallOptions = {}): Retriever {
+  static fromCorpus<E extends TextEncoder>(model: E, docs: Iterable<string | CorpusDoc>, opts: EncodeCallOptions = {}): Retriever<E> {
     const list = [...docs].map((d, i) => (typeof d === 'string' ? { id: String(i), text: d } : { ...d }));
     return new Retriever(model, list, opts);
   }
 
-  private async build(opts: EncodeCallOptions): Promise<Index> {
-    const ids = this.docs.map((d) => d.id);
-    if (this.model.kind === 'sparse') {
-      const vecs = await this.model.encodeDocuments(this.docs, opts);
-      const ix = await buildInvertedIndexFromRecords(vecs.map((vec, i) => ({ id: ids[i]!, vec })), { vocabSize: this.model.dimension, listMax: 0 });
-      return { kind: 'sparse', ix, vecs };
-    }
-    const rows = await this.model.encodeDocuments(this.docs, opts);
-    const dim = this.model.dimension;
-    const data = new Float32Array(rows.length * dim);
-    rows.forEach((r, i) => data.set(r, i * dim));
-    return { kind: 'dense', ix: vectorIndexFromMatrix({ data, rows: rows.length, dim, ids }, 'f32') };
+  private async build(opts: EncodeCallOptions): Promise<MemoryIndex> {
+    const vecs = await this.model.encodeDocuments(this.docs, opts);
+    return buildMemoryIndex(this.model.index, this.docs.map((d) => d.id), vecs, this.model.dimension);
   }
 
   /** Resolves once the corpus is encoded and indexed. */
   async ready(): Promise<this> {
     await this.built;
     return this;
+  }
+
+  /** The in-memory index (what the server serves: `index().ix` is an InvertedIndex or a VectorIndex). */
+  index(): Promise<MemoryIndex> {
+    return this.built;
   }
 
   /** The k best documents for one query. */
@@ -97,21 +91,8 @@ export class Retriever {
 
   /** The k best documents for each query. */
   async searchMany(queries: readonly string[], k = 10): Promise<RetrievedDoc[][]> {
-    if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`k must be a positive integer, got ${k}`, { field: 'k' });
-    const index = await this.built;
-    const kk = Math.min(k, this.docs.length);
-    if (queries.length === 0 || kk === 0) return queries.map(() => []);
-    let res: SearchResult;
-    if (index.kind === 'sparse') {
-      const q = await (this.model as SparseEncoder).encodeQueries(queries);
-      res = searchSparse(index.ix, q, { k: kk, mode: 'exact' });
-    } else {
-      const q = await (this.model as DenseEncoder).encodeQueries(queries);
-      const dim = index.ix.dim;
-      const qm = new Float32Array(q.length * dim);
-      q.forEach((r, i) => qm.set(r, i * dim));
-      res = searchDense(index.ix, qm, { k: kk });
-    }
+    const res = await this.searchRaw(queries, k);
+    if (!res) return queries.map(() => []);
     return queries.map((_, qi) => {
       const hits: RetrievedDoc[] = [];
       for (let i = 0; i < res.counts[qi]!; i++) {
@@ -122,23 +103,33 @@ export class Retriever {
     });
   }
 
-  /** Sparse only: the tokens a query and a document share, with their weights and products, largest first. */
+  /**
+   * The k best documents for each query record, as a TREC run keyed by the query ids (what evaluation takes).
+   * @example const run = await r.searchRun(await collect(readQueries('queries.jsonl')), 100);
+   */
+  async searchRun(queries: readonly { id: string; text: string; title?: string }[], k = 10): Promise<Run> {
+    const res = await this.searchRaw(queries, k);
+    const qids = queries.map((q) => q.id);
+    if (!res) return new Map(qids.map((q) => [q, []]));
+    return toRun(res, qids, (pos) => this.docs[pos]!.id);
+  }
+
+  private async searchRaw(queries: Parameters<E['encodeQueries']>[0], k: number) {
+    if (!(Number.isInteger(k) && k >= 1)) throw new UsageError(`k must be a positive integer, got ${k}`, { field: 'k' });
+    const index = await this.built;
+    if (queries.length === 0 || this.docs.length === 0) return undefined;
+    return index.search(await this.model.encodeQueries(queries), k);
+  }
+
+  /** Sparse encoders: the tokens a query and a document share, with their weights and products, largest first. */
   async explain(query: string, docId: string, k = 10): Promise<TermMatch[]> {
     const index = await this.built;
-    if (index.kind !== 'sparse') throw new UsageError('explain needs a sparse encoder (dense scores have no per-term parts)');
+    if (index.kind !== 'inverted') throw new UsageError('explain needs a sparse encoder (dense scores have no per-term parts)');
     const at = this.docs.findIndex((d) => d.id === docId);
     if (at < 0) throw new UsageError(`no document with id "${docId}" in the corpus`, { field: 'docId' });
-    const model = this.model as SparseEncoder;
-    const [q] = await model.encodeQueries([query]);
-    const d = index.vecs[at]!;
-    const shared: { term: number; qw: number; dw: number }[] = [];
-    let i = 0, j = 0;
-    while (i < q!.terms.length && j < d.terms.length) {
-      if (q!.terms[i] === d.terms[j]) shared.push({ term: q!.terms[i]!, qw: q!.weights[i++]!, dw: d.weights[j++]! });
-      else if (q!.terms[i]! < d.terms[j]!) i++;
-      else j++;
-    }
-    shared.sort((a, b) => b.qw * b.dw - a.qw * a.dw || a.term - b.term);
-    return shared.slice(0, k).map((s) => ({ token: model.tokenizer.decode([s.term], true).trim(), ids: [s.term], weight: s.qw * s.dw, queryWeight: s.qw, docWeight: s.dw }));
+    const [q] = await this.model.encodeQueries([query]);
+    const shared = index.matches(q as SparseVec, at);
+    shared.sort((a, b) => b.queryWeight * b.docWeight - a.queryWeight * a.docWeight || a.term - b.term);
+    return shared.slice(0, k).map((s) => ({ token: this.model.tokenText(s.term), ids: [s.term], weight: s.queryWeight * s.docWeight, queryWeight: s.queryWeight, docWeight: s.docWeight }));
   }
 }

@@ -5,6 +5,7 @@
  */
 import { ShapeError } from '../errors.js';
 import type { LlamaModel, TokenBatch } from '../model/llama.js';
+import { firstNonFiniteRow, type Encoder } from './contract.js';
 import { hiddenGradScratch } from './scratch.js';
 
 /** What the pooling backward pass needs from its forward pass. */
@@ -38,3 +39,23 @@ export function denseBackward(model: LlamaModel, f: DenseForward, drep: Float32A
   model.k.meanPoolBackward(dh, drep, f.hidden, f.norms, f.batch.mask, B, T, C);
   model.backward(dh, { slot: f.slot });
 }
+
+/**
+ * The dense head type (registry key 'dense'): hidden-size rows pooled by the masked mean of normalised states,
+ * no LM head, a flat inner-product index, scores scaled by 1/τ in the losses, adapters in the base-model key
+ * layout.
+ */
+export const denseEncoder: Encoder<DenseForward> = {
+  kind: 'dense',
+  vectors: 'dense',
+  index: 'flat',
+  needsLmHead: false,
+  flops: false,
+  adapterLayout: 'dense',
+  dimension: (config) => config.hiddenSize,
+  forward: denseForward,
+  backward: denseBackward,
+  row: (rep, dim, b) => rep.slice(b * dim, (b + 1) * dim),
+  firstNonFinite: (model, f) => firstNonFiniteRow(f.rep, model.config.hiddenSize),
+  scoreScale: (tau) => 1 / tau,
+};

@@ -8,16 +8,11 @@
  * records i, i+N, i+2N, … as the reference's DistributedSampler, without its padding duplicates) and writes
  * sparse JSONL, a sparse binary shard or a dense binary shard through src/io/vectors.ts.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { NonFiniteError, UsageError } from '../errors.js';
-import { encoderIdentity, identityToJson, type EncoderIdentity } from '../util/identity.js';
+import { identityToJson, type EncoderIdentity } from '../util/identity.js';
 import { docText, readCorpus, readQueries } from '../io/corpus.js';
 import type { Kernels } from '../kernels/types.js';
-import { loadModel, resolveAdapterBase } from '../model/checkpoint.js';
-import { resolveModelDir } from '../util/hfcache.js';
-import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import { DenseShardWriter, SparseShardWriter, sparseToObject } from '../io/vectors.js';
 import type { LlamaModel } from '../model/llama.js';
 import { precisionRecord, type DtypeRequest, type PrecisionRecord } from '../model/precision.js';
@@ -25,13 +20,16 @@ import type { SparseVec, TextRecord } from '../types.js';
 import { openAtomic, writeFileAtomic } from '../util/atomic.js';
 import { countLines, Progress } from '../util/progress.js';
 import { lengthBatches, tokenBatch, type EncoderTokenizer } from './batch.js';
-import { denseForward } from './dense.js';
-import { sparseForward, toSparseVec } from './sparse.js';
+import type { Encoder, Vector, VectorForm } from './contract.js';
+import { loadEncoder } from './load.js';
+import { encoderFor } from './registry.js';
 
-export type Paradigm = 'sparse' | 'dense';
+/** A head type registered in src/encoders/registry.ts: 'sparse', 'dense', or one added with `registerEncoder`. */
+export type Paradigm = 'sparse' | 'dense' | (string & {});
 
 export interface EncodeOptions {
-  paradigm: Paradigm;
+  /** The head type: a registered kind or an `Encoder`. */
+  paradigm: Paradigm | Encoder;
   /** Tokens per text at most, BOS included (spec §2.6: 64/192 MS MARCO, 512/512 BEIR). */
   maxLength: number;
   /** Texts per batch at most. */
@@ -51,62 +49,18 @@ export interface Encoded {
   dense?: Float32Array; // (C)
 }
 
-/** Index of the first batch row of `rep` (rows of `width`) holding a NaN or infinity, or -1. */
-function firstNonFiniteRow(rep: Float32Array, width: number): number {
-  for (let i = 0; i < rep.length; i++) if (!Number.isFinite(rep[i]!)) return Math.floor(i / width);
-  return -1;
-}
-
-const headChecked = new WeakSet<LlamaModel>();
-
-/** The sparse head's weights must be finite (a NaN logit would silently lose its term); checked once per model. */
-function checkHeadOnce(model: LlamaModel): void {
-  if (headChecked.has(model)) return;
-  const name = model.headName();
-  const C = model.config.hiddenSize;
-  const bad = (i: number, v: string): never => { throw new NonFiniteError(`weight ${name}[${Math.floor(i / C)}, ${i % C}] is ${v}`, { field: name }); };
-  const w = model.weight(name);
-  if (w.dtype === 'fp32') {
-    for (let i = 0; i < w.w.length; i++) if (!Number.isFinite(w.w[i]!)) bad(i, String(w.w[i]));
-  } else {
-    // bf16 bits (an int8 head keeps its exact bf16 copy; its int8 codes are finite by construction)
-    const bits = w.dtype === 'bf16' ? w.w : w.exact;
-    if (bits) for (let i = 0; i < bits.length; i++) if ((bits[i]! & 0x7f80) === 0x7f80) bad(i, bits[i]! & 0x7f ? 'NaN' : 'infinite');
-  }
-  headChecked.add(model);
-}
-
 /**
  * Encode a batch of token sequences; returns one result per sequence, in order. A NaN or infinite output fails
  * the batch (E_NONFINITE) — `names` (texts or ids, one per sequence) say which input it was.
  */
-export function encodeTokens(model: LlamaModel, seqs: number[][], padId: number, opts: EncodeOptions, names?: string[]): Array<SparseVec | Float32Array> {
+export function encodeTokens(model: LlamaModel, seqs: number[][], padId: number, opts: EncodeOptions, names?: string[]): Vector[] {
+  const head = encoderFor(opts.paradigm);
   const batch = tokenBatch(seqs, padId, opts.maxLength);
-  const fail = (b: number): never => {
-    throw new NonFiniteError(`the ${opts.paradigm} encoder produced NaN or infinite values for ${names?.[b] !== undefined ? names[b] : `text ${b + 1} of the batch`}`);
-  };
-  if (opts.paradigm === 'sparse') {
-    checkHeadOnce(model);
-    const f = sparseForward(model, batch, false);
-    // The head's running max skips NaN logits, so look at the trunk's states (real tokens only) as well.
-    const { B, T } = batch;
-    const C = model.config.hiddenSize;
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        if (!batch.mask[b * T + t]) continue;
-        const o = (b * T + t) * C;
-        for (let c = 0; c < C; c++) if (!Number.isFinite(f.hidden[o + c]!)) fail(b);
-      }
-    }
-    const bad = firstNonFiniteRow(f.rep, model.config.vocabSize);
-    if (bad >= 0) fail(bad);
-    return seqs.map((_, b) => toSparseVec(f.rep, model.config.vocabSize, b, opts.topK ?? 0));
-  }
-  const C = model.config.hiddenSize;
-  const f = denseForward(model, batch, false);
-  const bad = firstNonFiniteRow(f.rep, C);
-  if (bad >= 0) fail(bad);
-  return seqs.map((_, b) => f.rep.slice(b * C, (b + 1) * C));
+  const f = head.forward(model, batch, false);
+  const bad = head.firstNonFinite(model, f);
+  if (bad >= 0) throw new NonFiniteError(`the ${head.kind} encoder produced NaN or infinite values for ${names?.[bad] !== undefined ? names[bad] : `text ${bad + 1} of the batch`}`);
+  const dim = head.dimension(model.config);
+  return seqs.map((_, b) => head.row(f.rep, dim, b, opts.topK ?? 0));
 }
 
 /**
@@ -181,39 +135,54 @@ export function parseShard(s: string): { index: number; count: number } {
 
 export type VectorFormat = 'jsonl' | 'shard';
 
+/** Writes vectors of one form to a file: sparse JSONL or binary shard, or a dense binary shard. */
+export interface VectorWriter {
+  add(id: string, v: Vector): Promise<void> | void;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** The file formats each vector form can be written in, the default first. */
+const FORMATS: Record<VectorForm, readonly VectorFormat[]> = { sparse: ['jsonl', 'shard'], dense: ['shard'] };
+
+/** The format vectors of `form` are written in: `format`, or the form's default; refuses one the form lacks. */
+export function vectorFormat(form: VectorForm, format?: VectorFormat): VectorFormat {
+  const allowed = FORMATS[form];
+  if (format === undefined) return allowed[0]!;
+  if (!allowed.includes(format)) throw new UsageError(`${form} vectors are written as ${allowed.map((f) => (f === 'shard' ? 'binary shards' : 'JSONL')).join(' or ')} only (--format ${allowed.join('|')})`, { field: 'format' });
+  return format;
+}
+
+/** Opens `out` for vectors of `form` and width `dim` (vocabulary size for sparse) in `format`, atomically. */
+export async function openVectorWriter(out: string, form: VectorForm, format: VectorFormat, dim: number, encoder?: EncoderIdentity): Promise<VectorWriter> {
+  if (form === 'dense') {
+    const w = new DenseShardWriter(out, dim, encoder);
+    return { add: (id, v) => w.add([id], v as Float32Array), commit: async () => w.close(), abort: async () => w.abort() };
+  }
+  if (format === 'shard') {
+    const w = new SparseShardWriter(out, dim, encoder);
+    return { add: (id, v) => w.add(id, v as SparseVec), commit: async () => w.close(), abort: async () => w.abort() };
+  }
+  const w = await openAtomic(out);
+  return { add: (id, v) => w.write(`${JSON.stringify({ id, vector: sparseToObject(v as SparseVec) })}\n`), commit: () => w.commit(), abort: () => w.abort() };
+}
+
 /** Encode records into `out`: sparse JSONL or binary shard, or a dense binary shard. Returns the count. */
 export async function encodeToFile(
   model: LlamaModel, tok: EncoderTokenizer, records: AsyncIterable<TextRecord> | Iterable<TextRecord>, out: string,
   opts: EncodeOptions & { format?: VectorFormat; shard?: { index: number; count: number }; label?: string; encoder?: EncoderIdentity; total?: number; progress?: boolean },
 ): Promise<number> {
-  const format = opts.format ?? (opts.paradigm === 'sparse' ? 'jsonl' : 'shard');
-  if (opts.paradigm === 'dense' && format === 'jsonl') throw new UsageError('dense vectors are written as binary shards only (--format shard)');
+  const head = encoderFor(opts.paradigm);
+  const format = vectorFormat(head.vectors, opts.format);
   const input = opts.shard ? shardOf(records, opts.shard) : records;
   const total = opts.total !== undefined && opts.shard ? Math.ceil((opts.total - opts.shard.index) / opts.shard.count) : opts.total;
   const progress = new Progress(opts.label ?? 'encode', total, 'texts', opts.progress);
   let n = 0;
-  if (opts.paradigm === 'dense') {
-    const w = new DenseShardWriter(out, model.config.hiddenSize, opts.encoder);
-    try {
-      for await (const e of encodeRecords(model, tok, input, opts)) { w.add([e.id], e.dense!); n++; progress.tick(); }
-      w.close();
-    } catch (e) { w.abort(); throw e; }
-  } else if (format === 'shard') {
-    const w = new SparseShardWriter(out, model.config.vocabSize, opts.encoder);
-    try {
-      for await (const e of encodeRecords(model, tok, input, opts)) { w.add(e.id, e.sparse!); n++; progress.tick(); }
-      w.close();
-    } catch (e) { w.abort(); throw e; }
-  } else {
-    const w = await openAtomic(out);
-    try {
-      for await (const e of encodeRecords(model, tok, input, opts)) {
-        await w.write(`${JSON.stringify({ id: e.id, vector: sparseToObject(e.sparse!) })}\n`);
-        n++; progress.tick();
-      }
-      await w.commit();
-    } catch (e) { await w.abort(); throw e; }
-  }
+  const w = await openVectorWriter(out, head.vectors, format, head.dimension(model.config), opts.encoder);
+  try {
+    for await (const e of encodeRecords(model, tok, input, opts)) { await w.add(e.id, (e.sparse ?? e.dense)!); n++; progress.tick(); }
+    await w.commit();
+  } catch (e) { await w.abort(); throw e; }
   progress.finish();
   return n;
 }
@@ -254,17 +223,14 @@ export interface EncodeCollectionOptions {
 export async function encodeCollection(o: EncodeCollectionOptions): Promise<number> {
   const d = DEFAULTS.encode;
   // folders or hub ids cached locally; without --model the adapter's base_model_name_or_path names the base
-  const adapter = o.adapter ? resolveModelDir(o.adapter) : undefined;
-  if (!o.model && !adapter) throw new UsageError('encode: pass --model (and optionally --adapter)', { field: 'model' });
-  const base = o.model ? resolveModelDir(o.model, { revision: o.revision }) : resolveAdapterBase(adapter!);
-  const model = loadModel(base, {
-    adapter, merge: Boolean(adapter), withHead: o.paradigm === 'sparse', trainable: 'none', kernels: o.kernels,
+  if (!o.model && !o.adapter) throw new UsageError('encode: pass --model (and optionally --adapter)', { field: 'model' });
+  const enc = loadEncoder((o.model ?? o.adapter)!, {
+    head: o.paradigm, adapter: o.model ? o.adapter : undefined, revision: o.model ? o.revision : undefined, kernels: o.kernels,
     dtype: o.dtype ?? (DEFAULTS.precision.inference as DtypeRequest),
   });
+  const model = enc.model;
   const precision = precisionRecord(model);
   o.onLoad?.(precision);
-  const tokDir = adapter && existsSync(join(adapter, 'tokenizer.json')) ? adapter : base;
-  const tok = loadTokenizer(tokDir);
   const opts = {
     paradigm: o.paradigm,
     maxLength: o.maxLength ?? (o.queries ? d.queryMaxLength : d.docMaxLength),
@@ -275,14 +241,10 @@ export async function encodeCollection(o: EncodeCollectionOptions): Promise<numb
     shard: o.shard,
     label: `encode ${o.queries ? 'queries' : 'corpus'}`,
   };
-  const encoder = encoderIdentity({
-    model: base, adapter, head: o.paradigm,
-    vocab: o.paradigm === 'sparse' ? model.config.vocabSize : undefined,
-    dim: o.paradigm === 'dense' ? model.config.hiddenSize : undefined, dtype: precision.dtype,
-  });
+  const encoder = enc.identity(precision.dtype);
   const total = countLines(o.input, o.queries ? 'queries.jsonl' : 'corpus.jsonl');
   const records = o.queries ? readQueries(o.input) : readCorpus(o.input);
-  const n = await encodeToFile(model, tok, records, o.out, { ...opts, encoder, total, progress: o.progress });
+  const n = await encodeToFile(model, enc.tokenizer, records, o.out, { ...opts, encoder, total, progress: o.progress });
   const { kernels: _k, onLoad: _l, ...recorded } = o;
   const meta = { ...recorded, ...opts, texts: n, dtypeRequested: o.dtype ?? DEFAULTS.precision.inference, ...precision, encoder: identityToJson(encoder) };
   await writeFileAtomic(`${o.out}.json`, `${JSON.stringify(meta, null, 2)}\n`);
@@ -300,7 +262,7 @@ export function scoreMatrix(
   const opts = { paradigm, maxLength, maxBatch: 64, maxTokens: 1 << 20 };
   const enc = (texts: string[]) => encodeTokens(model, texts.map((t) => truncatedTokens(tok, t, maxLength)), tok.padId, opts, texts.map((t) => JSON.stringify(t.slice(0, 60))));
   const q = enc(queries), p = enc(passages);
-  const dot = (a: SparseVec | Float32Array, b: SparseVec | Float32Array): number => {
+  const dot = (a: Vector, b: Vector): number => {
     if (a instanceof Float32Array && b instanceof Float32Array) return a.reduce((s, x, i) => s + x * b[i]!, 0);
     const x = a as SparseVec, y = b as SparseVec;
     let i = 0, j = 0, s = 0;

@@ -12,8 +12,9 @@
  * `toSparseVec` turns a dense (V) row into a SparseVec (ascending ids, non-zero weights), optionally keeping the
  * top-k weights (ties to the smaller id) for indexing; the paper indexes every non-zero (no pruning).
  */
-import { ShapeError } from '../errors.js';
+import { NonFiniteError, ShapeError } from '../errors.js';
 import type { LlamaModel, TokenBatch } from '../model/llama.js';
+import { firstNonFiniteRow, type Encoder } from './contract.js';
 import { hiddenGradScratch } from './scratch.js';
 import type { SparseVec } from '../types.js';
 
@@ -89,6 +90,57 @@ export function toSparseVec(rep: Float32Array, V: number, b: number, topK = 0): 
   terms.forEach((v, i) => { weights[i] = rep[o + v]!; });
   return { terms: Uint32Array.from(terms), weights };
 }
+
+const headChecked = new WeakSet<LlamaModel>();
+
+/** The sparse head's weights must be finite (a NaN logit would silently lose its term); checked once per model. */
+function checkHeadOnce(model: LlamaModel): void {
+  if (headChecked.has(model)) return;
+  const name = model.headName();
+  const C = model.config.hiddenSize;
+  const bad = (i: number, v: string): never => { throw new NonFiniteError(`weight ${name}[${Math.floor(i / C)}, ${i % C}] is ${v}`, { field: name }); };
+  const w = model.weight(name);
+  if (w.dtype === 'fp32') {
+    for (let i = 0; i < w.w.length; i++) if (!Number.isFinite(w.w[i]!)) bad(i, String(w.w[i]));
+  } else {
+    // bf16 bits (an int8 head keeps its exact bf16 copy; its int8 codes are finite by construction)
+    const bits = w.dtype === 'bf16' ? w.w : w.exact;
+    if (bits) for (let i = 0; i < bits.length; i++) if ((bits[i]! & 0x7f80) === 0x7f80) bad(i, bits[i]! & 0x7f ? 'NaN' : 'infinite');
+  }
+  headChecked.add(model);
+}
+
+/**
+ * The sparse head type (registry key 'sparse'): vocabulary-sized rows, the LM head kept, an inverted index,
+ * FLOPS regularisation, scores unscaled in the losses, adapters in the causal-LM key layout.
+ */
+export const sparseEncoder: Encoder<SparseForward> = {
+  kind: 'sparse',
+  vectors: 'sparse',
+  index: 'inverted',
+  needsLmHead: true,
+  flops: true,
+  adapterLayout: 'sparse',
+  dimension: (config) => config.vocabSize,
+  forward: sparseForward,
+  backward: sparseBackward,
+  row: toSparseVec,
+  firstNonFinite(model, f) {
+    checkHeadOnce(model);
+    // The head's running max skips NaN logits, so look at the trunk's states (real tokens only) as well.
+    const { B, T, mask } = f.batch;
+    const C = model.config.hiddenSize;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        if (!mask[b * T + t]) continue;
+        const o = (b * T + t) * C;
+        for (let c = 0; c < C; c++) if (!Number.isFinite(f.hidden[o + c]!)) return b;
+      }
+    }
+    return firstNonFiniteRow(f.rep, model.config.vocabSize);
+  },
+  scoreScale: () => 1,
+};
 
 /** How far a reduced-precision sparse head is from the exact one, over the same texts. */
 export interface SparseAgreement {

@@ -2,7 +2,7 @@
  * One seam over the two trunk families, for inference: a decoder (Llama, Qwen2, Mistral; src/model/llama.ts,
  * LM head tied or not) and a BERT-family encoder (src/model/bert.ts, MLM head with its transform). Both give
  * final hidden states (B, T, C) and a SPLADE representation (B, V) pooled by max (fused kernel) or sum, so the
- * simple API (src/api/) and, later, the pipeline choose a family once and never branch on it again.
+ * simple API (src/api/) and the pipeline (src/encoders/load.ts) choose a family once and never branch on it again.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +24,8 @@ export interface Trunk {
   readonly hiddenSize: number; // C
   readonly vocabSize: number; // V
   readonly kernels: Kernels;
+  /** The decoder model itself (what the head types of registry.ts run on); undefined for other families. */
+  readonly decoder: LlamaModel | undefined;
   /** Final hidden states (B, T, C), valid until the next call. */
   hidden(batch: TokenBatch): Float32Array;
   /** log1p(relu(s·logits)) pooled over real tokens by max or sum: (B, V). Needs the LM/MLM head. */
@@ -58,6 +60,7 @@ class DecoderTrunk implements Trunk {
   get hiddenSize(): number { return this.model.config.hiddenSize; }
   get vocabSize(): number { return this.model.config.vocabSize; }
   get kernels(): Kernels { return this.model.k; }
+  get decoder(): LlamaModel { return this.model; }
   hidden(batch: TokenBatch): Float32Array { return this.model.forward(batch, { train: false }); }
   sparse(batch: TokenBatch, pooling: 'max' | 'sum', scale: number): Float32Array {
     const m = this.model, { hiddenSize: C, vocabSize: V } = m.config, { B, T, mask } = batch;
@@ -88,6 +91,7 @@ class BertTrunk implements Trunk {
   get hiddenSize(): number { return this.model.config.hiddenSize; }
   get vocabSize(): number { return this.model.config.vocabSize; }
   get kernels(): Kernels { return this.model.k; }
+  readonly decoder = undefined;
   hidden(batch: TokenBatch): Float32Array { return this.model.forward(batch); }
   sparse(batch: TokenBatch, pooling: 'max' | 'sum', scale: number): Float32Array { return this.model.sparseRep(batch, pooling, scale); }
 }

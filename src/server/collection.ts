@@ -1,7 +1,7 @@
 /**
  * `lion serve --collection DIR`: index a small collection in memory at start-up and serve it — BM25 always
  * (`bm25`), and, given encoders, learned sparse (`sparse`) and dense (`dense`) indexes of the same documents
- * with query encoders on worker threads. This is the one-command demo over the shipped Cranfield
+ * with query encoders on worker threads. Each encoder's index is an in-memory `Retriever`'s (src/api/retriever.ts). This is the one-command demo over the shipped Cranfield
  * (`--demo-models` uses the models shipped in models/, when present). Documents are encoded at the encoders'
  * default document length (DEFAULTS.encode.docMaxLength); larger collections should be indexed once with
  * `lion bm25 index` / `lion encode` + `lion index` and served with `--index`.
@@ -10,16 +10,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBm25Index } from '../bm25/build.js';
 import type { Bm25Params } from '../bm25/similarity.js';
-import { DEFAULTS } from '../defaults.js';
-import { encodeRecords, type Paradigm } from '../encoders/encode.js';
+import { Retriever } from '../api/retriever.js';
+import type { Paradigm } from '../encoders/encode.js';
+import { loadEncoder } from '../encoders/load.js';
 import { NotFoundError } from '../errors.js';
-import { buildInvertedIndexFromRecords } from '../index/inverted/build.js';
-import { vectorIndexFromMatrix } from '../index/vector/flat.js';
 import { collect, readCorpus } from '../io/corpus.js';
 import { shippedModels } from '../assets.js';
 import type { TextRecord } from '../types.js';
-import { loadEncoder } from './encoder-load.js';
-import { denseSystem, sparseSystem } from './neural.js';
+import { memorySystem } from './neural.js';
 import type { SearchSystem } from './system.js';
 import { bm25System, queryEncoder, type OpenOptions } from './systems.js';
 
@@ -43,22 +41,9 @@ export function demoModels(): { sparseModel: string; denseModel: string } {
 }
 
 async function neural(docs: TextRecord[], dir: string, paradigm: Paradigm, o: CollectionOptions): Promise<SearchSystem> {
-  const { model, tok } = loadEncoder(dir, paradigm, o.dtype);
-  const e = DEFAULTS.encode;
-  const opts = { paradigm, maxLength: e.docMaxLength, maxBatch: e.maxBatch, maxTokens: e.maxTokens };
-  const encoded = [];
-  for await (const x of encodeRecords(model, tok, docs, opts)) encoded.push(x);
+  const index = await Retriever.fromCorpus(loadEncoder(dir, { head: paradigm, dtype: o.dtype }), docs).index();
   const q = await queryEncoder(dir, paradigm, o);
-  const about = `${docs.length} documents of ${o.collection} encoded at start-up by ${dir}`;
-  if (paradigm === 'sparse') {
-    const ix = await buildInvertedIndexFromRecords(encoded.map((x) => ({ id: x.id, vec: x.sparse! })), { vocabSize: model.config.vocabSize, listMax: 0 });
-    return sparseSystem('sparse', ix, { ...q, description: `learned sparse, ${about}` });
-  }
-  const dim = model.config.hiddenSize;
-  const data = new Float32Array(encoded.length * dim); // (N, D)
-  encoded.forEach((x, r) => data.set(x.dense!, r * dim));
-  const ix = vectorIndexFromMatrix({ data, rows: encoded.length, dim, ids: encoded.map((x) => x.id) }, 'f32');
-  return denseSystem('dense', ix, { ...q, description: `dense, ${about}` });
+  return memorySystem(paradigm, index, { ...q, about: `${docs.length} documents of ${o.collection} encoded at start-up by ${dir}` });
 }
 
 /**

@@ -8,10 +8,10 @@
  * On start:     {ready: true, vocab, dim} once the model is loaded, or {fatal: message} if it cannot be.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeTokens, truncatedTokens, type Paradigm } from '../encoders/encode.js';
+import type { Paradigm } from '../encoders/encode.js';
+import { loadEncoder } from '../encoders/load.js';
 import type { SparseVec } from '../types.js';
 import type { DtypeRequest } from '../model/precision.js';
-import { loadEncoder } from './encoder-load.js';
 
 export interface EncoderWorkerData {
   /** A model directory, or a PEFT adapter directory (has adapter_config.json) whose base it names. */
@@ -28,11 +28,10 @@ const port = parentPort!;
 const data = workerData as EncoderWorkerData;
 
 try {
-  const { model, tok } = loadEncoder(data.model, data.paradigm, data.dtype);
-  const opts = { paradigm: data.paradigm, maxLength: data.maxLength, maxTokens: data.maxLength * data.maxBatch };
+  const encoder = loadEncoder(data.model, { head: data.paradigm, dtype: data.dtype, queryMaxLength: data.maxLength });
   port.on('message', (m: { id: number; texts: string[] }) => {
     try {
-      const reps = encodeTokens(model, m.texts.map((t) => truncatedTokens(tok, t, data.maxLength)), tok.padId, { ...opts, maxBatch: m.texts.length }, m.texts.map((t) => JSON.stringify(t.slice(0, 60))));
+      const reps = encoder.encodeBatch(m.texts, 'query');
       const transfer: ArrayBuffer[] = [];
       const results = reps.map((rep) => {
         if (rep instanceof Float32Array) {
@@ -48,7 +47,7 @@ try {
       port.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });
     }
   });
-  port.postMessage({ ready: true, vocab: model.config.vocabSize, dim: model.config.hiddenSize });
+  port.postMessage({ ready: true, vocab: encoder.model.config.vocabSize, dim: encoder.model.config.hiddenSize });
 } catch (e) {
   port.postMessage({ fatal: e instanceof Error ? `${(e as { code?: string }).code ?? ''} ${e.message}`.trim() : String(e) });
 }

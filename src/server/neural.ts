@@ -11,6 +11,7 @@
  * Dense: a query is a vector of the index dimension — given, or encoded from text; exact inner product.
  */
 import { UsageError } from '../errors.js';
+import type { MemoryIndex } from '../index/memory.js';
 import { searchSparse } from '../index/inverted/search.js';
 import type { InvertedIndex } from '../index/inverted/format.js';
 import { searchDense, type VectorIndex } from '../index/vector/flat.js';
@@ -178,4 +179,20 @@ export function denseSystem(name: string, ix: VectorIndex, opts: NeuralOptions =
       await opts.encoder?.close();
     },
   };
+}
+
+/** How each in-memory index kind is served, and the words its description starts with. */
+const MEMORY_SYSTEMS: { [K in MemoryIndex['kind']]: { serve: (name: string, ix: Extract<MemoryIndex, { kind: K }>['ix'], opts: NeuralOptions) => SearchSystem; label: string } } = {
+  inverted: { serve: sparseSystem, label: 'learned sparse' },
+  flat: { serve: denseSystem, label: 'dense' },
+};
+
+/**
+ * An in-memory index (a `Retriever`'s, src/index/memory.ts) as a search system: a sparse system for an
+ * inverted index, a dense one for a flat index. `about` completes the description.
+ * @example const sys = memorySystem('sparse', await retriever.index(), { encoder, about: '60 documents' });
+ */
+export function memorySystem(name: string, index: MemoryIndex, opts: NeuralOptions & { about?: string } = {}): SearchSystem {
+  const how = MEMORY_SYSTEMS[index.kind] as { serve: (name: string, ix: MemoryIndex['ix'], opts: NeuralOptions) => SearchSystem; label: string };
+  return how.serve(name, index.ix, { ...opts, description: opts.description ?? (opts.about ? `${how.label}, ${opts.about}` : undefined) });
 }

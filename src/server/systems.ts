@@ -24,7 +24,9 @@ import { DEFAULTS } from '../defaults.js';
 import { loadInvertedIndex } from '../index/inverted/format.js';
 import { loadVectorIndex } from '../index/vector/flat.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
-import { encoderIdentityOfDir, tokenizerDir } from './encoder-load.js';
+import type { Paradigm } from '../encoders/encode.js';
+import { encoderIdentityAt } from '../encoders/load.js';
+import { locateModel } from '../encoders/trunks.js';
 import { checkIdentity, parseIdentity } from '../util/identity.js';
 import { QueryEncoderPool } from './encoder-pool.js';
 import { denseSystem, sparseSystem } from './neural.js';
@@ -166,7 +168,7 @@ function splitSpec(spec: string): { explicit?: string; path: string } {
  * A query encoder pool for the sparse or dense system whose model is `dir`, and a token decoder for showing
  * sparse terms (token ids are shown when the tokenizer cannot be read).
  */
-export async function queryEncoder(dir: string, kind: 'sparse' | 'dense', o: OpenOptions = {}): Promise<{ encoder: QueryEncoderPool; decode?: (id: number) => string; mergeTerms?: (terms: WeightedTerm[], text: string) => WeightedTerm[] }> {
+export async function queryEncoder(dir: string, kind: Paradigm, o: OpenOptions = {}): Promise<{ encoder: QueryEncoderPool; decode?: (id: number) => string; mergeTerms?: (terms: WeightedTerm[], text: string) => WeightedTerm[] }> {
   const encoder = await QueryEncoderPool.start({
     model: dir, paradigm: kind, maxLength: DEFAULTS.encode.queryMaxLength, maxBatch: DEFAULTS.serve.encoderBatch,
     workers: o.encoderWorkers ?? DEFAULTS.serve.encoderWorkers, timeoutMs: o.encodeTimeoutMs ?? DEFAULTS.serve.timeoutMs, dtype: o.dtype,
@@ -174,7 +176,7 @@ export async function queryEncoder(dir: string, kind: 'sparse' | 'dense', o: Ope
   let decode: ((id: number) => string) | undefined;
   let mergeTerms: ((terms: WeightedTerm[], text: string) => WeightedTerm[]) | undefined;
   try {
-    const tok = loadTokenizer(tokenizerDir(dir));
+    const tok = loadTokenizer(locateModel(dir).tokenizer);
     // Readable tokens (tokens.ts): text, or the bytes of a fragment; fragments of the query's own characters merged.
     try {
       const bytesOf = tokenBytes(tok.file);
@@ -199,7 +201,7 @@ async function encoderFor(name: string, kind: 'sparse' | 'dense', o: OpenOptions
   try {
     // The index records the encoder that built it; a query encoder from another model would search garbage.
     if (indexEncoder !== undefined && !o.allowForeignQueries) {
-      checkIdentity(parseIdentity(indexEncoder, file), encoderIdentityOfDir(dir, kind), { indexFile: file, queryFile: dir });
+      checkIdentity(parseIdentity(indexEncoder, file), encoderIdentityAt(dir, kind), { indexFile: file, queryFile: dir });
     }
     return await queryEncoder(dir, kind, o);
   } catch (e) {

@@ -21,9 +21,9 @@ import { join, resolve } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
 import { tokenBatch, type EncoderTokenizer } from '../encoders/batch.js';
-import { denseBackward, denseForward, type DenseForward } from '../encoders/dense.js';
+import type { Encoder } from '../encoders/contract.js';
 import type { Paradigm } from '../encoders/encode.js';
-import { sparseBackward, sparseForward, type SparseForward } from '../encoders/sparse.js';
+import { encoderFor } from '../encoders/registry.js';
 import type { TrainingExample } from '../io/training.js';
 import type { Kernels } from '../kernels/types.js';
 import { loadModel, saveAdapter, saveModel } from '../model/checkpoint.js';
@@ -45,6 +45,7 @@ type TrainDefaults = { -readonly [K in keyof typeof DEFAULTS.train]: Widen<(type
 
 /** Options of `trainRetriever`; every numeric field defaults to DEFAULTS.train (the paper's setting). */
 export interface RetrievalTrainOptions extends Partial<TrainDefaults> {
+  /** The head type: 'sparse', 'dense', or another registered with `registerEncoder`. */
   paradigm: Paradigm;
   objective: Objective;
   /** Base model directory (Hugging Face layout). */
@@ -96,7 +97,7 @@ export type Resolved = Omit<RetrievalTrainOptions, keyof TrainDefaults | 'tokeni
 
 function resolveOptions(o: RetrievalTrainOptions): Resolved {
   const r = { ...DEFAULTS.train, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as Resolved;
-  if (r.paradigm !== 'sparse' && r.paradigm !== 'dense') throw new UsageError(`--paradigm must be sparse or dense, got '${r.paradigm}'`);
+  encoderFor(r.paradigm); // a registered head type, or a UsageError naming those there are
   if (!['cl', 'kd', 'cl+kd'].includes(r.objective)) throw new UsageError(`--objective must be cl, kd or cl+kd, got '${r.objective}'`);
   for (const k of ['batchSize', 'gradAccum', 'queryMaxLength', 'docMaxLength', 'logEvery', 'saveEvery'] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 1) throw new UsageError(`${k} must be a positive integer, got ${r[k]}`, { field: k });
@@ -113,7 +114,7 @@ function resolveOptions(o: RetrievalTrainOptions): Resolved {
 
 /** Build the model to train: base (+ adapter to continue | + fresh LoRA | all weights trainable). */
 export function buildModel(r: Resolved): LlamaModel {
-  const withHead = r.paradigm === 'sparse';
+  const withHead = encoderFor(r.paradigm).needsLmHead;
   const precision = r.precision ?? 'fp32';
   const common = {
     withHead, kernels: r.kernels, seed: r.seed, bidirectional: true, precision, recompute: r.recompute,
@@ -128,6 +129,8 @@ export function buildModel(r: Resolved): LlamaModel {
 /** Everything loaded and checked before the first step. */
 export interface Prepared {
   r: Resolved;
+  /** The head type trained (from `r.paradigm`). */
+  head: Encoder;
   examples: TrainingExample[];
   plan: BatchPlan;
   totalSteps: number;
@@ -151,35 +154,33 @@ export async function prepareRetrievalTraining(o: RetrievalTrainOptions): Promis
     if (!t) { t = r.tokenizer.encode(q).slice(0, r.queryMaxLength); qcache.set(q, t); }
     return t;
   };
-  return { r, examples, plan, totalSteps, tokens, passages };
+  return { r, head: encoderFor(r.paradigm), examples, plan, totalSteps, tokens, passages };
 }
 
 /** One micro-batch: forward, loss, backward (gradients × weight accumulate in the model). */
 function microStep(model: LlamaModel, p: Prepared, batch: TrainBatch, weight: number, lq: number, ld: number): RetrievalLossTerms & { nnzQ: number; nnzD: number; tokens: number } {
-  const { r } = p;
+  const { r, head } = p;
   const B = batch.queries.length, n = p.plan.n, Nc = batch.contextIds.length;
-  const sparse = r.paradigm === 'sparse';
   // Queries and contexts run as two batches in two activation slots, each padded to its own longest row.
   const qb = tokenBatch(batch.queries.map(p.tokens), r.tokenizer.padId, r.queryMaxLength);
   const cb = tokenBatch(batch.contextIds.map((id) => p.passages.get(id)!), r.tokenizer.padId, r.docMaxLength);
-  const run = (tb: typeof qb, slot: string): SparseForward | DenseForward => (sparse ? sparseForward(model, tb, true, slot) : denseForward(model, tb, true, slot));
-  const fq = run(qb, 'queries'), fc = run(cb, 'contexts');
-  const dim = sparse ? model.config.vocabSize : model.config.hiddenSize;
+  const fq = head.forward(model, qb, true, 'queries'), fc = head.forward(model, cb, true, 'contexts');
+  const dim = head.dimension(model.config);
   const grads = { dq: new Float32Array(B * dim), dc: new Float32Array(Nc * dim) }; // (B, dim), (Nc, dim)
   const t = batch.teacher;
   const teacher = r.objective === 'kd' && t
     ? { margin: Float64Array.from({ length: B }, (_, b) => t[2 * b]! - t[2 * b + 1]!) }
     : { scores: t };
-  const terms = retrievalLoss(r.objective, { q: fq.rep, c: fc.rep, B, n, dim, scale: sparse ? 1 : 1 / r.tau }, teacher, grads, {
-    lambdaQ: sparse ? lq : 0, lambdaD: sparse ? ld : 0, weight, kernels: model.k,
+  const terms = retrievalLoss(r.objective, { q: fq.rep, c: fc.rep, B, n, dim, scale: head.scoreScale(r.tau) }, teacher, grads, {
+    lambdaQ: head.flops ? lq : 0, lambdaD: head.flops ? ld : 0, weight, kernels: model.k,
   });
-  if (sparse) { sparseBackward(model, fc as SparseForward, grads.dc); sparseBackward(model, fq as SparseForward, grads.dq); }
-  else { denseBackward(model, fc as DenseForward, grads.dc); denseBackward(model, fq as DenseForward, grads.dq); }
+  head.backward(model, fc, grads.dc);
+  head.backward(model, fq, grads.dq);
   const real = (m: Uint8Array) => m.reduce((s, x) => s + x, 0);
   return {
     ...terms,
-    nnzQ: sparse ? meanNonZeros(fq.rep, B, dim) : 0,
-    nnzD: sparse ? meanNonZeros(fc.rep, Nc, dim) : 0,
+    nnzQ: head.flops ? meanNonZeros(fq.rep, B, dim) : 0,
+    nnzD: head.flops ? meanNonZeros(fc.rep, Nc, dim) : 0,
     tokens: real(qb.mask) + real(cb.mask),
   };
 }
@@ -192,11 +193,11 @@ export async function trainRetriever(o: RetrievalTrainOptions): Promise<TrainSum
   const p = await prepareRetrievalTraining(o);
   const { r, totalSteps } = p;
   const model = buildModel(r);
-  const form: WeightsForm = r.full ? {} : { adapter: { layout: r.paradigm, baseModel: resolve(r.model) } };
+  const form: WeightsForm = r.full ? {} : { adapter: { layout: p.head.adapterLayout, baseModel: resolve(r.model) } };
   const { tokenizer: _t, kernels: _k, onStep: _s, ...recorded } = r;
   const config = { ...recorded, ...precisionRecord(model), recompute: model.recompute, totalSteps, negativesUsed: p.plan.n, examples: p.examples.length };
   const ramp = flopsRampSteps(totalSteps);
-  const sparse = r.paradigm === 'sparse';
+  const flops = p.head.flops;
   const validation = await validationHook(o, r, model, form, totalSteps);
   const sum = await runLoop({
     validation, progress: o.progress,
@@ -217,7 +218,7 @@ export async function trainRetriever(o: RetrievalTrainOptions): Promise<TrainSum
         tokens += t['tokens']!;
         epoch = batch.epoch;
       }
-      return { stats: { ...acc, lambdaQ: sparse ? lq : 0, lambdaD: sparse ? ld : 0, epoch }, items, tokens };
+      return { stats: { ...acc, lambdaQ: flops ? lq : 0, lambdaD: flops ? ld : 0, epoch }, items, tokens };
     },
     onStep: r.onStep,
   });

@@ -1,7 +1,7 @@
 /**
  * Validation during training (`lion train --eval-queries/--eval-qrels/--eval-corpus --eval-every N`): every N
  * optimiser steps the model being trained encodes the dev queries and the dev corpus (no dropout), searches
- * exactly (inverted index for sparse, flat inner product for dense) and is scored with trec_eval's measures:
+ * exactly in the in-memory index its head type declares (src/index/memory.ts: inverted or flat) and is scored with trec_eval's measures:
  * nDCG@10, MRR@10 (`recip_rank` on the first 10 hits) and recall@100. The loop (loop.ts) logs each
  * evaluation to `eval_log.jsonl`, keeps the best weights in `<out>/best/`, stops early after `patience`
  * evaluations without a gain, and draws `curves.svg` (training loss and dev metric by step).
@@ -11,13 +11,12 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
-import { encodeRecords, type Paradigm } from '../encoders/encode.js';
+import type { Paradigm } from '../encoders/encode.js';
 import type { EncoderTokenizer } from '../encoders/batch.js';
+import { HeadEncoder } from '../encoders/load.js';
 import { evaluate } from '../eval/evaluate.js';
-import { buildInvertedIndexFromRecords } from '../index/inverted/build.js';
-import { searchSparse } from '../index/inverted/search.js';
+import { buildMemoryIndex } from '../index/memory.js';
 import { toRun } from '../index/topk.js';
-import { searchDense, vectorIndexFromMatrix } from '../index/vector/flat.js';
 import { collect, readCorpus, readQueries } from '../io/corpus.js';
 import { readQrels } from '../io/trec.js';
 import type { LlamaModel } from '../model/llama.js';
@@ -50,30 +49,16 @@ export interface ValidationOptions {
 /** The dev metrics (names as trec_eval prints them, MRR@10 as `recip_rank_10`). */
 export async function evaluateModel(model: LlamaModel, tok: EncoderTokenizer, set: ValidationSet, o: ValidationOptions): Promise<Record<string, number>> {
   const k = o.k ?? DEFAULTS.validate.k;
-  const enc = { paradigm: o.paradigm, maxBatch: DEFAULTS.encode.maxBatch, maxTokens: DEFAULTS.encode.maxTokens };
-  const docs: Array<{ id: string; sparse?: SparseVec; dense?: Float32Array }> = [];
-  for await (const e of encodeRecords(model, tok, set.corpus, { ...enc, maxLength: o.docMaxLength ?? DEFAULTS.validate.docMaxLength })) docs.push(e);
-  const qs: typeof docs = [];
-  for await (const e of encodeRecords(model, tok, set.queries, { ...enc, maxLength: o.queryMaxLength ?? DEFAULTS.encode.queryMaxLength })) qs.push(e);
-  const qids = qs.map((q) => q.id);
-  let r;
-  if (o.paradigm === 'sparse') {
-    const ix = await buildInvertedIndexFromRecords(docs.map((d) => ({ id: d.id, vec: d.sparse! })), { dtype: 'f32', vocabSize: model.config.vocabSize, listMax: 0 });
-    r = searchSparse(ix, qs.map((q) => q.sparse!), { k: Math.min(k, docs.length), mode: 'exact' });
-  } else {
-    const C = model.config.hiddenSize;
-    const data = new Float32Array(docs.length * C);
-    docs.forEach((d, i) => data.set(d.dense!, i * C));
-    const qdata = new Float32Array(qs.length * C);
-    qs.forEach((q, i) => qdata.set(q.dense!, i * C));
-    r = searchDense(vectorIndexFromMatrix({ data, rows: docs.length, dim: C, ids: docs.map((d) => d.id) }), qdata, { k: Math.min(k, docs.length) });
-  }
-  const run = toRun(r, qids, (pos) => docs[pos]!.id);
+  const enc = new HeadEncoder(model, tok, o.paradigm, { docMaxLength: o.docMaxLength ?? DEFAULTS.validate.docMaxLength, queryMaxLength: o.queryMaxLength ?? DEFAULTS.encode.queryMaxLength });
+  const docs = await enc.encodeDocuments(set.corpus);
+  const qs = await enc.encodeQueries(set.queries);
+  const ix = await buildMemoryIndex(enc.index, set.corpus.map((d) => d.id), docs, enc.dimension);
+  const run = toRun(ix.search(qs, Math.min(k, docs.length)), set.queries.map((q) => q.id), (pos) => ix.ids[pos]!);
   const main = evaluate(set.qrels, run, { measures: ['ndcg_cut.10', `recall.${k}`] }).mean;
   const mrr = evaluate(set.qrels, run, { measures: ['recip_rank'], maxDocs: 10 }).mean;
   let nnz = 0;
-  if (o.paradigm === 'sparse') for (const d of docs) nnz += d.sparse!.terms.length / docs.length;
-  return { ndcg_cut_10: main.ndcg_cut_10 ?? 0, recip_rank_10: mrr.recip_rank ?? 0, [`recall_${k}`]: main[`recall_${k}`] ?? 0, ...(o.paradigm === 'sparse' ? { docNnz: nnz } : {}) };
+  if (enc.head.flops) for (const d of docs) nnz += (d as SparseVec).terms.length / docs.length;
+  return { ndcg_cut_10: main.ndcg_cut_10 ?? 0, recip_rank_10: mrr.recip_rank ?? 0, [`recall_${k}`]: main[`recall_${k}`] ?? 0, ...(enc.head.flops ? { docNnz: nnz } : {}) };
 }
 
 /** Early-stopping bookkeeping: the best value so far and evaluations since it. */

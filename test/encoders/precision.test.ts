@@ -13,7 +13,7 @@ import { compareSparse, sparseForward, sparseHeadAgreement } from '../../src/enc
 import { docText, readCorpus } from '../../src/io/corpus.js';
 import { loadModel } from '../../src/model/checkpoint.js';
 import { QueryEncoderPool } from '../../src/server/encoder-pool.js';
-import { loadEncoder } from '../../src/server/encoder-load.js';
+import { loadEncoder } from '../../src/encoders/load.js';
 import { loadTokenizer } from '../../src/tokenizer/tokenizer.js';
 import { lowpBackends } from '../model/lowp.js';
 import { fixtures, repoRoot } from '../helpers.js';
@@ -87,11 +87,11 @@ for (const be of lowpBackends()) {
 
 test('the server\'s encoder loader passes the dtype on (as `lion serve --dtype` does for its workers)', () => {
   for (const dtype of ['bf16', 'int8'] as const) {
-    const { model } = loadEncoder(sp, 'sparse', dtype);
+    const { model } = loadEncoder(sp, { head: 'sparse', dtype });
     assert.equal(model.dtype, dtype);
     assert.equal(model.weight('model.layers.0.mlp.up_proj.weight').dtype, dtype);
   }
-  assert.equal(loadEncoder(ds, 'dense').model.dtype, 'fp32', 'fp32 unless asked');
+  assert.equal(loadEncoder(ds, { head: 'dense' }).model.dtype, 'fp32', 'fp32 unless asked');
 });
 
 test('query encoder workers load in the dtype they are given (lion serve --dtype)', async () => {
