@@ -34,7 +34,7 @@ const BY_MAGIC: Record<string, FileKind> = {
 };
 
 /** Up to `n` bytes from the start of `path` (fewer when the file is shorter); NotFoundError when absent. */
-export function readHead(path: string, n = 16): Buffer {
+export function readHead(path: string, n = 16): Uint8Array {
   if (!existsSync(path)) throw new NotFoundError(`no such file: ${path}`, { file: path });
   const fd = openSync(path, 'r');
   try {
@@ -45,7 +45,7 @@ export function readHead(path: string, n = 16): Buffer {
 
 /** The first 8 bytes of `path` as latin1 (compare with `MAGIC`); shorter when the file is. */
 export function fileMagic(path: string): string {
-  return readHead(path, 8).toString('latin1');
+  return Buffer.from(readHead(path, 8)).toString('latin1');
 }
 
 /** What the bytes at the start of a file say it is. */

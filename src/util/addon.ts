@@ -30,16 +30,26 @@ export function addonPaths(name: string, override?: string): string[] {
   return out;
 }
 
+/** What the loaded addon must offer beyond its functions. */
+export interface AddonRequirements {
+  /** The addon's exported `version` must equal this (its calling convention changed with it). */
+  version?: number;
+}
+
 /**
- * Loads the addon `name`. Throws `AddonUnavailable` when no file exists or the file lacks one of `required`;
- * an error raised while loading (a wrong platform, an addon refusing the CPU) propagates unchanged.
+ * Loads the addon `name`. Throws `AddonUnavailable` when no file exists, the file lacks one of `required` or
+ * has another `version`; an error raised while loading (a wrong platform, an addon refusing the CPU) propagates
+ * unchanged.
  */
-export function loadAddon<T>(name: string, required: readonly string[], override?: string): { addon: T; path: string } {
+export function loadAddon<T>(name: string, required: readonly string[], override?: string, want: AddonRequirements = {}): { addon: T; path: string } {
   const paths = addonPaths(name, override);
   const path = paths.find((p) => existsSync(p));
   if (!path) throw new AddonUnavailable(`the addon is not built (looked for ${paths.join(', ') || `build/Release/${name}.node`})`);
   const addon = createRequire(import.meta.url)(path) as Record<string, unknown>;
   const missing = required.filter((k) => typeof addon[k] !== 'function');
   if (missing.length > 0) throw new AddonUnavailable(`${path} is out of date (lacks ${missing.join(', ')}); rebuild it`);
+  if (want.version !== undefined && addon.version !== want.version) {
+    throw new AddonUnavailable(`${path} is out of date (version ${String(addon.version)}, needs ${want.version}); rebuild it`);
+  }
   return { addon: addon as T, path };
 }

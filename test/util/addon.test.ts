@@ -19,6 +19,8 @@ test('an addon lacking a function this version calls is out of date', (t) => {
   if (!p || !existsSync(p)) return t.skip('lion_search.node is not built');
   assert.throws(() => loadAddon('lion_search', ['sparseExact', 'noSuchKernel']), (e: unknown) =>
     e instanceof AddonUnavailable && /out of date \(lacks noSuchKernel\)/.test(e.message));
+  assert.throws(() => loadAddon('lion_search', ['sparseExact'], undefined, { version: 999 }), (e: unknown) =>
+    e instanceof AddonUnavailable && /out of date \(version .*, needs 999\)/.test(e.message));
   const { addon } = loadAddon<{ sparseExact: unknown }>('lion_search', ['sparseExact']);
   assert.equal(typeof addon.sparseExact, 'function');
 });

@@ -74,11 +74,11 @@ test('lion encode --dtype fp32|bf16|int8|auto: printed, recorded in <out>.json, 
 test('bad --dtype / --precision values are usage errors naming the flag', async () => {
   const d = tempDir();
   const cases: [string[], RegExp][] = [
-    [['encode', '--paradigm', 'dense', '--model', ds, '--corpus', corpus(2), '--out', join(d, 'x'), '--dtype', 'fp16'], /--dtype must be fp32, bf16, int8 or auto, got 'fp16'/],
+    [['encode', '--paradigm', 'dense', '--model', ds, '--corpus', corpus(2), '--out', join(d, 'x'), '--dtype', 'fp16'], /--dtype must be one of fp32, bf16, int8, auto, got 'fp16'/],
     [['rerank', 'score', '--reranker', ds, '--input', 'x', '--corpus', 'y', '--out', join(d, 'y'), '--dtype', 'f32'], /--dtype must be/],
     [['serve', '--collection', join(fixtures, 'cranfield'), '--demo-models', '--dtype', 'int4'], /--dtype must be/],
-    [['train', '--paradigm', 'sparse', '--objective', 'cl', '--model', sp, '--train', 'x', '--corpus', 'y', '--out', join(d, 'z'), '--precision', 'fp16'], /--precision must be fp32 or bf16, got 'fp16'/],
-    [['mntp', '--model', sp, '--corpus', 'y', '--out', join(d, 'w'), '--precision', 'int8'], /--precision must be fp32 or bf16/],
+    [['train', '--paradigm', 'sparse', '--objective', 'cl', '--model', sp, '--train', 'x', '--corpus', 'y', '--out', join(d, 'z'), '--precision', 'fp16'], /--precision must be one of fp32, bf16, got 'fp16'/],
+    [['mntp', '--model', sp, '--corpus', 'y', '--out', join(d, 'w'), '--precision', 'int8'], /--precision must be one of fp32, bf16/],
   ];
   for (const [args, re] of cases) {
     const r = await lion(args);

@@ -80,7 +80,7 @@ test('invalid combinations are usage errors before any work', async () => {
   assert.equal(r.code, 2);
   assert.match(r.err, /fewer than the 16 asked for/);
   r = await lion(['train', '--paradigm', 'bm25', '--objective', 'cl', '--model', s.model, '--train', s.cl, '--corpus', s.corpus, '--out', out]);
-  assert.match(r.err, /sparse or dense/);
+  assert.match(r.err, /--paradigm must be one of sparse, dense, got 'bm25'/);
   r = await lion(['encode', '--paradigm', 'dense', '--model', s.model, '--out', join(out, 'x')]);
   assert.match(r.err, /exactly one of --corpus or --queries/);
   r = await lion(['mntp', '--corpus', s.corpus, '--out', out]);
