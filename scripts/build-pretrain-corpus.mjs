@@ -17,8 +17,8 @@
  *  4. deduplicate (units of 8+ words that repeat anywhere, then passages by their normalised text) and
  *     decontaminate: a passage sharing any 13-word sequence with a Cranfield or MED document, or containing the
  *     first 8 words of any query of the collections in --data, is dropped (those are held-out test collections).
- *  5. write <out>/corpus.jsonl (one {"id","source","doc","text"} per line), <out>/stats.json (counts per source)
- *     and <out>/SHA256SUMS.
+ *  5. write <out>/corpus.jsonl (one {"id","source","doc","text"} per line, in a seeded shuffled order so that
+ *     any prefix mixes every source), <out>/stats.json (counts per source) and <out>/SHA256SUMS.
  *  6. BPE: trainBpe on a deterministic sample of the corpus (--bpe-sample-mb) for each size in --bpe, written
  *     to <out>/bpe-<n/1024>k/ as tokenizer.json + tokenizer_config.json (BOS, EOS, mask as Lion's demo tokenizer).
  *
@@ -438,7 +438,7 @@ const SOURCES = [
   {
     id: 'debian-docs', from: 'Debian debian-handbook (en-US), debian-reference-en, developers-reference, maint-guide, debian-faq, debian-history (English HTML / reST)',
     apt: ['debian-handbook', 'debian-reference-en', 'developers-reference', 'maint-guide', 'debian-faq', 'debian-history'],
-    licence: 'GPL-2.0-or-later / CC-BY-SA-3.0 (handbook), GPL-2.0-or-later (reference, maint-guide), MIT-style (developers-reference), permissive notice (FAQ), GPL-2.0-or-later (history); per package copyright files',
+    licence: 'GPL-2.0-or-later or CC-BY-SA-3.0 (handbook), GPL-2.0-or-later (reference, history), GPL-2.0 (developers-reference), GPL-2.0-or-later / MIT (maint-guide), verbatim-copying notice (FAQ); per package copyright files',
     *docs() {
       yield* htmlDocs('debian-handbook', usrDoc('debian-handbook', 'debian-handbook', 'html', 'en-US'));
       yield* htmlDocs('debian-reference-en', join(aptRoot('debian-reference-en'), 'usr', 'share', 'debian-reference'), (p) => p.endsWith('.en.html'));
@@ -489,6 +489,26 @@ const SOURCES = [
     id: 'git-docs', from: 'Debian git-doc (the Git manual pages and guides, HTML)', apt: ['git-doc'],
     licence: 'GPL-2.0 (Git)',
     *docs() { yield* htmlDocs('git', usrDoc('git-doc', 'git-doc')); },
+  },
+  {
+    id: 'science-python-docs', from: 'Debian python-scipy-doc, python-sklearn-doc, python-statsmodels-doc (SciPy 1.10, scikit-learn 1.2, statsmodels 0.13 documentation, HTML)',
+    apt: ['python-scipy-doc', 'python-sklearn-doc', 'python-statsmodels-doc'],
+    licence: 'BSD-3-Clause (SciPy, scikit-learn, statsmodels; per package copyright files)',
+    *docs() {
+      for (const pkg of ['python-scipy-doc', 'python-sklearn-doc', 'python-statsmodels-doc']) yield* htmlDocs(pkg, usrDoc(pkg, pkg, 'html'), (p) => !/\/_(sources|static|images|downloads)\//.test(p) && !/genindex|py-modindex|search\.html/.test(p));
+    },
+  },
+  {
+    id: 'user-manuals', from: 'Debian python-django-doc (Django 3.2 documentation; release notes left out), octave-doc (GNU Octave manual), gnome-user-docs (GNOME help, C locale), gimp-help-en (GIMP user manual)',
+    apt: ['python-django-doc', 'octave-doc', 'gnome-user-docs', 'gimp-help-en'],
+    licence: 'BSD-3-Clause (Django), GPL-3.0-or-later (Octave manual), CC-BY-SA-3.0 (GNOME help), GFDL-1.2-or-later (GIMP manual, Debian main)',
+    *docs() {
+      yield* htmlDocs('django', usrDoc('python-django-doc', 'python-django-doc', 'html'), (p) => !/\/(releases|_modules|_static)\//.test(p) && !/genindex|py-modindex|search\.html/.test(p));
+      yield* htmlDocs('octave', usrDoc('octave-doc', 'octave', 'octave.html'));
+      const gnome = join(aptRoot('gnome-user-docs'), 'usr', 'share', 'help', 'C');
+      for (const f of walk(gnome, (p) => p.endsWith('.page'))) yield { doc: `gnome-help:${relative(gnome, f)}`, units: htmlParagraphs(readFileSync(f, 'utf8')) };
+      yield* htmlDocs('gimp', join(aptRoot('gimp-help-en'), 'usr', 'share', 'gimp', '2.0', 'help', 'en'));
+    },
   },
   {
     id: 'scifact-corpus', from: '../shared/data/scifact/corpus.jsonl (document side only: titles and abstracts; no claims, no judgements)', data: ['scifact/corpus.jsonl'],
@@ -569,9 +589,7 @@ function heldOut() {
 async function buildCorpus() {
   mkdirSync(out, { recursive: true });
   const contaminated = heldOut();
-  const tmp = join(out, 'corpus.jsonl.tmp');
-  const stream = createWriteStream(tmp);
-  const write = (s) => new Promise((res) => (stream.write(s) ? res() : stream.once('drain', res)));
+  const lines = [];
   const seenUnits = new Set();
   const seenPassages = new Set();
   const stats = {};
@@ -606,7 +624,7 @@ async function buildCorpus() {
           st.words += w;
           const line = `${JSON.stringify({ id: `${src.id}-${String(st.passages).padStart(7, '0')}`, source: src.id, doc, text: p })}\n`;
           st.bytes += Buffer.byteLength(p);
-          await write(line);
+          lines.push(line);
         }
       }
     } catch (e) {
@@ -617,6 +635,13 @@ async function buildCorpus() {
     stats[src.id] = st;
     log(`${src.id}: ${st.passages} passages, ${st.words} words, ${(st.bytes / 1e6).toFixed(1)} MB (${st.documents} documents; dropped: ${st.unitsNotProse} non-prose units, ${st.unitsDuplicate} duplicate units, ${st.passagesShort} short, ${st.passagesDuplicate} duplicate, ${st.passagesHeldOut} held-out overlaps; ${st.seconds} s)`);
   }
+  // Shuffled (seeded, so the file is the same on every build): any prefix of the file is a mix of all sources.
+  let seed = 42;
+  const rand = () => { seed = (seed + 0x6d2b79f5) | 0; let t = Math.imul(seed ^ (seed >>> 15), 1 | seed); t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  for (let i = lines.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [lines[i], lines[j]] = [lines[j], lines[i]]; }
+  const tmp = join(out, 'corpus.jsonl.tmp');
+  const stream = createWriteStream(tmp);
+  for (const line of lines) if (!stream.write(line)) await new Promise((res) => stream.once('drain', res));
   await new Promise((res, rej) => stream.end((e) => (e ? rej(e) : res())));
   renameSync(tmp, join(out, 'corpus.jsonl'));
   const total = Object.values(stats).reduce((a, s) => ({ passages: a.passages + s.passages, words: a.words + s.words, bytes: a.bytes + s.bytes }), { passages: 0, words: 0, bytes: 0 });
