@@ -50,6 +50,7 @@ if (flag('help')) {
   --data DIR           ../shared/data layout: SciFact corpus and TREC DL pools are used, Cranfield/MED
                        documents and every query only to decontaminate (default ../shared/data)
   --sources A,B        only these sources (default all; see the table in docs/pretraining-data.md)
+  --free-only          leave out the non-commercial sources (scifact-corpus, msmarco-pool)
   --min-words N        shortest passage kept (default 30)
   --max-words N        longest passage (default 300)
   --bpe SIZES          BPE vocabulary sizes, comma-separated, 0 for none (default 8192,16384)
@@ -61,6 +62,8 @@ const out = resolve(opt('out', join(repo, 'pretrain-data')));
 const cache = resolve(opt('cache', join(out, 'cache')));
 const dataDir = resolve(opt('data', join(repo, '..', 'shared', 'data')));
 const only = opt('sources', '') ? new Set(opt('sources', '').split(',')) : undefined;
+const NON_COMMERCIAL = new Set(['scifact-corpus', 'msmarco-pool']);
+const freeOnly = flag('free-only');
 const MIN_WORDS = Number(opt('min-words', '30'));
 const MAX_WORDS = Number(opt('max-words', '300'));
 const BPE_SIZES = opt('bpe', '8192,16384').split(',').map(Number).filter((n) => n > 0);
@@ -595,7 +598,7 @@ async function buildCorpus() {
   const stats = {};
   const hash = (s) => createHash('sha1').update(s).digest('base64').slice(0, 16);
   for (const src of SOURCES) {
-    if (only && !only.has(src.id)) continue;
+    if ((only && !only.has(src.id)) || (freeOnly && NON_COMMERCIAL.has(src.id))) continue;
     const t0 = Date.now();
     const st = { from: src.from, licence: src.licence, fetched: [...(src.apt ?? []).map((p) => fetchedName('apt', p)), ...(src.npm ?? []).map((p) => fetchedName('npm', p)), ...(src.data ?? [])], documents: 0, unitsIn: 0, unitsNotProse: 0, unitsDuplicate: 0, passagesShort: 0, passagesDuplicate: 0, passagesHeldOut: 0, passages: 0, words: 0, bytes: 0 };
     try {

@@ -135,6 +135,17 @@ test('lion eval-suite with the shipped sparse model: table, JSON, paradigm read 
   const bad = await lion(['eval-suite', '--model', model, '--data', data, '--weight', '1']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--weight takes two values/);
+  const tuned = join(tempDir(), 'w.json');
+  writeFileSync(tuned, JSON.stringify({ method: 'sum', norm: 'zscore', weights: [1, 0] }));
+  const w = await lion(['eval-suite', '--model', model, '--data', data, '--hybrid', '--weights-from', tuned, '--no-bm25', '--doc-max-length', '16', '--json', json]);
+  assert.equal(w.code, 0, w.err);
+  const jw = JSON.parse(readFileSync(json, 'utf8')) as { systems: string[]; collections: { scores: { ndcg10: number }[] }[] };
+  assert.deepEqual(jw.systems, ['lion-demo-sp', 'BM25+lion-demo-sp']);
+  assert.equal(jw.collections[0]!.scores[1]!.ndcg10.toFixed(4), '0.3654', 'weights 1, 0 keep the BM25 ranking');
+  writeFileSync(tuned, JSON.stringify({ method: 'sum', weights: [1] }));
+  const badW = await lion(['eval-suite', '--model', model, '--data', data, '--hybrid', '--weights-from', tuned]);
+  assert.equal(badW.code, 2);
+  assert.match(badW.err, /w\.json.*lion fuse --tune|lion fuse --tune.*w\.json/s);
   const noParadigm = tempDir();
   cpSync(model, noParadigm, { recursive: true });
   writeFileSync(join(noParadigm, 'training_args.json'), '{}');
