@@ -657,7 +657,7 @@ function sha256(path) {
 }
 
 async function buildBpe() {
-  const lion = await import(join(repo, 'dist', 'src', 'index.js'));
+  const lion = await import(join(repo, JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).main)); // the package's own entry (npm run build)
   const lines = readFileSync(join(out, 'corpus.jsonl'), 'utf8').split('\n').filter(Boolean);
   const bytes = lines.reduce((a, l) => a + l.length, 0);
   const step = Math.max(1, Math.ceil(bytes / BPE_SAMPLE_BYTES));
