@@ -17,8 +17,8 @@
  *  4. deduplicate (units of 8+ words that repeat anywhere, then passages by their normalised text) and
  *     decontaminate: a passage sharing any 13-word sequence with a Cranfield or MED document, or containing the
  *     first 8 words of any query of the collections in --data, is dropped (those are held-out test collections).
- *  5. write <out>/corpus.jsonl (one {"id","source","doc","text"} per line), <out>/stats.json (counts per source)
- *     and <out>/SHA256SUMS.
+ *  5. write <out>/corpus.jsonl (one {"id","source","doc","text"} per line, in a seeded shuffled order so that
+ *     any prefix mixes every source), <out>/stats.json (counts per source) and <out>/SHA256SUMS.
  *  6. BPE: trainBpe on a deterministic sample of the corpus (--bpe-sample-mb) for each size in --bpe, written
  *     to <out>/bpe-<n/1024>k/ as tokenizer.json + tokenizer_config.json (BOS, EOS, mask as Lion's demo tokenizer).
  *
@@ -50,6 +50,7 @@ if (flag('help')) {
   --data DIR           ../shared/data layout: SciFact corpus and TREC DL pools are used, Cranfield/MED
                        documents and every query only to decontaminate (default ../shared/data)
   --sources A,B        only these sources (default all; see the table in docs/pretraining-data.md)
+  --free-only          leave out the non-commercial sources (scifact-corpus, msmarco-pool)
   --min-words N        shortest passage kept (default 30)
   --max-words N        longest passage (default 300)
   --bpe SIZES          BPE vocabulary sizes, comma-separated, 0 for none (default 8192,16384)
@@ -61,6 +62,8 @@ const out = resolve(opt('out', join(repo, 'pretrain-data')));
 const cache = resolve(opt('cache', join(out, 'cache')));
 const dataDir = resolve(opt('data', join(repo, '..', 'shared', 'data')));
 const only = opt('sources', '') ? new Set(opt('sources', '').split(',')) : undefined;
+const NON_COMMERCIAL = new Set(['scifact-corpus', 'msmarco-pool']);
+const freeOnly = flag('free-only');
 const MIN_WORDS = Number(opt('min-words', '30'));
 const MAX_WORDS = Number(opt('max-words', '300'));
 const BPE_SIZES = opt('bpe', '8192,16384').split(',').map(Number).filter((n) => n > 0);
@@ -438,7 +441,7 @@ const SOURCES = [
   {
     id: 'debian-docs', from: 'Debian debian-handbook (en-US), debian-reference-en, developers-reference, maint-guide, debian-faq, debian-history (English HTML / reST)',
     apt: ['debian-handbook', 'debian-reference-en', 'developers-reference', 'maint-guide', 'debian-faq', 'debian-history'],
-    licence: 'GPL-2.0-or-later / CC-BY-SA-3.0 (handbook), GPL-2.0-or-later (reference, maint-guide), MIT-style (developers-reference), permissive notice (FAQ), GPL-2.0-or-later (history); per package copyright files',
+    licence: 'GPL-2.0-or-later or CC-BY-SA-3.0 (handbook), GPL-2.0-or-later (reference, history), GPL-2.0 (developers-reference), GPL-2.0-or-later / MIT (maint-guide), verbatim-copying notice (FAQ); per package copyright files',
     *docs() {
       yield* htmlDocs('debian-handbook', usrDoc('debian-handbook', 'debian-handbook', 'html', 'en-US'));
       yield* htmlDocs('debian-reference-en', join(aptRoot('debian-reference-en'), 'usr', 'share', 'debian-reference'), (p) => p.endsWith('.en.html'));
@@ -489,6 +492,26 @@ const SOURCES = [
     id: 'git-docs', from: 'Debian git-doc (the Git manual pages and guides, HTML)', apt: ['git-doc'],
     licence: 'GPL-2.0 (Git)',
     *docs() { yield* htmlDocs('git', usrDoc('git-doc', 'git-doc')); },
+  },
+  {
+    id: 'science-python-docs', from: 'Debian python-scipy-doc, python-sklearn-doc, python-statsmodels-doc (SciPy 1.10, scikit-learn 1.2, statsmodels 0.13 documentation, HTML)',
+    apt: ['python-scipy-doc', 'python-sklearn-doc', 'python-statsmodels-doc'],
+    licence: 'BSD-3-Clause (SciPy, scikit-learn, statsmodels; per package copyright files)',
+    *docs() {
+      for (const pkg of ['python-scipy-doc', 'python-sklearn-doc', 'python-statsmodels-doc']) yield* htmlDocs(pkg, usrDoc(pkg, pkg, 'html'), (p) => !/\/_(sources|static|images|downloads)\//.test(p) && !/genindex|py-modindex|search\.html/.test(p));
+    },
+  },
+  {
+    id: 'user-manuals', from: 'Debian python-django-doc (Django 3.2 documentation; release notes left out), octave-doc (GNU Octave manual), gnome-user-docs (GNOME help, C locale), gimp-help-en (GIMP user manual)',
+    apt: ['python-django-doc', 'octave-doc', 'gnome-user-docs', 'gimp-help-en'],
+    licence: 'BSD-3-Clause (Django), GPL-3.0-or-later (Octave manual), CC-BY-SA-3.0 (GNOME help), GFDL-1.2-or-later (GIMP manual, Debian main)',
+    *docs() {
+      yield* htmlDocs('django', usrDoc('python-django-doc', 'python-django-doc', 'html'), (p) => !/\/(releases|_modules|_static)\//.test(p) && !/genindex|py-modindex|search\.html/.test(p));
+      yield* htmlDocs('octave', usrDoc('octave-doc', 'octave', 'octave.html'));
+      const gnome = join(aptRoot('gnome-user-docs'), 'usr', 'share', 'help', 'C');
+      for (const f of walk(gnome, (p) => p.endsWith('.page'))) yield { doc: `gnome-help:${relative(gnome, f)}`, units: htmlParagraphs(readFileSync(f, 'utf8')) };
+      yield* htmlDocs('gimp', join(aptRoot('gimp-help-en'), 'usr', 'share', 'gimp', '2.0', 'help', 'en'));
+    },
   },
   {
     id: 'scifact-corpus', from: '../shared/data/scifact/corpus.jsonl (document side only: titles and abstracts; no claims, no judgements)', data: ['scifact/corpus.jsonl'],
@@ -569,15 +592,13 @@ function heldOut() {
 async function buildCorpus() {
   mkdirSync(out, { recursive: true });
   const contaminated = heldOut();
-  const tmp = join(out, 'corpus.jsonl.tmp');
-  const stream = createWriteStream(tmp);
-  const write = (s) => new Promise((res) => (stream.write(s) ? res() : stream.once('drain', res)));
+  const lines = [];
   const seenUnits = new Set();
   const seenPassages = new Set();
   const stats = {};
   const hash = (s) => createHash('sha1').update(s).digest('base64').slice(0, 16);
   for (const src of SOURCES) {
-    if (only && !only.has(src.id)) continue;
+    if ((only && !only.has(src.id)) || (freeOnly && NON_COMMERCIAL.has(src.id))) continue;
     const t0 = Date.now();
     const st = { from: src.from, licence: src.licence, fetched: [...(src.apt ?? []).map((p) => fetchedName('apt', p)), ...(src.npm ?? []).map((p) => fetchedName('npm', p)), ...(src.data ?? [])], documents: 0, unitsIn: 0, unitsNotProse: 0, unitsDuplicate: 0, passagesShort: 0, passagesDuplicate: 0, passagesHeldOut: 0, passages: 0, words: 0, bytes: 0 };
     try {
@@ -606,7 +627,7 @@ async function buildCorpus() {
           st.words += w;
           const line = `${JSON.stringify({ id: `${src.id}-${String(st.passages).padStart(7, '0')}`, source: src.id, doc, text: p })}\n`;
           st.bytes += Buffer.byteLength(p);
-          await write(line);
+          lines.push(line);
         }
       }
     } catch (e) {
@@ -617,6 +638,13 @@ async function buildCorpus() {
     stats[src.id] = st;
     log(`${src.id}: ${st.passages} passages, ${st.words} words, ${(st.bytes / 1e6).toFixed(1)} MB (${st.documents} documents; dropped: ${st.unitsNotProse} non-prose units, ${st.unitsDuplicate} duplicate units, ${st.passagesShort} short, ${st.passagesDuplicate} duplicate, ${st.passagesHeldOut} held-out overlaps; ${st.seconds} s)`);
   }
+  // Shuffled (seeded, so the file is the same on every build): any prefix of the file is a mix of all sources.
+  let seed = 42;
+  const rand = () => { seed = (seed + 0x6d2b79f5) | 0; let t = Math.imul(seed ^ (seed >>> 15), 1 | seed); t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t; return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  for (let i = lines.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [lines[i], lines[j]] = [lines[j], lines[i]]; }
+  const tmp = join(out, 'corpus.jsonl.tmp');
+  const stream = createWriteStream(tmp);
+  for (const line of lines) if (!stream.write(line)) await new Promise((res) => stream.once('drain', res));
   await new Promise((res, rej) => stream.end((e) => (e ? rej(e) : res())));
   renameSync(tmp, join(out, 'corpus.jsonl'));
   const total = Object.values(stats).reduce((a, s) => ({ passages: a.passages + s.passages, words: a.words + s.words, bytes: a.bytes + s.bytes }), { passages: 0, words: 0, bytes: 0 });
@@ -629,7 +657,7 @@ function sha256(path) {
 }
 
 async function buildBpe() {
-  const lion = await import(join(repo, 'dist', 'src', 'index.js'));
+  const lion = await import(join(repo, JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).main)); // the package's own entry (npm run build)
   const lines = readFileSync(join(out, 'corpus.jsonl'), 'utf8').split('\n').filter(Boolean);
   const bytes = lines.reduce((a, l) => a + l.length, 0);
   const step = Math.max(1, Math.ceil(bytes / BPE_SAMPLE_BYTES));

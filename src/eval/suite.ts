@@ -68,6 +68,8 @@ export interface SuiteScore {
   recall100: number;
   /** Wall seconds to index (or encode the candidates) and search. */
   seconds: number;
+  /** nDCG@10 of each judged query (for paired significance tests across systems). */
+  perQuery: Record<string, number>;
 }
 
 export interface SuiteCollectionResult {
@@ -175,7 +177,9 @@ function restrictToCandidates(ranking: Run, candidates: Run): Run {
 
 function score(qrels: Qrels, run: Run, system: string, relevanceLevel: number, seconds: number): SuiteScore {
   const r = evaluate(qrels, run, { measures: ['ndcg_cut.10', 'recall.100'], relevanceLevel, complete: true });
-  return { system, ndcg10: r.mean['ndcg_cut_10']!, recall100: r.mean['recall_100']!, seconds };
+  const perQuery: Record<string, number> = {};
+  for (const [qid, row] of r.perQuery) perQuery[qid] = row['ndcg_cut_10']!;
+  return { system, ndcg10: r.mean['ndcg_cut_10']!, recall100: r.mean['recall_100']!, seconds, perQuery };
 }
 
 /** Reads a collection: documents, the judged queries, qrels and (re-ranking) the candidate run. */
@@ -274,21 +278,23 @@ export async function runEvalSuite(opts: EvalSuiteOptions): Promise<EvalSuiteRes
   return { dataDir: opts.data, systems: columns, collections, skipped, average, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** The suite's table: one row per collection and the average; nDCG@10 columns, then R@100 columns. */
+/** The suite's tables: nDCG@10, then R@100, one row per collection and the average, one column per system. */
 export function formatEvalSuite(r: EvalSuiteResult): string {
-  const head = ['collection', 'docs', 'queries', ...r.systems.map((s) => `${s} nDCG@10`), ...r.systems.map((s) => `${s} R@100`)];
-  const body = r.collections.map((c) => [
-    c.name, String(c.numDocs), String(c.numQueries),
-    ...c.scores.map((s) => s.ndcg10.toFixed(4)), ...c.scores.map((s) => s.recall100.toFixed(4)),
-  ]);
-  if (r.collections.length) {
-    body.push([`average (${r.collections.length})`, '', '', ...r.systems.map((s) => r.average[s]!.ndcg10.toFixed(4)), ...r.systems.map((s) => r.average[s]!.recall100.toFixed(4))]);
-  }
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ');
+  const table = (title: string, value: (s: SuiteScore) => number, avg: (n: string) => number): string[] => {
+    const head = [title, 'docs', 'queries', ...r.systems];
+    const body = r.collections.map((c) => [c.name, String(c.numDocs), String(c.numQueries), ...c.scores.map((s) => value(s).toFixed(4))]);
+    if (r.collections.length) body.push([`average (${r.collections.length})`, '', '', ...r.systems.map((s) => avg(s).toFixed(4))]);
+    const w = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+    const line = (cells: string[]) => cells.map((x, i) => (i === 0 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ');
+    return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)];
+  };
   const notes = r.skipped.map((s) => `skipped ${s.name}: ${s.reason}`);
   const rerank = r.collections.some((c) => c.kind === 'rerank')
-    ? ['TREC DL rows re-rank the official BM25 top 100 (pooled passage texts); R@100 counts grade >= 2 and is the same for every system.']
+    ? ['TREC DL rows re-rank the official BM25 top 100 (pooled passage texts); their R@100 counts grade >= 2 and is the same for every system.']
     : [];
-  return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line), '', ...rerank, ...notes, `total ${r.seconds.toFixed(1)} s`].join('\n');
+  return [
+    ...table('nDCG@10', (s) => s.ndcg10, (n) => r.average[n]!.ndcg10), '',
+    ...table('R@100', (s) => s.recall100, (n) => r.average[n]!.recall100), '',
+    ...rerank, ...notes, `total ${r.seconds.toFixed(1)} s`,
+  ].join('\n');
 }

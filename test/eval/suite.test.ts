@@ -54,8 +54,13 @@ test('BM25 alone: Cranfield matches the quickstart, absent collections are skipp
   assert.match(r.skipped[0]!.reason, /scifact[\\/]corpus\.jsonl not found/);
   assert.ok(stages.some((s) => /skipping MED/.test(s)));
   const table = formatEvalSuite(r);
+  assert.match(table, /^nDCG@10\s+docs\s+queries\s+BM25\n/);
   assert.match(table, /Cranfield\s+1400\s+225\s+0\.3654/);
   assert.match(table, /average \(1\)\s+0\.3654/);
+  assert.match(table, /\nR@100\s+docs\s+queries\s+BM25\n/);
+  assert.equal(Object.keys(c.scores[0]!.perQuery).length, 225);
+  const mean = Object.values(c.scores[0]!.perQuery).reduce((a, b) => a + b, 0) / 225;
+  assert.ok(Math.abs(mean - c.scores[0]!.ndcg10) < 1e-12, 'the per-query values average to the mean');
   assert.match(table, /skipped SciFact test: /);
 });
 
@@ -121,7 +126,7 @@ test('lion eval-suite with the shipped sparse model: table, JSON, paradigm read 
   const r = await lion(['eval-suite', '--model', model, '--data', data, '--hybrid', '--doc-max-length', '32', '--json', json]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /lion-demo-sp: sparse, documents cut at 32 tokens/);
-  assert.match(r.out, /BM25 nDCG@10\s+lion-demo-sp nDCG@10\s+BM25\+lion-demo-sp nDCG@10/);
+  assert.match(r.out, /nDCG@10\s+docs\s+queries\s+BM25\s+lion-demo-sp\s+BM25\+lion-demo-sp\n/);
   const j = JSON.parse(readFileSync(json, 'utf8')) as { systems: string[]; collections: { scores: { ndcg10: number }[] }[]; skipped: unknown[] };
   assert.deepEqual(j.systems, ['BM25', 'lion-demo-sp', 'BM25+lion-demo-sp']);
   assert.equal(j.collections.length, 1);
@@ -130,6 +135,17 @@ test('lion eval-suite with the shipped sparse model: table, JSON, paradigm read 
   const bad = await lion(['eval-suite', '--model', model, '--data', data, '--weight', '1']);
   assert.equal(bad.code, 2);
   assert.match(bad.err, /--weight takes two values/);
+  const tuned = join(tempDir(), 'w.json');
+  writeFileSync(tuned, JSON.stringify({ method: 'sum', norm: 'zscore', weights: [1, 0] }));
+  const w = await lion(['eval-suite', '--model', model, '--data', data, '--hybrid', '--weights-from', tuned, '--no-bm25', '--doc-max-length', '16', '--json', json]);
+  assert.equal(w.code, 0, w.err);
+  const jw = JSON.parse(readFileSync(json, 'utf8')) as { systems: string[]; collections: { scores: { ndcg10: number }[] }[] };
+  assert.deepEqual(jw.systems, ['lion-demo-sp', 'BM25+lion-demo-sp']);
+  assert.equal(jw.collections[0]!.scores[1]!.ndcg10.toFixed(4), '0.3654', 'weights 1, 0 keep the BM25 ranking');
+  writeFileSync(tuned, JSON.stringify({ method: 'sum', weights: [1] }));
+  const badW = await lion(['eval-suite', '--model', model, '--data', data, '--hybrid', '--weights-from', tuned]);
+  assert.equal(badW.code, 2);
+  assert.match(badW.err, /w\.json.*lion fuse --tune|lion fuse --tune.*w\.json/s);
   const noParadigm = tempDir();
   cpSync(model, noParadigm, { recursive: true });
   writeFileSync(join(noParadigm, 'training_args.json'), '{}');

@@ -28,6 +28,7 @@ const options = {
   method: { kind: 'string', default: DEFAULTS.fusion.method, choices: ['rrf', 'sum'], help: 'with --hybrid: rrf or sum' },
   norm: { kind: 'string', default: DEFAULTS.fusion.norm, choices: ['minmax', 'zscore', 'none'], help: 'with --hybrid and --method sum: score normalisation' },
   weight: { kind: 'number', min: 0, multiple: true, help: 'with --hybrid: two weights, BM25 then the model (default 1 1)' },
+  'weights-from': { kind: 'string', help: 'with --hybrid: method, normalisation and the two weights recorded by `lion fuse --tune` on dev judgements (BM25 run first)' },
   'doc-max-length': { kind: 'int', min: 2, default: 256, help: `tokens per document, BOS included (longer than training's ${DEFAULTS.train.docMaxLength}: BEIR documents are long; queries: ${DEFAULTS.encode.queryMaxLength})` },
   dtype: { kind: 'string', default: 'fp32', help: 'weights and products: fp32, bf16, int8 or auto' },
   json: { kind: 'string', help: 'also write the result as JSON to this file' },
@@ -61,6 +62,20 @@ export const evalSuiteCommand: Command = {
     if (!existsSync(o.data)) throw new NotFoundError('data folder not found', { file: o.data, hint: 'give --data DIR (the layout of ../shared/data)' });
     if (!o.model && (o.adapter || o.hybrid || o.name)) throw new UsageError('eval-suite: --adapter, --hybrid and --name need --model');
     if (o.weight.length && o.weight.length !== 2) throw new UsageError(`eval-suite: --weight takes two values (BM25, model), got ${o.weight.length}`, { field: 'weight' });
+    let fusion = { method: o.method as FusionMethod, norm: o.norm as FusionNorm, weights: o.weight.length ? o.weight : undefined as number[] | undefined };
+    if (o['weights-from']) {
+      if (!o.hybrid) throw new UsageError('eval-suite: --weights-from needs --hybrid');
+      if (o.weight.length) throw new UsageError('eval-suite: --weight and --weights-from exclude each other');
+      const f = o['weights-from'];
+      if (!existsSync(f)) throw new NotFoundError('fusion settings not found', { file: f });
+      let w: { method?: unknown; norm?: unknown; weights?: unknown };
+      try { w = JSON.parse(readFileSync(f, 'utf8')) as typeof w; } catch (e) { throw new FormatError(`not valid JSON: ${(e as Error).message}`, { file: f }); }
+      if ((w.method !== 'rrf' && w.method !== 'sum') || !Array.isArray(w.weights) || w.weights.length !== 2 || !w.weights.every((x) => typeof x === 'number' && x >= 0)) {
+        throw new FormatError('expected {"method": "rrf"|"sum", "norm", "weights": [bm25, model]} as `lion fuse --tune` writes for two runs', { file: f, field: 'weights' });
+      }
+      const norm = w.norm === 'minmax' || w.norm === 'zscore' || w.norm === 'none' ? w.norm : 'none';
+      fusion = { method: w.method, norm, weights: w.weights as number[] };
+    }
     const systems = [];
     if (o.model) {
       if (!existsSync(join(o.model, 'config.json'))) throw new NotFoundError('model folder lacks config.json', { file: o.model });
@@ -74,7 +89,7 @@ export const evalSuiteCommand: Command = {
       collections: o.collections.split(',').map((x) => x.trim()).filter(Boolean),
       systems,
       bm25: !o['no-bm25'],
-      hybrid: o.hybrid ? { method: o.method as FusionMethod, norm: o.norm as FusionNorm, weights: o.weight.length ? o.weight : undefined } : false,
+      hybrid: o.hybrid ? fusion : false,
       onStage: (m) => process.stderr.write(`eval-suite: ${m}\n`),
     });
     console.log(formatEvalSuite(r));
