@@ -11,6 +11,7 @@ import { encodeCollection, parseShard, type Paradigm, type VectorFormat } from '
 import { describePrecision, parseDtype } from '../../model/precision.js';
 import { encodeCollectionConfigured } from '../../api/encode-file.js';
 import { readHfConfig } from '../../io/hfconfig.js';
+import { encoderFor } from '../../encoders/registry.js';
 import { isBertConfig } from '../../model/bert.js';
 import { resolveModelDir } from '../../util/hfcache.js';
 import { parseArgs, type OptTable } from '../args.js';
@@ -50,7 +51,7 @@ export const encodeCommand: Command = {
     const o = parseArgs(argv, options, 'encode');
     if (o._.length) throw new UsageError(`encode: unexpected argument '${o._[0]}'`);
     if (!o.corpus === !o.queries) throw new UsageError('encode: pass exactly one of --corpus or --queries');
-    if (o.paradigm !== 'sparse' && o.paradigm !== 'dense') throw new UsageError(`--paradigm must be sparse or dense, got '${o.paradigm}'`);
+    encoderFor(o.paradigm as string); // a registered head type, or a usage error naming them
     if (o.format !== undefined && o.format !== 'jsonl' && o.format !== 'shard') throw new UsageError(`--format must be jsonl or shard, got '${o.format}'`);
     const dtype = parseDtype(o.dtype);
     const t0 = Date.now();
