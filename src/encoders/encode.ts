@@ -1,12 +1,14 @@
 /**
- * Encoding a stream of texts with a sparse or dense encoder, in input order, with bounded memory: records are
+ * Encoding a stream of texts with a head type of the registry (registry.ts: sparse, dense, …), in input order,
+ * with bounded memory: records are
  * read in windows, each window is tokenised, bucketed by length (`lengthBatches`), encoded batch by batch and
  * yielded back in input order. Memory is one window of token ids plus one batch's activations and reps
  * ((B, V) floats for sparse), whatever the corpus size or vocabulary.
  *
  * `encodeToFile` is what `lion encode` runs: it selects this process's share of a corpus (`shard` i of N takes
  * records i, i+N, i+2N, … as the reference's DistributedSampler, without its padding duplicates) and writes
- * sparse JSONL, a sparse binary shard or a dense binary shard through src/io/vectors.ts.
+ * sparse JSONL, a sparse binary shard or a dense binary shard through src/io/vectors.ts (`openVectorWriter`, the
+ * writer for the head's vector form, which the simple API's `lion encode` path uses too).
  */
 import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
@@ -20,11 +22,11 @@ import type { SparseVec, TextRecord } from '../types.js';
 import { openAtomic, writeFileAtomic } from '../util/atomic.js';
 import { countLines, Progress } from '../util/progress.js';
 import { lengthBatches, truncatedTokens, type EncoderTokenizer } from './batch.js';
-
-export { truncatedTokens } from './batch.js';
 import type { Encoder, Vector, VectorForm } from './contract.js';
 import { encodeWithHead, loadEncoder } from './load.js';
 import { encoderFor } from './registry.js';
+
+export { truncatedTokens } from './batch.js';
 
 /** A head type registered in src/encoders/registry.ts: 'sparse', 'dense', or one added with `registerEncoder`. */
 export type Paradigm = 'sparse' | 'dense' | (string & {});
