@@ -12,11 +12,11 @@ if (!isMainThread && process.env.LION_PATH_FILES_OUT) {
   parentPort.on('message', () => {
     post('Profiler.takePreciseCoverage'); // reset the counts: what follows is this message only
     setImmediate(() => {
-      const files = new Set();
+      const files = new Set(), functions = [];
       for (const sc of post('Profiler.takePreciseCoverage').result) {
-        if (sc.functions.some((f) => f.ranges[0].count > 0 && f.functionName !== '')) files.add(sc.url);
+        for (const f of sc.functions) if (f.ranges[0].count > 0 && f.ranges[0].startOffset > 0) { files.add(sc.url); functions.push(`${sc.url}:${f.ranges[0].startOffset}`); }
       }
-      appendFileSync(process.env.LION_PATH_FILES_OUT, `${JSON.stringify({ thread: threadId, files: [...files] })}\n`);
+      appendFileSync(process.env.LION_PATH_FILES_OUT, `${JSON.stringify({ thread: threadId, files: [...files], functions })}\n`);
     });
   });
 }

@@ -57,3 +57,20 @@ export function lengthBatches(lengths: readonly number[], opts: BucketOptions): 
   if (cur.length > 0) out.push(cur);
   return out;
 }
+
+/**
+ * The first `maxLength` tokens of `text` without tokenising all of it: a prefix of 16 characters per token (at
+ * least 4,096) is tokenised, doubled while it yields too few tokens to be clear of the cut. A 60 MB line costs
+ * what its first few thousand characters cost.
+ */
+export function truncatedTokens(tok: EncoderTokenizer, text: string, maxLength: number): number[] {
+  const margin = 16;
+  let cut = Math.max(4096, 16 * (maxLength + margin));
+  for (;;) {
+    if (cut >= text.length) return tok.encode(text).slice(0, maxLength);
+    const ids = tok.encode(text.slice(0, cut));
+    // Only the tokens near the cut can differ from the full text's; keep those clear of it.
+    if (ids.length >= maxLength + margin) return ids.slice(0, maxLength);
+    cut *= 4;
+  }
+}

@@ -96,9 +96,3 @@ export interface TextEncoder<V extends Vector = Vector> {
   /** A vocabulary id as text (for explaining sparse scores). */
   tokenText(id: number): string;
 }
-
-/** Index of the first row of `rep` (rows of `width`) holding a NaN or infinity, or -1. */
-export function firstNonFiniteRow(rep: Float32Array, width: number): number {
-  for (let i = 0; i < rep.length; i++) if (!Number.isFinite(rep[i]!)) return Math.floor(i / width);
-  return -1;
-}

@@ -5,7 +5,7 @@
  */
 import { ShapeError } from '../errors.js';
 import type { LlamaModel, TokenBatch } from '../model/llama.js';
-import { firstNonFiniteRow, type Encoder } from './contract.js';
+import type { Encoder } from './contract.js';
 import { hiddenGradScratch } from './scratch.js';
 
 /** What the pooling backward pass needs from its forward pass. */
@@ -56,6 +56,9 @@ export const denseEncoder: Encoder<DenseForward> = {
   forward: denseForward,
   backward: denseBackward,
   row: (rep, dim, b) => rep.slice(b * dim, (b + 1) * dim),
-  firstNonFinite: (model, f) => firstNonFiniteRow(f.rep, model.config.hiddenSize),
+  firstNonFinite(model, f) {
+    for (let i = 0; i < f.rep.length; i++) if (!Number.isFinite(f.rep[i]!)) return Math.floor(i / model.config.hiddenSize);
+    return -1;
+  },
   scoreScale: (tau) => 1 / tau,
 };

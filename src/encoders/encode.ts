@@ -1,15 +1,17 @@
 /**
- * Encoding a stream of texts with a sparse or dense encoder, in input order, with bounded memory: records are
+ * Encoding a stream of texts with a head type of the registry (registry.ts: sparse, dense, …), in input order,
+ * with bounded memory: records are
  * read in windows, each window is tokenised, bucketed by length (`lengthBatches`), encoded batch by batch and
  * yielded back in input order. Memory is one window of token ids plus one batch's activations and reps
  * ((B, V) floats for sparse), whatever the corpus size or vocabulary.
  *
  * `encodeToFile` is what `lion encode` runs: it selects this process's share of a corpus (`shard` i of N takes
  * records i, i+N, i+2N, … as the reference's DistributedSampler, without its padding duplicates) and writes
- * sparse JSONL, a sparse binary shard or a dense binary shard through src/io/vectors.ts.
+ * sparse JSONL, a sparse binary shard or a dense binary shard through src/io/vectors.ts (`openVectorWriter`, the
+ * writer for the head's vector form, which the simple API's `lion encode` path uses too).
  */
 import { DEFAULTS } from '../defaults.js';
-import { NonFiniteError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { identityToJson, type EncoderIdentity } from '../util/identity.js';
 import { docText, readCorpus, readQueries } from '../io/corpus.js';
 import type { Kernels } from '../kernels/types.js';
@@ -19,10 +21,12 @@ import { precisionRecord, type DtypeRequest, type PrecisionRecord } from '../mod
 import type { SparseVec, TextRecord } from '../types.js';
 import { openAtomic, writeFileAtomic } from '../util/atomic.js';
 import { countLines, Progress } from '../util/progress.js';
-import { lengthBatches, tokenBatch, type EncoderTokenizer } from './batch.js';
+import { lengthBatches, truncatedTokens, type EncoderTokenizer } from './batch.js';
 import type { Encoder, Vector, VectorForm } from './contract.js';
-import { loadEncoder } from './load.js';
+import { encodeWithHead, loadEncoder } from './load.js';
 import { encoderFor } from './registry.js';
+
+export { truncatedTokens } from './batch.js';
 
 /** A head type registered in src/encoders/registry.ts: 'sparse', 'dense', or one added with `registerEncoder`. */
 export type Paradigm = 'sparse' | 'dense' | (string & {});
@@ -54,30 +58,7 @@ export interface Encoded {
  * the batch (E_NONFINITE) — `names` (texts or ids, one per sequence) say which input it was.
  */
 export function encodeTokens(model: LlamaModel, seqs: number[][], padId: number, opts: EncodeOptions, names?: string[]): Vector[] {
-  const head = encoderFor(opts.paradigm);
-  const batch = tokenBatch(seqs, padId, opts.maxLength);
-  const f = head.forward(model, batch, false);
-  const bad = head.firstNonFinite(model, f);
-  if (bad >= 0) throw new NonFiniteError(`the ${head.kind} encoder produced NaN or infinite values for ${names?.[bad] !== undefined ? names[bad] : `text ${bad + 1} of the batch`}`);
-  const dim = head.dimension(model.config);
-  return seqs.map((_, b) => head.row(f.rep, dim, b, opts.topK ?? 0));
-}
-
-/**
- * The first `maxLength` tokens of `text` without tokenising all of it: a prefix of 16 characters per token (at
- * least 4,096) is tokenised, doubled while it yields too few tokens to be clear of the cut. A 60 MB line costs
- * what its first few thousand characters cost.
- */
-export function truncatedTokens(tok: EncoderTokenizer, text: string, maxLength: number): number[] {
-  const margin = 16;
-  let cut = Math.max(4096, 16 * (maxLength + margin));
-  for (;;) {
-    if (cut >= text.length) return tok.encode(text).slice(0, maxLength);
-    const ids = tok.encode(text.slice(0, cut));
-    // Only the tokens near the cut can differ from the full text's; keep those clear of it.
-    if (ids.length >= maxLength + margin) return ids.slice(0, maxLength);
-    cut *= 4;
-  }
+  return encodeWithHead(encoderFor(opts.paradigm), model, seqs, padId, opts.maxLength, opts.topK ?? 0, names);
 }
 
 /**

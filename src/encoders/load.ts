@@ -13,18 +13,32 @@
  */
 import { join } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
-import { ModelError, ShapeError } from '../errors.js';
+import { ModelError, NonFiniteError, ShapeError } from '../errors.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { Kernels } from '../kernels/types.js';
 import type { DtypeRequest } from '../model/precision.js';
 import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
 import type { TextRecord } from '../types.js';
 import { encoderIdentity, type EncoderIdentity } from '../util/identity.js';
-import type { EncoderTokenizer } from './batch.js';
+import { tokenBatch, truncatedTokens, type EncoderTokenizer } from './batch.js';
 import type { EncodeCallOptions, Encoder, IndexStructure, TextEncoder, TextInput, Vector, VectorForm } from './contract.js';
-import { encodeRecords, encodeTokens, truncatedTokens, type Encoded, type Paradigm } from './encode.js';
+import { encodeRecords, type Encoded, type Paradigm } from './encode.js';
 import { encoderFor } from './registry.js';
 import { loadTrunk, locateModel, type ModelLocation, type Trunk } from './trunks.js';
+
+/**
+ * Runs `head` on token sequences as one padded batch (cut at `maxLength`) and returns one vector per sequence,
+ * in order (`topK` > 0 prunes sparse vectors). A NaN or infinite output fails the batch (E_NONFINITE);
+ * `names` (texts or ids, one per sequence) say which input it was.
+ */
+export function encodeWithHead(head: Encoder, model: LlamaModel, seqs: readonly ArrayLike<number>[], padId: number, maxLength: number, topK = 0, names?: readonly string[]): Vector[] {
+  const batch = tokenBatch(seqs, padId, maxLength);
+  const f = head.forward(model, batch, false);
+  const bad = head.firstNonFinite(model, f);
+  if (bad >= 0) throw new NonFiniteError(`the ${head.kind} encoder produced NaN or infinite values for ${names?.[bad] !== undefined ? names[bad] : `text ${bad + 1} of the batch`}`);
+  const dim = head.dimension(model.config);
+  return seqs.map((_, b) => head.row(f.rep, dim, b, topK));
+}
 
 /** Where an encoder's files are (a folder, a cached hub id, or an adapter), as `locateModel` takes them. */
 export interface LocateOptions {
@@ -115,8 +129,7 @@ export class HeadEncoder implements TextEncoder {
   /** Encodes texts in one forward pass, in input order, without length bucketing (the server's query workers). */
   encodeBatch(texts: readonly string[], as: 'query' | 'document'): Vector[] {
     const max = this.maxLength[as];
-    return encodeTokens(this.model, texts.map((t) => truncatedTokens(this.tokenizer, t, max)), this.tokenizer.padId,
-      { paradigm: this.head, maxLength: max, maxBatch: texts.length, maxTokens: max * texts.length, topK: this.topK[as] }, texts.map((t) => JSON.stringify(t.slice(0, 60))));
+    return encodeWithHead(this.head, this.model, texts.map((t) => truncatedTokens(this.tokenizer, t, max)), this.tokenizer.padId, max, this.topK[as], texts.map((t) => JSON.stringify(t.slice(0, 60))));
   }
 
   encodeQueries(texts: readonly TextInput[], opts: EncodeCallOptions = {}): Promise<Vector[]> {

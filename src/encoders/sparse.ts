@@ -14,7 +14,7 @@
  */
 import { NonFiniteError, ShapeError } from '../errors.js';
 import type { LlamaModel, TokenBatch } from '../model/llama.js';
-import { firstNonFiniteRow, type Encoder } from './contract.js';
+import type { Encoder } from './contract.js';
 import { hiddenGradScratch } from './scratch.js';
 import type { SparseVec } from '../types.js';
 
@@ -137,7 +137,8 @@ export const sparseEncoder: Encoder<SparseForward> = {
         for (let c = 0; c < C; c++) if (!Number.isFinite(f.hidden[o + c]!)) return b;
       }
     }
-    return firstNonFiniteRow(f.rep, model.config.vocabSize);
+    for (let i = 0; i < f.rep.length; i++) if (!Number.isFinite(f.rep[i]!)) return Math.floor(i / model.config.vocabSize);
+    return -1;
   },
   scoreScale: () => 1,
 };

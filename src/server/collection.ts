@@ -17,9 +17,9 @@ import { NotFoundError } from '../errors.js';
 import { collect, readCorpus } from '../io/corpus.js';
 import { shippedModels } from '../assets.js';
 import type { TextRecord } from '../types.js';
-import { memorySystem } from './neural.js';
+import { memorySystem, queryEncoder } from './neural.js';
 import type { SearchSystem } from './system.js';
-import { bm25System, queryEncoder, type OpenOptions } from './systems.js';
+import { bm25System, type OpenOptions } from './systems.js';
 
 export interface CollectionOptions extends Pick<OpenOptions, 'encoderWorkers' | 'encodeTimeoutMs' | 'dtype'> {
   /** BEIR folder, corpus.jsonl or `id<TAB>text` TSV. */

@@ -77,6 +77,8 @@ export class QueryEncoderPool {
       };
       worker.once('message', onFirst);
       worker.once('error', (e) => reject(new ModelError(`query encoder worker failed: ${e.message}`, { file: this.opts.model })));
+      // a worker that ends before it answers would otherwise leave start() waiting forever (no-op once resolved)
+      worker.once('exit', (code) => reject(new ModelError(`the query encoder worker stopped (exit code ${code}) before it loaded the model`, { file: this.opts.model })));
       worker.on('exit', () => this.onExit(slot));
     });
   }

@@ -9,7 +9,13 @@
  * tokenizer is known.
  *
  * Dense: a query is a vector of the index dimension — given, or encoded from text; exact inner product.
+ *
+ * `queryEncoder` starts the worker pool that encodes text queries (with the token display helpers of
+ * tokens.ts), and `memorySystem` serves a `Retriever`'s in-memory index as the system of its index kind.
  */
+import { DEFAULTS } from '../defaults.js';
+import type { Paradigm } from '../encoders/encode.js';
+import { locateModel } from '../encoders/trunks.js';
 import { UsageError } from '../errors.js';
 import type { MemoryIndex } from '../index/memory.js';
 import { searchSparse } from '../index/inverted/search.js';
@@ -17,7 +23,10 @@ import type { InvertedIndex } from '../index/inverted/format.js';
 import { searchDense, type VectorIndex } from '../index/vector/flat.js';
 import type { SearchResult } from '../index/topk.js';
 import type { Hit, SparseVec } from '../types.js';
-import type { QueryEncoderPool } from './encoder-pool.js';
+import { loadTokenizer } from '../tokenizer/tokenizer.js';
+import { QueryEncoderPool } from './encoder-pool.js';
+import type { OpenOptions } from './systems.js';
+import { mergeByteTerms, readableToken, tokenBytes } from './tokens.js';
 import type { Explanation, SearchSystem, SystemQuery, TermContribution, WeightedTerm } from './system.js';
 
 const f = Math.fround;
@@ -195,4 +204,35 @@ const MEMORY_SYSTEMS: { [K in MemoryIndex['kind']]: { serve: (name: string, ix: 
 export function memorySystem(name: string, index: MemoryIndex, opts: NeuralOptions & { about?: string } = {}): SearchSystem {
   const how = MEMORY_SYSTEMS[index.kind] as { serve: (name: string, ix: MemoryIndex['ix'], opts: NeuralOptions) => SearchSystem; label: string };
   return how.serve(name, index.ix, { ...opts, description: opts.description ?? (opts.about ? `${how.label}, ${opts.about}` : undefined) });
+}
+
+/**
+ * A query encoder pool for the sparse or dense system whose model is `dir`, and a token decoder for showing
+ * sparse terms (token ids are shown when the tokenizer cannot be read).
+ */
+export async function queryEncoder(dir: string, kind: Paradigm, o: OpenOptions = {}): Promise<{ encoder: QueryEncoderPool; decode?: (id: number) => string; mergeTerms?: (terms: WeightedTerm[], text: string) => WeightedTerm[] }> {
+  const encoder = await QueryEncoderPool.start({
+    model: dir, paradigm: kind, maxLength: DEFAULTS.encode.queryMaxLength, maxBatch: DEFAULTS.serve.encoderBatch,
+    workers: o.encoderWorkers ?? DEFAULTS.serve.encoderWorkers, timeoutMs: o.encodeTimeoutMs ?? DEFAULTS.serve.timeoutMs, dtype: o.dtype,
+  });
+  let decode: ((id: number) => string) | undefined;
+  let mergeTerms: ((terms: WeightedTerm[], text: string) => WeightedTerm[]) | undefined;
+  try {
+    const tok = loadTokenizer(locateModel(dir).tokenizer);
+    // Readable tokens (tokens.ts): text, or the bytes of a fragment; fragments of the query's own characters merged.
+    try {
+      const bytesOf = tokenBytes(tok.file);
+      decode = (id) => readableToken(bytesOf(id), id);
+      mergeTerms = (terms, text) => mergeByteTerms(terms, bytesOf, tok.encode(text));
+      return { encoder, decode, mergeTerms };
+    } catch { /* an unusual tokenizer.json: fall back to the tokenizer's decode */ }
+    // A byte-level token that is part of a multi-byte character decodes to U+FFFD alone: show its id instead.
+    decode = (id) => {
+      const t = tok.decode([id], true);
+      return t === '' || t.includes('\uFFFD') ? `<${id}>` : t;
+    };
+  } catch {
+    decode = undefined;
+  }
+  return { encoder, decode, mergeTerms };
 }

@@ -20,17 +20,11 @@ import { docIdOf, termIdOf, termOf, type Bm25Index } from '../bm25/build.js';
 import { createBm25Searcher, queryTerms as bm25QueryTerms, topK, type Bm25Searcher, type QueryTerm } from '../bm25/search.js';
 import { bm25Idf, bm25TermScore, type Bm25Params } from '../bm25/similarity.js';
 import { collect, readCorpus } from '../io/corpus.js';
-import { DEFAULTS } from '../defaults.js';
 import { loadInvertedIndex } from '../index/inverted/format.js';
 import { loadVectorIndex } from '../index/vector/flat.js';
-import { loadTokenizer } from '../tokenizer/tokenizer.js';
-import type { Paradigm } from '../encoders/encode.js';
 import { encoderIdentityAt } from '../encoders/load.js';
-import { locateModel } from '../encoders/trunks.js';
 import { checkIdentity, parseIdentity } from '../util/identity.js';
-import { QueryEncoderPool } from './encoder-pool.js';
-import { denseSystem, sparseSystem } from './neural.js';
-import { mergeByteTerms, readableToken, tokenBytes } from './tokens.js';
+import { denseSystem, queryEncoder, sparseSystem } from './neural.js';
 import type { Hit } from '../types.js';
 import type { DocStore, Explanation, SearchSystem, SystemQuery, TermContribution, WeightedTerm } from './system.js';
 
@@ -162,37 +156,6 @@ export interface OpenOptions {
 function splitSpec(spec: string): { explicit?: string; path: string } {
   const eq = spec.indexOf('=');
   return eq > 0 && !spec.slice(0, eq).includes('/') ? { explicit: spec.slice(0, eq), path: spec.slice(eq + 1) } : { path: spec };
-}
-
-/**
- * A query encoder pool for the sparse or dense system whose model is `dir`, and a token decoder for showing
- * sparse terms (token ids are shown when the tokenizer cannot be read).
- */
-export async function queryEncoder(dir: string, kind: Paradigm, o: OpenOptions = {}): Promise<{ encoder: QueryEncoderPool; decode?: (id: number) => string; mergeTerms?: (terms: WeightedTerm[], text: string) => WeightedTerm[] }> {
-  const encoder = await QueryEncoderPool.start({
-    model: dir, paradigm: kind, maxLength: DEFAULTS.encode.queryMaxLength, maxBatch: DEFAULTS.serve.encoderBatch,
-    workers: o.encoderWorkers ?? DEFAULTS.serve.encoderWorkers, timeoutMs: o.encodeTimeoutMs ?? DEFAULTS.serve.timeoutMs, dtype: o.dtype,
-  });
-  let decode: ((id: number) => string) | undefined;
-  let mergeTerms: ((terms: WeightedTerm[], text: string) => WeightedTerm[]) | undefined;
-  try {
-    const tok = loadTokenizer(locateModel(dir).tokenizer);
-    // Readable tokens (tokens.ts): text, or the bytes of a fragment; fragments of the query's own characters merged.
-    try {
-      const bytesOf = tokenBytes(tok.file);
-      decode = (id) => readableToken(bytesOf(id), id);
-      mergeTerms = (terms, text) => mergeByteTerms(terms, bytesOf, tok.encode(text));
-      return { encoder, decode, mergeTerms };
-    } catch { /* an unusual tokenizer.json: fall back to the tokenizer's decode */ }
-    // A byte-level token that is part of a multi-byte character decodes to U+FFFD alone: show its id instead.
-    decode = (id) => {
-      const t = tok.decode([id], true);
-      return t === '' || t.includes('\uFFFD') ? `<${id}>` : t;
-    };
-  } catch {
-    decode = undefined;
-  }
-  return { encoder, decode, mergeTerms };
 }
 
 async function encoderFor(name: string, kind: 'sparse' | 'dense', o: OpenOptions, opened: SearchSystem[], indexEncoder?: unknown, file?: string) {

@@ -10,11 +10,13 @@ import { join, resolve } from 'node:path';
 import { DEFAULTS } from '../defaults.js';
 import { NonFiniteError, UsageError } from '../errors.js';
 import { lengthBatches } from '../encoders/batch.js';
+import { openEncoder } from '../encoders/load.js';
+import { locateModel } from '../encoders/trunks.js';
 import { crossBackward, crossForward, loadScoreHead, newScoreHead, pairTokens, saveScoreHead, type ScoreHead } from '../encoders/cross.js';
 import { docText, readCorpus } from '../io/corpus.js';
 import { readTrainingFile } from '../io/training.js';
 import type { Kernels } from '../kernels/types.js';
-import { loadModel, saveAdapter, saveModel } from '../model/checkpoint.js';
+import { saveAdapter, saveModel } from '../model/checkpoint.js';
 import type { LlamaModel } from '../model/llama.js';
 import { precisionRecord, type DtypeRequest, type PrecisionRecord } from '../model/precision.js';
 import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
@@ -98,11 +100,9 @@ export interface Reranker {
 export function loadReranker(dir: string, base?: string, kernels?: Kernels, dtype?: DtypeRequest): Reranker {
   const isAdapter = existsSync(join(dir, 'adapter_config.json'));
   if (isAdapter && !base) throw new UsageError('this reranker is a LoRA adapter: pass its base model (--model)', { file: dir });
-  const model = isAdapter
-    ? loadModel(base!, { adapter: dir, merge: true, withHead: false, trainable: 'none', kernels, dtype })
-    : loadModel(dir, { withHead: false, trainable: 'none', kernels, dtype });
-  const tokenizer = loadTokenizer(existsSync(join(dir, 'tokenizer.json')) ? dir : base!);
-  return { model, head: loadScoreHead(dir, model.config.hiddenSize), tokenizer };
+  const { trunk, tokenizer, location } = openEncoder(locateModel(dir, { base }), { withHead: false, kernels, dtype });
+  if (!trunk.decoder) throw new UsageError(`a reranker is a decoder; ${trunk.family} models are not`, { file: join(location.base, 'config.json') });
+  return { model: trunk.decoder, head: loadScoreHead(location.adapter ?? location.base, trunk.hiddenSize), tokenizer };
 }
 
 /** Score (query, document) pairs, batched by length; returns one score per pair, in order. */

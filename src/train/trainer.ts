@@ -148,12 +148,11 @@ export async function prepareRetrievalTraining(o: RetrievalTrainOptions): Promis
   const totalSteps = r.maxSteps ?? Math.floor((r.epochs * perEpoch) / r.gradAccum);
   if (!(totalSteps >= 1)) throw new UsageError(`the run has no optimiser steps (${examples.length} examples, batch ${r.batchSize}, accumulation ${r.gradAccum}); lower them or raise --epochs`);
   const passages = await loadPassageTokens(r.corpus, referencedIds(examples), (t) => r.tokenizer.encode(t), r.docMaxLength);
-  const qcache = new Map<string, number[]>();
-  const tokens = (q: string) => {
-    let t = qcache.get(q);
-    if (!t) { t = r.tokenizer.encode(q).slice(0, r.queryMaxLength); qcache.set(q, t); }
-    return t;
-  };
+  // Every query is tokenised once here, as the passages are: a step only looks token ids up.
+  const qtok = new Map<string, number[]>();
+  const encodeQuery = (q: string) => r.tokenizer.encode(q).slice(0, r.queryMaxLength);
+  for (const ex of examples) if (!qtok.has(ex.query)) qtok.set(ex.query, encodeQuery(ex.query));
+  const tokens = (q: string) => qtok.get(q) ?? encodeQuery(q);
   return { r, head: encoderFor(r.paradigm), examples, plan, totalSteps, tokens, passages };
 }
 
