@@ -8,6 +8,7 @@ import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { fuseCommand } from './fuse.js';
 import { indexCommand } from './index-build.js';
+import { initCommand } from './init.js';
 import { liveAddCommand, liveCreateCommand, liveDeleteCommand, liveInfoCommand, liveMergeCommand, liveSearchCommand } from './live.js';
 import { mineCommand } from './mine.js';
 import { mntpCommand } from './mntp.js';
@@ -26,6 +27,7 @@ export const commands: Command[] = [
   exportCommand,
   fuseCommand,
   indexCommand,
+  initCommand,
   liveAddCommand,
   liveCreateCommand,
   liveDeleteCommand,
