@@ -32,6 +32,7 @@ import { UsageError } from '../errors.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { LionTokenizer } from '../tokenizer/tokenizer.js';
 import { createEnglishAnalyzer } from '../bm25/analyzer.js';
+import { ropeInvFreq } from '../kernels/rope.js';
 import { Rng } from './rng.js';
 
 /** Overwrite the base weights of `model` with a seeded random initialisation. */
@@ -56,6 +57,8 @@ export interface LexicalStats {
   df: Float64Array;
   /** Documents read. */
   docs: number;
+  /** The tokenizer's BOS id (the tf variant of the sparse initialisation uses it as an attention sink). */
+  bosId: number | null;
 }
 
 /**
@@ -91,7 +94,7 @@ export function lexicalStatistics(tok: LionTokenizer, texts: Iterable<string>): 
     }
     docs++;
   }
-  return { classOf, terms, df, docs };
+  return { classOf, terms, df, docs, bosId: tok.bosId };
 }
 
 /** Options of `initLexical`; the defaults are what the shipped demonstration models use. */
@@ -104,6 +107,13 @@ export interface LexicalInitOptions {
   scale?: number;
   /** Sparse: cosine a cross-token logit must exceed to be positive (default 0.3). */
   threshold?: number;
+  /**
+   * Sparse: term-frequency saturation k1 (BM25's), made by the first attention layer (default 1); 0 gives a
+   * binary bag of words (every layer the identity).
+   */
+  tfK1?: number;
+  /** Sparse with tfK1 > 0: attention logit of a token to another of its class (default 20). */
+  matchLogit?: number;
   /** Dense: gain of the pooling attention's output (default 100). */
   poolScale?: number;
   /** Classes seen in fewer documents than this get no weight (default 1: unseen classes get none). */
@@ -117,6 +127,88 @@ export function lexicalClassWeights(stats: LexicalStats, opts: Pick<LexicalInitO
   const minDf = opts.minDf ?? 1;
   const N = stats.docs;
   return Float64Array.from(stats.df, (df) => (df < minDf ? 0 : s * Math.log(1 + (N - df + 0.5) / (df + 0.5)) ** p));
+}
+
+function classSizes(stats: LexicalStats): Float64Array {
+  const members = new Float64Array(stats.terms.length);
+  for (const c of stats.classOf) if (c >= 0) members[c]!++;
+  return members;
+}
+
+/**
+ * The sparse initialisation with term-frequency saturation. Hidden layout: content directions [0, K1),
+ * class identities [K1, K1+K2) (read only by the attention), a constant (C-3), the saturation channel (C-2)
+ * and the threshold dimension (C-1); every class row has the same norm, and the class weight is set by how
+ * much of the row lies on the threshold dimension. The first attention layer's head 0 matches a token with
+ * the other tokens of its class through the class identities in its slowest rotary pairs (so distance
+ * barely matters) and with BOS through the constant; BOS's value writes δ = ρ·|row|/(1 + m·tf) on the
+ * saturation channel, which the final RMSNorm counts but does not pass on, so every logit at the position is
+ * multiplied by M(tf) = 1/√(1 + (ρ/(1 + m·tf))²). m and ρ are set so that M(tf)/M(∞) = tf/(tf + k1) at
+ * tf = 1 and 2; the class weight is its weight at tf = 1.
+ */
+function sparseTf(model: LlamaModel, stats: LexicalStats, weights: Float64Array, opts: LexicalInitOptions, dirsAll: Float32Array): void {
+  const cfg = model.config;
+  const C = cfg.hiddenSize, V = cfg.vocabSize, D = cfg.headDim, H = cfg.numHeads, KVH = cfg.numKvHeads;
+  const theta = opts.threshold ?? 0.3, k1 = opts.tfK1 ?? 1, beta = opts.matchLogit ?? 20;
+  const inv = ropeInvFreq(D, cfg.ropeTheta, cfg.ropeScaling);
+  const slow: number[] = [];
+  for (let j = 0; j < D / 2; j++) if (inv[j]! * cfg.maxPositionEmbeddings < 0.1) slow.push(j);
+  if (slow.length < 8) {
+    throw new UsageError(`the sparse lexical initialisation with tf needs at least 8 rotary pairs that turn less than 0.1 rad over ${cfg.maxPositionEmbeddings} positions; this config has ${slow.length} (raise rope_theta or head_dim, or pass tfK1 0)`, { field: 'rope_theta' });
+  }
+  if (H !== KVH) throw new UsageError('the sparse lexical initialisation with tf needs one key/value head per attention head', { field: 'num_key_value_heads' });
+  if (stats.bosId === null) throw new UsageError('the sparse lexical initialisation with tf needs a tokenizer that adds BOS (its attention sink)', { field: 'bos_token' });
+  const sinkDim = slow[0]!;
+  const idHead: number[] = []; // head-0 dimensions carrying class identities (both halves of each slow pair)
+  for (const j of slow.slice(1)) idHead.push(j, j + D / 2);
+  const K2 = idHead.length, K1 = C - 3 - K2;
+  if (K1 < 16) throw new UsageError(`hidden size ${C} leaves ${K1} content dimensions after ${K2} identity dimensions (at least 16)`, { field: 'hidden_size' });
+  const iota = 1, kappa = 1, s3 = Math.sqrt(1 + iota * iota + kappa * kappa);
+  // saturation: M(tf)/M(inf) = tf/(tf + k1) at tf = 1, 2
+  const A = Math.sqrt((1 + k1) ** 2 - 1), B = Math.sqrt(((2 + k1) / 2) ** 2 - 1);
+  if (!(A / B < 2)) throw new UsageError(`tfK1 ${k1} is too large (at most 3)`, { field: 'tf-k1' });
+  const m = (A / B - 1) / (2 - A / B), rho = A * (1 + m);
+  const M1 = 1 / Math.sqrt(1 + (rho / (1 + m)) ** 2);
+  const members = classSizes(stats);
+  let tMax = 0;
+  for (let c = 0; c < weights.length; c++) if (weights[c]! > 0) tMax = Math.max(tMax, weights[c]! / Math.sqrt(members[c]!));
+  const tauMax = (1 - theta) / 2; // α² = ½ at the largest weight keeps every cross-class threshold ≥ θ
+  const n = Math.max(Math.expm1(tMax) * s3 / (C ** 0.25 * M1 * tauMax), 1);
+  const rng = Rng.derive(opts.seed, 0x1e73);
+  const content = unitVectors(rng, stats.terms.length, K1);
+  const ident = unitVectors(rng, stats.terms.length, K2);
+  void dirsAll;
+  const E = model.param('model.embed_tokens.weight');
+  E.fill(0);
+  for (let id = 0; id < V; id++) {
+    const c = stats.classOf[id]!;
+    const row = E.subarray(id * C, (id + 1) * C);
+    if (id === stats.bosId) { row[C - 2] = 1; continue; }
+    if (c < 0 || !(weights[c]! > 0)) { row[C - 1] = 1; continue; }
+    const tau = Math.expm1(weights[c]! / Math.sqrt(members[c]!)) * s3 / (C ** 0.25 * n * M1);
+    const a2 = (1 - tau) / (1 + theta);
+    for (let j = 0; j < K1; j++) row[j] = n * Math.sqrt(1 - a2) * content[c * K1 + j]!;
+    for (let j = 0; j < K2; j++) row[K1 + j] = n * iota * ident[c * K2 + j]!;
+    row[C - 3] = n * kappa;
+    row[C - 1] = n * Math.sqrt(a2);
+  }
+  const p = 'model.layers.0.self_attn.';
+  const wq = model.param(p + 'q_proj.weight'), wk = model.param(p + 'k_proj.weight');
+  const wv = model.param(p + 'v_proj.weight'), wo = model.param(p + 'o_proj.weight');
+  wq.subarray(0, D * C).fill(0); wk.subarray(0, D * C).fill(0); wv.fill(0); wo.fill(0);
+  const s0 = Math.sqrt(C) / s3; // a class row after RMSNorm is s0 · row / n
+  const sqk = Math.sqrt((beta * Math.sqrt(D)) / (s0 * s0 * iota * iota));
+  for (let j = 0; j < K2; j++) { wq[idHead[j]! * C + K1 + j] = sqk; wk[idHead[j]! * C + K1 + j] = sqk; }
+  // BOS after RMSNorm is √C on dimension C-2; score(t, BOS) = β - ln m
+  wk[sinkDim * C + (C - 2)] = 1;
+  wq[sinkDim * C + (C - 3)] = ((beta - Math.log(m)) * Math.sqrt(D)) / (s0 * kappa * Math.sqrt(C));
+  // value: head 0, dimension 0 reads the BOS dimension; o_proj writes ρ·|row|·a_BOS on channel C-2
+  wv[0 * C + (C - 2)] = 1;
+  wo[(C - 2) * C + 0] = (rho * n * s3) / Math.sqrt(C);
+  const g = model.param('model.norm.weight');
+  g.fill(0);
+  for (let j = 0; j < K1; j++) g[j] = 1;
+  g[C - 1] = -theta;
 }
 
 function unitVectors(rng: Rng, n: number, dim: number): Float32Array {
@@ -156,11 +248,14 @@ export function initLexical(model: LlamaModel, stats: LexicalStats, opts: Lexica
   const dirs = unitVectors(Rng.derive(opts.seed, 0x1e71), stats.terms.length, K);
   const noClass = unitVectors(Rng.derive(opts.seed, 0x1e72), V, K); // ids without a class: their own direction
   E.fill(0);
+  if (opts.paradigm === 'sparse' && (opts.tfK1 ?? 1) > 0) {
+    sparseTf(model, stats, weights, opts, dirs);
+    return weights;
+  }
   if (opts.paradigm === 'sparse') {
     const a2 = 0.5;
     const gain = C ** 0.25 * (1 - a2) * (1 - theta); // logit·C^-¼ of an id at its own position, per unit norm
-    const members = new Float64Array(stats.terms.length);
-    for (const c of stats.classOf) if (c >= 0) members[c]!++;
+    const members = classSizes(stats);
     for (let id = 0; id < V; id++) {
       const c = stats.classOf[id]!;
       const row = E.subarray(id * C, (id + 1) * C);

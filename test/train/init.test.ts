@@ -61,7 +61,7 @@ test('lexicalStatistics: ids whose text is one analyzer term share a class; df c
 test('initLexical sparse: before training, the encoder is the IDF-weighted binary bag of the text\'s classes', async () => {
   const { tok, stats } = await setup();
   const model = new LlamaModel(normaliseConfig(config(tok.vocabSize, 128)), { withHead: true });
-  const weights = initLexical(model, stats, { paradigm: 'sparse', seed: 3, threshold: 0.6 });
+  const weights = initLexical(model, stats, { paradigm: 'sparse', seed: 3, threshold: 0.6, tfK1: 0 });
   const text = 'Flow over a swept WING at supersonic speeds; the wing flow separates.';
   const [vec] = encodeTokens(model, [tok.encode(text)], tok.padId, { paradigm: 'sparse', maxLength: 128, maxBatch: 8, maxTokens: 4096 }) as SparseVec[];
   const members = new Map<number, number[]>();
@@ -84,6 +84,33 @@ test('initLexical sparse: before training, the encoder is the IDF-weighted binar
   let dot = 0;
   a!.terms.forEach((t, i) => { const j = b!.terms.indexOf(t); if (j >= 0) dot += a!.weights[i]! * b!.weights[j]!; });
   assert.ok(Math.abs(dot - weights[c]! ** 2) < 1e-2 * weights[c]! ** 2, `${dot} vs ${weights[c]! ** 2}`);
+});
+
+test('initLexical sparse with tf: the first attention layer saturates repeated terms as tf/(tf + k1)', async () => {
+  const { tok, stats } = await setup();
+  const model = new LlamaModel(normaliseConfig(config(tok.vocabSize, 128, { num_attention_heads: 2, num_key_value_heads: 2, rope_theta: 500000 })), { withHead: true });
+  const k1 = 1;
+  const weights = initLexical(model, stats, { paradigm: 'sparse', seed: 4, tfK1: k1 });
+  const members = new Map<number, number[]>();
+  stats.classOf.forEach((c, id) => { if (c >= 0) members.set(c, [...(members.get(c) ?? []), id]); });
+  const c = [...members.keys()].find((k) => members.get(k)!.length === 1 && weights[k]! > 1)!;
+  const id = members.get(c)![0]!;
+  const filler = tok.encode(' of the and a to in').slice(1).filter((x) => stats.classOf[x] === -1);
+  const text = (tf: number) => { const s = [tok.bosId!]; for (let i = 0; i < tf; i++) s.push(id, ...filler); return s; };
+  const out = encodeTokens(model, [1, 2, 3, 6].map(text), tok.padId, { paradigm: 'sparse', maxLength: 128, maxBatch: 8, maxTokens: 4096 }) as SparseVec[];
+  const w = out.map((v) => v.weights[v.terms.indexOf(id)] ?? 0);
+  // the weight at tf = 1 is the class weight; inside log1p the logit grows by tf(1 + k1)/(tf + k1) relative to tf = 1 (as BM25)
+  assert.ok(Math.abs(w[0]! - weights[c]!) < 0.02 * weights[c]!, `tf 1: ${w[0]} vs ${weights[c]}`);
+  const A = Math.sqrt((1 + k1) ** 2 - 1), B = Math.sqrt(((2 + k1) / 2) ** 2 - 1);
+  const m = (A / B - 1) / (2 - A / B), rho = A * (1 + m);
+  const M = (tf: number) => 1 / Math.sqrt(1 + (rho / (1 + m * tf)) ** 2);
+  [1, 2, 3, 6].forEach((tf, i) => {
+    const want = Math.log1p(Math.expm1(weights[c]!) * M(tf) / M(1));
+    assert.ok(Math.abs(w[i]! - want) < 0.02 * want, `tf ${tf}: ${w[i]} vs ${want}`);
+  });
+  assert.ok(w[1]! > w[0]! && w[2]! > w[1]! && w[3]! > w[2]!);
+  // nothing else is active: filler words are stop words, no cross-token noise
+  for (const v of out) assert.deepEqual([...v.terms], [id]);
 });
 
 test('initLexical dense: every state is the weighted mean of the text\'s class directions', async () => {
@@ -117,7 +144,7 @@ test('initLexical refuses untied embeddings; lion init writes a loadable model a
   const untied = new LlamaModel(normaliseConfig(config(tok.vocabSize, 64, { tie_word_embeddings: false })), { withHead: true });
   assert.throws(() => initLexical(untied, stats, { paradigm: 'sparse', seed: 1 }), /tied/);
   const d = tempDir();
-  writeFileSync(join(d, 'config.json'), JSON.stringify(config(tok.vocabSize, 64).raw));
+  writeFileSync(join(d, 'config.json'), JSON.stringify(config(tok.vocabSize, 128, { num_attention_heads: 2, num_key_value_heads: 2, rope_theta: 500000 }).raw));
   writeFileSync(join(d, 'corpus.jsonl'), texts.slice(0, 50).map((t, i) => JSON.stringify({ _id: String(i), title: '', text: t })).join('\n') + '\n');
   const write = process.stderr.write.bind(process.stderr);
   process.stderr.write = (() => true) as typeof process.stderr.write;
@@ -135,5 +162,6 @@ test('initLexical refuses untied embeddings; lion init writes a loadable model a
   assert.equal(rec.documents, 50);
   assert.equal(rec.threshold, 0.3);
   const m = loadModel(join(d, 'm1'), { withHead: true, trainable: 'none' });
-  assert.equal(m.param('model.layers.0.self_attn.o_proj.weight').every((x) => x === 0), true);
+  assert.equal(m.param('model.layers.1.self_attn.o_proj.weight').every((x) => x === 0), true);
+  assert.equal(m.param('model.layers.0.self_attn.o_proj.weight').filter((x) => x !== 0).length, 1);
 });

@@ -29,6 +29,8 @@ const options = {
   'idf-power': { kind: 'number', min: 0, help: 'lexical: class weight = scale · idf^p (default 0.5 sparse, 1 dense)' },
   scale: { kind: 'number', min: 0, default: 1, help: 'lexical: multiplier of the class weights' },
   threshold: { kind: 'number', min: 0, default: 0.3, help: 'lexical-sparse: cosine a cross-token logit must exceed to count' },
+  'tf-k1': { kind: 'number', min: 0, default: 1, help: 'lexical-sparse: term-frequency saturation k1 made by the first attention layer (0: binary bag of words; > 0 needs slow rotary pairs, e.g. rope_theta 500000)' },
+  'match-logit': { kind: 'number', min: 0, default: 20, help: 'lexical-sparse with tf: attention logit between two tokens of one class' },
   'pool-scale': { kind: 'number', min: 0, default: 100, help: 'lexical-dense: gain of the pooling attention layer' },
   'min-df': { kind: 'int', min: 1, default: 1, help: 'lexical: classes in fewer documents get no weight' },
 } satisfies OptTable;
@@ -59,10 +61,10 @@ export const initCommand: Command = {
       }
       const stats = lexicalStatistics(tok, texts);
       const paradigm = kind === 'lexical-sparse' ? 'sparse' : 'dense';
-      const weights = initLexical(model, stats, { paradigm, seed: o.seed, idfPower: o['idf-power'] as number | undefined, scale: o.scale, threshold: o.threshold, poolScale: o['pool-scale'], minDf: o['min-df'] });
+      const weights = initLexical(model, stats, { paradigm, seed: o.seed, idfPower: o['idf-power'] as number | undefined, scale: o.scale, threshold: o.threshold, tfK1: o['tf-k1'], matchLogit: o['match-logit'], poolScale: o['pool-scale'], minDf: o['min-df'] });
       let weighted = 0;
       for (const w of weights) if (w > 0) weighted++;
-      record = { ...record, corpus: o.corpus, documents: stats.docs, classes: stats.terms.length, weightedClasses: weighted, idsInClasses: stats.classOf.filter((c) => c >= 0).length, idfPower: o['idf-power'] ?? (paradigm === 'sparse' ? 0.5 : 1), scale: o.scale, threshold: o.threshold, poolScale: o['pool-scale'], minDf: o['min-df'] };
+      record = { ...record, corpus: o.corpus, documents: stats.docs, classes: stats.terms.length, weightedClasses: weighted, idsInClasses: stats.classOf.filter((c) => c >= 0).length, idfPower: o['idf-power'] ?? (paradigm === 'sparse' ? 0.5 : 1), scale: o.scale, threshold: o.threshold, tfK1: paradigm === 'sparse' ? o['tf-k1'] : undefined, matchLogit: o['match-logit'], poolScale: o['pool-scale'], minDf: o['min-df'] };
     }
     mkdirSync(o.out, { recursive: true });
     await saveModel(model, o.out);
