@@ -33,7 +33,7 @@ import type { LlamaModel } from '../model/llama.js';
 import type { LionTokenizer } from '../tokenizer/tokenizer.js';
 import { createEnglishAnalyzer } from '../bm25/analyzer.js';
 import { ropeInvFreq } from '../kernels/rope.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 
 /** Overwrite the base weights of `model` with a seeded random initialisation. */
 export function initWeights(model: LlamaModel, seed: number, std = 0.02): void {
