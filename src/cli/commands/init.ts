@@ -64,7 +64,7 @@ export const initCommand: Command = {
       const weights = initLexical(model, stats, { paradigm, seed: o.seed, idfPower: o['idf-power'] as number | undefined, scale: o.scale, threshold: o.threshold, tfK1: o['tf-k1'], matchLogit: o['match-logit'], poolScale: o['pool-scale'], minDf: o['min-df'] });
       let weighted = 0;
       for (const w of weights) if (w > 0) weighted++;
-      record = { ...record, corpus: o.corpus, documents: stats.docs, classes: stats.terms.length, weightedClasses: weighted, idsInClasses: stats.classOf.filter((c) => c >= 0).length, idfPower: o['idf-power'] ?? (paradigm === 'sparse' ? 0.5 : 1), scale: o.scale, threshold: o.threshold, tfK1: paradigm === 'sparse' ? o['tf-k1'] : undefined, matchLogit: o['match-logit'], poolScale: o['pool-scale'], minDf: o['min-df'] };
+      record = { ...record, paradigm, corpus: o.corpus, documents: stats.docs, classes: stats.terms.length, weightedClasses: weighted, idsInClasses: stats.classOf.filter((c) => c >= 0).length, idfPower: o['idf-power'] ?? (paradigm === 'sparse' ? 0.5 : 1), scale: o.scale, threshold: o.threshold, tfK1: paradigm === 'sparse' ? o['tf-k1'] : undefined, matchLogit: o['match-logit'], poolScale: o['pool-scale'], minDf: o['min-df'] };
     }
     mkdirSync(o.out, { recursive: true });
     await saveModel(model, o.out);
