@@ -1,29 +1,30 @@
 #!/usr/bin/env node
 /**
  * Reproduces Lion's shipped demonstration models (models/lion-demo-sp, models/lion-demo-ds) end to end with
- * Lion's own CLI, and records what it did in models/training-record.json:
+ * Lion's own library and CLI, and records what it did in models/training-record.json:
  *
- *   1. text      SciFact + MED + Cranfield documents (no queries, no judgements) -> one BEIR corpus.jsonl
- *   2. tokenizer a byte-level BPE of 4,096 ids trained on that text (`trainBpe`, Lion's library)
- *      init      `--init scratch` (default, what ships): a seeded random initialisation (`initWeights`);
- *                `--init mntp`: `lion mntp --config --tokenizer` from scratch, then `lion mntp --model --full`
- *                to continue it (the paper's chain; at this budget it retrieves worse, see models/README.md)
- *   3. negatives SciFact train claims + document titles as pseudo-queries over document bodies (SciFact,
- *                Cranfield); `lion bm25 index/search`, `lion mine` -> CL file (no Cranfield query is used)
- *   4. train     `lion train --full --objective cl`, sparse and dense side by side, from the step-2 model
- *   5. export    both retrievers saved as bf16 safetensors + tokenizer (Hugging Face layout) in models/
- *                (`--init mntp`: in <work>/models)
- *   6. evaluate  Cranfield (the quickstart's collection) and SciFact test, with `lion encode/index/search/eval`
+ *   1. text      SciFact abstracts + the TREC DL 2019/2020 pool passages (documents only: no query, no
+ *                judgement; nothing of Cranfield or MED) -> one BEIR corpus.jsonl
+ *   2. tokenizer a lower-casing byte-level BPE of 32,768 ids trained on that text (`trainBpe`), with a
+ *                `Lowercase` + `Prepend(" ")` normalizer so a text's first word tokenises as every other word
+ *   3. init      `lion init --init lexical-sparse` / `lexical-dense` (src/train/init.ts): the models are lexical
+ *                retrievers before any gradient step, with IDF statistics from the step-1 text
+ *   4. export    both saved as bf16 safetensors + tokenizer (Hugging Face layout) in models/
+ *   5. fusion    BM25 + sparse fusion weights tuned on a SciFact *dev* split (every 4th train claim by id)
+ *                with `lion fuse --tune`; written to models/lion-demo-sp/fusion.json
+ *   6. evaluate  SciFact test, Cranfield, MED: BM25, sparse, dense, hybrid (BM25 + sparse, the dev-tuned fusion)
+ *                with `lion bm25`, `lion encode/index/search`, `lion fuse`, `lion eval`
  *
  * Usage: node scripts/train-demo-models.mjs [--data ../shared/data] [--work $TMPDIR/lion-demo-models] [--out models]
- *        [--init scratch|mntp] [--only-eval]
+ *        [--only-eval]
  * Run `npm run build` first. Each stage is skipped when its output exists, so an interrupted run continues;
- * delete the work folder to start over. The Cranfield *queries* are never trained on: they are the
- * quickstart's evaluation set.
+ * delete the work folder to start over. Cranfield and MED are evaluation only: none of their documents, queries
+ * or judgements reaches the tokenizer, the statistics or the fusion weights. SciFact test claims and judgements
+ * are evaluation only; the dev split is taken from the train claims.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,79 +35,57 @@ const arg = (name, dflt) => {
 };
 const data = resolve(arg('data', join(root, '..', 'shared', 'data')));
 const work = resolve(arg('work', join(tmpdir(), 'lion-demo-models')));
+const out = resolve(arg('out', join(root, 'models')));
 const onlyEval = process.argv.includes('--only-eval');
-const init = arg('init', 'scratch');
-if (init !== 'scratch' && init !== 'mntp') throw new Error(`--init is scratch or mntp, got ${init}`);
-// the shipped models come from `--init scratch`; the MNTP chain writes its models under the work folder
-const out = resolve(arg('out', init === 'mntp' ? join(work, 'models') : join(root, 'models')));
 const lionJs = join(root, 'bin', 'lion.js');
-if (!existsSync(join(root, 'dist', 'src', 'index.js'))) throw new Error('run `npm run build` first');
-const lion = await import(join(root, 'dist', 'src', 'index.js'));
+if (!existsSync(join(root, 'dist', 'src', 'lion.js'))) throw new Error('run `npm run build` first');
+const lion = await import(join(root, 'dist', 'src', 'lion.js'));
 
 const scifact = join(data, 'scifact');
 const cranfield = join(data, 'cranfield', 'beir');
 const med = join(data, 'med', 'beir');
-for (const f of [join(scifact, 'corpus.jsonl'), join(scifact, 'qrels', 'train.tsv'), join(cranfield, 'corpus.jsonl'), join(med, 'corpus.jsonl')]) {
-  if (!existsSync(f)) throw new Error(`missing ${f} (pass --data DIR holding scifact/, cranfield/beir/, med/beir/)`);
+const years = ['2019', '2020'];
+const pools = years.map((y) => join(data, `trec-dl-${y}`, 'passages.pool.tsv'));
+for (const f of [join(scifact, 'corpus.jsonl'), join(scifact, 'qrels', 'train.tsv'), join(cranfield, 'corpus.jsonl'), join(med, 'corpus.jsonl'), ...pools]) {
+  if (!existsSync(f)) throw new Error(`missing ${f} (pass --data DIR holding scifact/, cranfield/beir/, med/beir/, trec-dl-2019/, trec-dl-2020/)`);
 }
 mkdirSync(work, { recursive: true });
 
-/** Model and training settings (everything else is Lion's default, recorded in each run_config.json). */
+const llama = (hidden, heads) => ({
+  architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: 32768, hidden_size: hidden,
+  intermediate_size: 2 * hidden, num_hidden_layers: 2, num_attention_heads: heads, num_key_value_heads: heads,
+  hidden_act: 'silu', max_position_embeddings: 512, rms_norm_eps: 1e-6, rope_theta: 500000,
+  tie_word_embeddings: true, bos_token_id: 32765, eos_token_id: 32766,
+});
+
+/** Model and initialisation settings (everything else is `lion init`'s default, recorded in each init.json). */
 export const CONFIG = {
-  model: {
-    architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: 4096, hidden_size: 128,
-    intermediate_size: 384, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 4,
-    hidden_act: 'silu', max_position_embeddings: 512, rms_norm_eps: 1e-6, rope_theta: 10000,
-    tie_word_embeddings: true, bos_token_id: 4093, eos_token_id: 4094,
-  },
-  bpeVocab: 4096,
+  // sparse: head dim 128 with rope_theta 500,000 leaves 22 rotary pairs slow enough for the tf attention
+  sparse: llama(256, 2),
+  dense: llama(384, 6),
+  bpeVocab: 32768,
   initSeed: 42,
-  mntp: ['--block-length', '256', '--batch-size', '16', '--max-steps', '400', '--lr', '2e-3', '--warmup-ratio', '0.05', '--log-every', '20', '--save-every', '100'],
-  // --init mntp continues the first run with shorter blocks (1,200 MNTP steps in all, ~15 min here)
-  mntpContinued: ['--block-length', '128', '--batch-size', '32', '--max-steps', '800', '--lr', '1e-3', '--warmup-ratio', '0.02', '--log-every', '20', '--save-every', '200'],
-  mineNegatives: '30',
-  train: ['--objective', 'cl', '--full', '--negatives', '4', '--batch-size', '16', '--max-steps', '200', '--lr', '3e-4', '--log-every', '10', '--save-every', '50'],
-  // dense τ 0.05 instead of the paper's 0.01: at τ 0.01 a small model first learns to squash every score
-  // together (measured; models/README.md). Sparse keeps the paper's FLOPS weights (0.05 / 0.04).
-  trainSparse: [],
-  trainDense: ['--tau', '0.05'],
-  evalDocMaxLength: '128', // documents cut where the retrievers were trained, as the quickstart does
+  initSparse: ['--init', 'lexical-sparse', '--tf-k1', '1', '--threshold', '0.3'],
+  initDense: ['--init', 'lexical-dense', '--idf-power', '0.75'],
+  evalDocMaxLength: '512', // BEIR's document length
+  fusionStep: '0.05',
 };
 
 const record = existsSync(join(work, 'record.json')) ? JSON.parse(readFileSync(join(work, 'record.json'), 'utf8')) : { stages: {} };
 const saveRecord = () => writeFileSync(join(work, 'record.json'), `${JSON.stringify(record, null, 2)}\n`);
-
 const shown = (cmd) => cmd.replaceAll(root + '/', '').replaceAll(data, '$DATA').replaceAll(work, '$WORK');
 const quote = (args) => `lion ${args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(' ')}`;
 
-/** Runs `lion ARGS` in the background (output to LOG), resolving when it succeeds; times it into the record. */
-function runAsync(args, stage, log) {
-  const cmd = quote(args);
-  process.stderr.write(`\n$ ${shown(cmd)} > ${shown(log)}\n`);
-  const t0 = performance.now();
-  return new Promise((ok, fail) => {
-    const fd = openSync(log, 'w');
-    const child = spawn(process.execPath, [lionJs, ...args], { stdio: ['ignore', fd, fd] });
-    child.on('exit', (code) => {
-      closeSync(fd);
-      if (code !== 0) return fail(new Error(`${cmd} failed with status ${code} (see ${log})`));
-      record.stages[stage] = { commands: [shown(cmd)], seconds: (performance.now() - t0) / 1000, load1: loadavg()[0] };
-      ok();
-    });
-  });
-}
-
-/** Runs `lion ARGS`, failing loudly; returns its stdout. */
+/** Runs `lion ARGS`, failing loudly; returns its stdout; adds the command and its time to `stage`. */
 function run(args, stage) {
   const cmd = quote(args);
   process.stderr.write(`\n$ ${shown(cmd)}\n`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [lionJs, ...args], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`${cmd} failed with status ${r.status}`);
-  const seconds = (performance.now() - t0) / 1000;
   if (stage) {
     (record.stages[stage] ??= { commands: [], seconds: 0 }).commands.push(shown(cmd));
-    record.stages[stage].seconds += seconds;
+    record.stages[stage].seconds += (performance.now() - t0) / 1000;
     record.stages[stage].load1 = loadavg()[0];
   }
   return r.stdout;
@@ -123,165 +102,151 @@ async function stage(name, done, body) {
   saveRecord();
 }
 
-// 1. the MNTP text: every document of the three collections, ids prefixed by collection (no queries)
+// 1. the text: SciFact abstracts and the TREC DL pool passages, ids prefixed by source (no queries)
 const text = join(work, 'text.jsonl');
 await stage('text', text, async () => {
   const lines = [];
-  for (const [tag, dir] of [['sf', scifact], ['cran', cranfield], ['med', med]]) {
-    for (const l of readFileSync(join(dir, 'corpus.jsonl'), 'utf8').split('\n')) {
-      if (!l.trim()) continue;
-      const d = JSON.parse(l);
-      lines.push(JSON.stringify({ _id: `${tag}-${d._id}`, title: d.title ?? '', text: d.text ?? '' }));
-    }
+  for (const l of readFileSync(join(scifact, 'corpus.jsonl'), 'utf8').split('\n')) {
+    if (!l.trim()) continue;
+    const d = JSON.parse(l);
+    lines.push(JSON.stringify({ _id: `sf-${d._id}`, title: d.title, text: d.text }));
   }
+  pools.forEach((f, i) => {
+    for (const l of readFileSync(f, 'utf8').split('\n')) {
+      const [pid, body] = l.split('\t');
+      if (body) lines.push(JSON.stringify({ _id: `dl${years[i]}-${pid}`, title: '', text: body }));
+    }
+  });
   writeFileSync(text, `${lines.join('\n')}\n`);
   record.stages.text.documents = lines.length;
 });
+// a document's text as the tokenizer sees it: `title text` (SciFact), the bare passage (TREC DL pools)
+const texts = () => readFileSync(text, 'utf8').split('\n').filter((l) => l.trim()).map((l) => { const d = JSON.parse(l); return d.title === '' ? d.text : `${d.title} ${d.text}`; });
 
-// 2. a byte-level BPE tokenizer trained on that text (Lion's trainBpe), then MNTP from scratch
+// 2. a lower-casing byte-level BPE (Lion's trainBpe) on that text
 const tokDir = join(work, 'tokenizer');
 if (!onlyEval) {
   await stage('tokenizer', join(tokDir, 'tokenizer.json'), async () => {
-    const texts = readFileSync(text, 'utf8').split('\n').filter((l) => l.trim()).map((l) => { const d = JSON.parse(l); return `${d.title} ${d.text}`.trim(); });
-    await lion.saveBpe(lion.trainBpe(texts, { vocabSize: CONFIG.bpeVocab }), tokDir);
-    record.stages.tokenizer.commands.push(`trainBpe(<${texts.length} documents of $WORK/text.jsonl>, { vocabSize: ${CONFIG.bpeVocab} }) -> saveBpe($WORK/tokenizer)`);
-  });
-}
-const cfgPath = join(work, 'config.json');
-writeFileSync(cfgPath, `${JSON.stringify(CONFIG.model, null, 2)}\n`);
-// The retrievers start from `--init scratch` (default: the seeded random initialisation, what ships) or
-// `--init mntp` (the MNTP model; at this budget it retrieves at chance level, see models/README.md).
-const base = join(work, init === 'mntp' ? 'mntp-continued' : 'scratch');
-if (!onlyEval && init === 'mntp') {
-  const first = join(work, 'mntp');
-  await stage('mntp', join(first, 'model.safetensors'), () => {
-    run(['mntp', '--config', cfgPath, '--tokenizer', tokDir, '--corpus', text, '--out', first, ...CONFIG.mntp], 'mntp');
-  });
-  await stage('mntp-continued', join(base, 'model.safetensors'), () => {
-    run(['mntp', '--model', first, '--full', '--corpus', text, '--out', base, ...CONFIG.mntpContinued], 'mntp-continued');
-  });
-}
-if (!onlyEval && init === 'scratch') {
-  await stage('init', join(base, 'model.safetensors'), async () => {
-    const model = new lion.LlamaModel(lion.loadModelConfig(work), { withHead: true });
-    lion.initWeights(model, CONFIG.initSeed);
-    await lion.saveModel(model, base);
-    for (const f of ['tokenizer.json', 'tokenizer_config.json']) cpSync(join(tokDir, f), join(base, f));
-    record.stages.init.commands.push(`initWeights(new LlamaModel($WORK/config.json), ${CONFIG.initSeed}) -> saveModel($WORK/scratch)`);
+    const all = texts();
+    const bpe = lion.trainBpe(all.map((t) => t.toLowerCase()), { vocabSize: CONFIG.bpeVocab });
+    bpe.tokenizerJson.normalizer = { type: 'Sequence', normalizers: [{ type: 'Lowercase' }, { type: 'Prepend', prepend: ' ' }] };
+    await lion.saveBpe(bpe, tokDir);
+    record.stages.tokenizer.commands.push(`trainBpe(<${all.length} lower-cased texts of $WORK/text.jsonl>, { vocabSize: ${CONFIG.bpeVocab} }); normalizer Lowercase + Prepend(" ") -> saveBpe($WORK/tokenizer)`);
   });
 }
 
-// 3. training pairs and BM25 hard negatives. Passages are the bodies (no titles) of SciFact and Cranfield
-// documents. Queries: the 809 SciFact *train* claims (their judged documents are the positives) and every
-// document's title as a pseudo-query whose positive is that document's body. No Cranfield query or
-// judgement is used. BM25 over the passages ranks each query's candidates; `lion mine` keeps the top
-// non-positive hits as hard negatives.
-const passages = join(work, 'train-passages.jsonl');
-const trainQueries = join(work, 'train-queries.tsv');
-const trainQrels = join(work, 'train-qrels.tsv');
-const trainFile = join(work, 'train.cl.jsonl');
-if (!onlyEval) {
-  await stage('negatives', trainFile, () => {
-    const P = [], Q = [], R = ['query-id\tcorpus-id\tscore'];
-    const clean = (t) => String(t ?? '').replace(/\s+/g, ' ').trim();
-    for (const [tag, dir] of [['sf', scifact], ['cran', cranfield]]) {
-      for (const l of readFileSync(join(dir, 'corpus.jsonl'), 'utf8').split('\n')) {
-        if (!l.trim()) continue;
-        const d = JSON.parse(l);
-        const title = clean(d.title), body = clean(d.text);
-        if (!body) continue;
-        P.push(JSON.stringify({ _id: `${tag}-${d._id}`, title: '', text: body }));
-        if (title.split(' ').length >= 3) { Q.push(`t-${tag}-${d._id}\t${title}`); R.push(`t-${tag}-${d._id}\t${tag}-${d._id}\t1`); }
-      }
-    }
-    const claims = new Map(readFileSync(join(scifact, 'queries.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => { const q = JSON.parse(l); return [q._id, clean(q.text)]; }));
-    const seen = new Set();
-    for (const l of readFileSync(join(scifact, 'qrels', 'train.tsv'), 'utf8').split('\n').slice(1)) {
-      const [qid, did, score] = l.split('\t');
-      if (!qid || !(Number(score) > 0)) continue;
-      if (!seen.has(qid)) { seen.add(qid); Q.push(`c-${qid}\t${claims.get(qid)}`); }
-      R.push(`c-${qid}\tsf-${did}\t1`);
-    }
-    writeFileSync(passages, `${P.join('\n')}\n`);
-    writeFileSync(trainQueries, `${Q.join('\n')}\n`);
-    writeFileSync(trainQrels, `${R.join('\n')}\n`);
-    record.stages.negatives.passages = P.length;
-    record.stages.negatives.queries = Q.length;
-    run(['bm25', 'index', '--corpus', passages, '--out', join(work, 'train-passages.lbm25')], 'negatives');
-    run(['bm25', 'search', '--index', join(work, 'train-passages.lbm25'), '--queries', trainQueries, '--k', '100', '--out', join(work, 'train.bm25.trec')], 'negatives');
-    const mined = join(work, 'train.mined.jsonl');
-    run(['mine', '--run', join(work, 'train.bm25.trec'), '--qrels', trainQrels, '--queries', trainQueries, '--out', mined, '--negatives', CONFIG.mineNegatives], 'negatives');
-    // a query whose BM25 list holds fewer non-positive hits than `lion train --negatives` needs is dropped
-    const need = Number(CONFIG.train[CONFIG.train.indexOf('--negatives') + 1]);
-    const lines = readFileSync(mined, 'utf8').split('\n').filter((l) => l.trim());
-    const kept = lines.filter((l) => JSON.parse(l).neg_pids.length >= need);
-    writeFileSync(trainFile, `${kept.join('\n')}\n`);
-    record.stages.negatives.examples = kept.length;
-    record.stages.negatives.droppedFewNegatives = lines.length - kept.length;
-  });
-}
-
-// 4. fine-tune the two retrievers; 5. export them as bf16 with the tokenizer
-// (the two trainings run side by side: each is single-threaded most of the time on a small model)
+// 3. the lexical initialisations (no gradient step)
 const names = { sparse: 'lion-demo-sp', dense: 'lion-demo-ds' };
 if (!onlyEval) {
-  const t0 = performance.now();
-  await Promise.all(['sparse', 'dense'].filter((p) => !existsSync(join(work, p, 'model.safetensors'))).map((paradigm) =>
-    runAsync(['train', '--paradigm', paradigm, '--model', base, '--train', trainFile, '--corpus', passages, '--out', join(work, paradigm), ...CONFIG.train, ...(paradigm === 'sparse' ? CONFIG.trainSparse : CONFIG.trainDense)], `train-${paradigm}`, join(work, `train-${paradigm}.log`))));
-  record.trainWallSeconds ??= (performance.now() - t0) / 1000;
-  saveRecord();
-}
-for (const paradigm of ['sparse', 'dense']) {
-  const dir = join(work, paradigm);
-  const dst = join(out, names[paradigm]);
-  await stage(`export-${paradigm}`, join(dst, 'model.safetensors'), async () => {
-    mkdirSync(dst, { recursive: true });
-    const model = lion.loadModel(dir, { withHead: true, trainable: 'none' });
-    await lion.saveModel(model, dst, 'BF16');
-    for (const f of ['tokenizer.json', 'tokenizer_config.json']) cpSync(join(dir, f), join(dst, f));
-    cpSync(join(dir, 'run_config.json'), join(dst, 'training_args.json'));
-  });
+  for (const paradigm of ['sparse', 'dense']) {
+    const cfgPath = join(work, `config-${paradigm}.json`);
+    writeFileSync(cfgPath, `${JSON.stringify(CONFIG[paradigm], null, 2)}\n`);
+    await stage(`init-${paradigm}`, join(work, paradigm, 'model.safetensors'), () => {
+      run(['init', '--config', cfgPath, '--tokenizer', tokDir, '--corpus', text, '--seed', String(CONFIG.initSeed), '--out', join(work, paradigm), ...(paradigm === 'sparse' ? CONFIG.initSparse : CONFIG.initDense)], `init-${paradigm}`);
+    });
+  }
+  // 4. export as bf16 with the tokenizer
+  for (const paradigm of ['sparse', 'dense']) {
+    const dir = join(work, paradigm);
+    const dst = join(out, names[paradigm]);
+    await stage(`export-${paradigm}`, join(dst, 'model.safetensors'), async () => {
+      mkdirSync(dst, { recursive: true });
+      const model = lion.loadModel(dir, { withHead: true, trainable: 'none' });
+      await lion.saveModel(model, dst, 'BF16');
+      for (const f of ['tokenizer.json', 'tokenizer_config.json']) cpSync(join(dir, f), join(dst, f));
+      cpSync(join(dir, 'init.json'), join(dst, 'init.json'));
+      rmSync(join(dst, 'training_args.json'), { force: true });
+    });
+  }
 }
 
-// 6. evaluate the exported models: Cranfield test (all 225 queries) and SciFact test (300 queries)
-const collections = { cranfield: { dir: cranfield, qrels: join(cranfield, 'qrels', 'test.tsv'), beir: false }, scifact: { dir: scifact, qrels: join(scifact, 'qrels', 'test.tsv'), beir: true } };
-record.scores ??= {};
-for (const [cname, c] of Object.entries(collections)) {
-  let queries = join(c.dir, 'queries.jsonl');
-  if (cname === 'scifact') {
-    const ids = new Set(readFileSync(c.qrels, 'utf8').split('\n').slice(1).filter(Boolean).map((l) => l.split('\t')[0]));
-    queries = join(work, 'scifact-test-queries.jsonl');
-    writeFileSync(queries, `${readFileSync(join(c.dir, 'queries.jsonl'), 'utf8').split('\n').filter((l) => l.trim() && ids.has(JSON.parse(l)._id)).join('\n')}\n`);
+/** BEIR queries of `qrels` (those judged) as a JSONL file. */
+function judgedQueries(dir, qrelsFile, dst) {
+  const ids = new Set(readFileSync(qrelsFile, 'utf8').split('\n').slice(1).filter(Boolean).map((l) => l.split('\t')[0]));
+  writeFileSync(dst, `${readFileSync(join(dir, 'queries.jsonl'), 'utf8').split('\n').filter((l) => l.trim() && ids.has(JSON.parse(l)._id)).join('\n')}\n`);
+  return dst;
+}
+
+/**
+ * Run of one system (bm25 | sparse | dense) for `queries` over `corpus` (named `cname`), into folder `e`; the
+ * corpus is indexed once per system in $WORK/index/<system>-<cname> and shared by every query set.
+ */
+function systemRun(system, cname, corpus, queries, e, stageName) {
+  mkdirSync(e, { recursive: true });
+  const runFile = join(e, 'run.trec');
+  if (existsSync(runFile)) return runFile;
+  const ixDir = join(work, 'index', `${system}-${cname}`);
+  mkdirSync(ixDir, { recursive: true });
+  if (system === 'bm25') {
+    const ix = join(ixDir, 'index.lbm25');
+    if (!existsSync(ix)) run(['bm25', 'index', '--corpus', corpus, '--out', ix], stageName);
+    run(['bm25', 'search', '--index', ix, '--queries', queries, '--k', '100', '--out', runFile], stageName);
+    return runFile;
   }
-  const systems = [['bm25', null], ['sparse', join(out, names.sparse)], ['dense', join(out, names.dense)]];
-  for (const [paradigm, model] of systems) {
-    const key = `${cname}/${paradigm}`;
+  const model = join(out, names[system]);
+  const ext = system === 'sparse' ? 'lsv' : 'f32';
+  const fmt = system === 'sparse' ? ['--format', 'shard'] : [];
+  const ix = join(ixDir, system === 'sparse' ? 'docs.lidx' : 'docs.lvec');
+  if (!existsSync(ix)) {
+    run(['encode', '--paradigm', system, '--model', model, '--dtype', 'fp32', '--corpus', corpus, '--max-length', CONFIG.evalDocMaxLength, ...fmt, '--out', join(ixDir, `docs.${ext}`)], stageName);
+    run(['index', '--paradigm', system, '--out', ix, join(ixDir, `docs.${ext}`)], stageName);
+  }
+  run(['encode', '--paradigm', system, '--model', model, '--dtype', 'fp32', '--queries', queries, ...fmt, '--out', join(e, `queries.${ext}`)], stageName);
+  run(['search', '--index', ix, '--query-vectors', join(e, `queries.${ext}`), '--k', '100', '--out', runFile], stageName);
+  return runFile;
+}
+
+// 5. fusion weights: BM25 + sparse on a SciFact dev split (every 4th train claim, by numeric id)
+const fusionFile = join(out, names.sparse, 'fusion.json');
+const devQrels = join(work, 'scifact-dev', 'qrels.dev.tsv');
+await stage('fusion', fusionFile, () => {
+  mkdirSync(join(work, 'scifact-dev'), { recursive: true });
+  const lines = readFileSync(join(scifact, 'qrels', 'train.tsv'), 'utf8').split('\n').slice(1).filter(Boolean);
+  const ids = [...new Set(lines.map((l) => l.split('\t')[0]))].sort((a, b) => Number(a) - Number(b));
+  const dev = new Set(ids.filter((_, i) => i % 4 === 0));
+  writeFileSync(devQrels, `query-id\tcorpus-id\tscore\n${lines.filter((l) => dev.has(l.split('\t')[0])).join('\n')}\n`);
+  const q = judgedQueries(scifact, devQrels, join(work, 'scifact-dev', 'queries.jsonl'));
+  const runs = ['bm25', 'sparse'].map((s) => systemRun(s, 'scifact', join(scifact, 'corpus.jsonl'), q, join(work, 'scifact-dev', s), 'fusion'));
+  const fused = join(work, 'scifact-dev', 'hybrid.trec');
+  run(['fuse', ...runs, '--tune', '--qrels', devQrels, '--step', CONFIG.fusionStep, '--k', '100', '--out', fused], 'fusion');
+  const w = JSON.parse(readFileSync(`${fused}.weights.json`, 'utf8'));
+  writeFileSync(fusionFile, `${JSON.stringify({ systems: ['bm25', 'sparse'], method: w.method, norm: w.norm, weights: w.weights, tunedOn: 'SciFact dev (every 4th train claim by id)', devScore: w.score, devSingles: w.singles }, null, 2)}\n`);
+  record.stages.fusion.devQueries = dev.size;
+});
+
+// 6. evaluate: SciFact test (300 claims), Cranfield (225 queries), MED (30 queries)
+const collections = {
+  scifact: { dir: scifact, qrels: join(scifact, 'qrels', 'test.tsv'), beir: true },
+  cranfield: { dir: cranfield, qrels: join(cranfield, 'qrels', 'test.tsv'), beir: false },
+  med: { dir: med, qrels: join(med, 'qrels', 'test.tsv'), beir: false },
+};
+record.scores ??= {};
+const fusion = JSON.parse(readFileSync(fusionFile, 'utf8'));
+for (const [cname, c] of Object.entries(collections)) {
+  const queries = judgedQueries(c.dir, c.qrels, join(work, `${cname}-queries.jsonl`));
+  for (const system of ['bm25', 'sparse', 'dense', 'hybrid']) {
+    const key = `${cname}/${system}`;
     if (record.scores[key]) continue;
-    const e = join(work, 'eval', cname, paradigm);
-    rmSync(e, { recursive: true, force: true });
-    mkdirSync(e, { recursive: true });
-    const runFile = join(e, 'run.trec');
+    const e = join(work, 'eval', cname, system);
+    const stageName = `eval-${key}`;
     const t0 = performance.now();
-    if (paradigm === 'bm25') {
-      run(['bm25', 'index', '--corpus', join(c.dir, 'corpus.jsonl'), '--out', join(e, 'index.lbm25')], `eval-${key}`);
-      run(['bm25', 'search', '--index', join(e, 'index.lbm25'), '--queries', queries, '--k', '100', '--out', runFile], `eval-${key}`);
-    } else {
-      const ext = paradigm === 'sparse' ? 'lsv' : 'f32';
-      const fmt = paradigm === 'sparse' ? ['--format', 'shard'] : [];
-      run(['encode', '--paradigm', paradigm, '--model', model, '--corpus', join(c.dir, 'corpus.jsonl'), '--max-length', CONFIG.evalDocMaxLength, ...fmt, '--out', join(e, `docs.${ext}`)], `eval-${key}`);
-      run(['encode', '--paradigm', paradigm, '--model', model, '--queries', queries, ...fmt, '--out', join(e, `queries.${ext}`)], `eval-${key}`);
-      const ix = join(e, paradigm === 'sparse' ? 'docs.lidx' : 'docs.lvec');
-      run(['index', '--paradigm', paradigm, '--out', ix, join(e, `docs.${ext}`)], `eval-${key}`);
-      run(['search', '--index', ix, '--query-vectors', join(e, `queries.${ext}`), '--k', '100', '--out', runFile], `eval-${key}`);
-    }
+    let runFile;
+    if (system === 'hybrid') {
+      runFile = join(e, 'run.trec');
+      mkdirSync(e, { recursive: true });
+      run(['fuse', join(work, 'eval', cname, 'bm25', 'run.trec'), join(work, 'eval', cname, 'sparse', 'run.trec'), '--method', fusion.method, '--norm', fusion.norm, ...fusion.weights.flatMap((w) => ['--weight', String(w)]), '--k', '100', '--out', runFile], stageName);
+    } else runFile = systemRun(system, cname, join(c.dir, 'corpus.jsonl'), queries, e, stageName);
     const seconds = (performance.now() - t0) / 1000;
-    const beir = c.beir ? ['--beir'] : ['-c']; // BEIR mode averages over queries in both run and qrels; -c is trec_eval's
-    const main = JSON.parse(run(['eval', '--qrels', c.qrels, '--run', runFile, '-m', 'ndcg_cut.10', '-m', 'recall.100', '--json', ...beir], `eval-${key}`));
-    const mrr = JSON.parse(run(['eval', '--qrels', c.qrels, '--run', runFile, '-M', '10', '-m', 'recip_rank', '--json', ...beir], `eval-${key}`));
-    record.scores[key] = { main, mrr, seconds };
+    // BEIR mode averages over queries in both run and qrels (SciFact); -c is trec_eval's (Cranfield and MED
+    // share one id space between queries and documents, which BEIR mode would mishandle)
+    const mode = c.beir ? ['--beir'] : ['-c'];
+    const main = JSON.parse(run(['eval', '--qrels', c.qrels, '--run', runFile, '-m', 'ndcg_cut.10', '-m', 'recall.100', '--json', ...mode], stageName));
+    const mrr = JSON.parse(run(['eval', '--qrels', c.qrels, '--run', runFile, '-M', '10', '-m', 'recip_rank', '--json', ...mode], stageName));
+    record.scores[key] = { main, mrr, seconds, load1: loadavg()[0] };
     saveRecord();
   }
 }
+record.machine = { cpu: cpus()[0]?.model, threads: process.env.LION_THREADS ?? 'default' };
 record.finishedAt = new Date().toISOString();
 saveRecord();
 cpSync(join(work, 'record.json'), join(out, 'training-record.json'));

@@ -50,7 +50,7 @@ export const DEFAULTS = {
    */
   encodeTopK: { doc: 256, query: 64 },
   /** Quickstart rows of the shipped demonstration models (models/): documents cut where they were trained (128). */
-  quickstart: { systems: 'bm25,sparse,dense', docMaxLength: 128 },
+  quickstart: { systems: 'bm25,sparse,dense,hybrid', docMaxLength: 512 },
   /** `lion study` (src/study): toy-scale defaults of the scaling grid; the paper's are negatives 16, lr 1e-4, KD batch 4-9x. */
   study: { sizes: 'h32l1,h48l2', negatives: 16, lr: 1e-4, batch: 16, kdBatchFactor: 4, evalDocMaxLength: 128, work: 'lion-study' },
   /** `lion serve`: loopback only unless told otherwise; every request bounded in size, work and time. */

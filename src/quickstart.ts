@@ -11,7 +11,7 @@
  * would drop document "1" from query "1"'s ranking).
  */
 import { basename, join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Run, TextRecord } from './types.js';
 import { NotFoundError, UsageError } from './errors.js';
 import { DEFAULTS } from './defaults.js';
@@ -24,6 +24,7 @@ import type { Bm25Params } from './bm25/similarity.js';
 import type { Paradigm } from './encoders/encode.js';
 import { loadEncoder } from './encoders/load.js';
 import { Retriever } from './api/retriever.js';
+import { fuseRuns, type FusionOptions } from './index/fusion.js';
 import type { Kernels } from './kernels/types.js';
 import type { DtypeRequest } from './model/precision.js';
 import { shippedCranfield, shippedModels } from './assets.js';
@@ -118,19 +119,54 @@ export function neuralQuickstartSystem(o: NeuralQuickstartOptions): QuickstartSy
   };
 }
 
-/** The systems `lion quickstart` runs by name: BM25 and, where the shipped models are present, sparse and dense. */
+/** How a hybrid row fuses its systems' runs (src/index/fusion.ts). */
+export type QuickstartFusion = Pick<FusionOptions, 'method' | 'norm' | 'weights'>;
+
+/**
+ * Several systems fused into one row (`fuseRuns`, e.g. BM25 + sparse). Each part is prepared once per corpus
+ * and shared with its own row, so the hybrid row's index time is only what the parts had not done yet.
+ */
+export function hybridQuickstartSystem(parts: QuickstartSystem[], fusion: QuickstartFusion, name = `Hybrid (${parts.map((p) => p.name).join(' + ')})`): QuickstartSystem {
+  return {
+    name,
+    async prepare(docs) {
+      const prepared = await Promise.all(parts.map((p) => p.prepare(docs)));
+      return { search: async (queries, k) => fuseRuns(await Promise.all(prepared.map((p) => p.search(queries, k))), { ...fusion, k }) };
+    },
+  };
+}
+
+/** A system whose `prepare` runs once per corpus array (so a hybrid row can reuse a row's index). */
+function preparedOnce(s: QuickstartSystem): QuickstartSystem {
+  const done = new WeakMap<readonly TextRecord[], ReturnType<QuickstartSystem['prepare']>>();
+  return { name: s.name, prepare(docs) { let p = done.get(docs); if (!p) { p = s.prepare(docs); done.set(docs, p); } return p; } };
+}
+
+/**
+ * The systems `lion quickstart` runs by name: BM25, the shipped sparse and dense models, and the hybrid of BM25
+ * and the sparse model with the fusion tuned on a SciFact dev split (models/lion-demo-sp/fusion.json).
+ */
 export function quickstartSystems(names: readonly string[] = DEFAULTS.quickstart.systems.split(',')): QuickstartSystem[] {
   const m = shippedModels();
-  const out: QuickstartSystem[] = [];
-  for (const n of names) {
-    if (n === 'bm25') out.push(bm25QuickstartSystem());
+  const made = new Map<string, QuickstartSystem>();
+  const system = (n: string): QuickstartSystem => {
+    let s = made.get(n);
+    if (s) return s;
+    if (n === 'bm25') s = bm25QuickstartSystem();
     else if (n === 'sparse' || n === 'dense') {
       const dir = m[n];
       if (!existsSync(join(dir, 'config.json'))) throw new NotFoundError(`the shipped ${n} model is missing`, { file: dir, hint: 'reinstall the package, or rebuild it with scripts/train-demo-models.mjs' });
-      out.push(neuralQuickstartSystem({ paradigm: n, model: dir, name: `Lion ${n} (${basename(dir)})`, docMaxLength: DEFAULTS.quickstart.docMaxLength }));
-    } else throw new UsageError(`unknown quickstart system '${n}' (bm25, sparse, dense)`, { field: 'systems' });
-  }
-  return out;
+      s = neuralQuickstartSystem({ paradigm: n, model: dir, name: `Lion ${n} (${basename(dir)})`, docMaxLength: DEFAULTS.quickstart.docMaxLength });
+    } else if (n === 'hybrid') {
+      const file = join(m.sparse, 'fusion.json');
+      const f = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as QuickstartFusion : { method: 'rrf' as const };
+      s = hybridQuickstartSystem([system('bm25'), system('sparse')], { method: f.method, norm: f.norm, weights: f.weights }, 'Hybrid (BM25 + lion-demo-sp)');
+    } else throw new UsageError(`unknown quickstart system '${n}' (bm25, sparse, dense, hybrid)`, { field: 'systems' });
+    s = preparedOnce(s);
+    made.set(n, s);
+    return s;
+  };
+  return names.map(system);
 }
 
 /**

@@ -35,7 +35,7 @@ test('--demo-models: the shipped demonstration encoders serve a collection', { t
   writeFileSync(join(dir, 'corpus.jsonl'), `${lines.join('\n')}\n`);
   const s = await serve({ indexes: [], collection: dir, ...demoModels(), port: 0, log: () => {} });
   try {
-    assert.deepEqual(s.systems.map((x) => [x.info.name, x.info.dim]), [['bm25', undefined], ['sparse', 4096], ['dense', 128]]);
+    assert.deepEqual(s.systems.map((x) => [x.info.name, x.info.dim]), [['bm25', undefined], ['sparse', 32768], ['dense', 384]]);
     const r: any = await (await fetch(`${s.url}/api/search?q=${encodeURIComponent('heat transfer in a laminar boundary layer')}&k=3`)).json();
     assert.deepEqual(r.results.map((x: any) => x.hits.length), [3, 3, 3]);
     const decoded = r.results[1].terms.filter((t: any) => typeof t.term === 'string' && !/^<\d+>$/.test(t.term));

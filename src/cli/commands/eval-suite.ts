@@ -38,8 +38,8 @@ const options = {
 function recordedParadigm(model: string, adapter?: string): Paradigm {
   for (const dir of [adapter, model]) {
     if (!dir) continue;
-    const f = join(dir, 'training_args.json');
-    if (!existsSync(f)) continue;
+    const f = [join(dir, 'training_args.json'), join(dir, 'init.json')].find((x) => existsSync(x)); // trained, or made by lion init
+    if (!f) continue;
     let p: unknown;
     try {
       p = (JSON.parse(readFileSync(f, 'utf8')) as { paradigm?: unknown }).paradigm;
@@ -48,7 +48,7 @@ function recordedParadigm(model: string, adapter?: string): Paradigm {
     }
     if (p === 'sparse' || p === 'dense') return p;
   }
-  throw new UsageError(`eval-suite: ${adapter ?? model} records no paradigm (training_args.json)`, { field: 'paradigm', hint: 'give --paradigm sparse or --paradigm dense' });
+  throw new UsageError(`eval-suite: ${adapter ?? model} records no paradigm (training_args.json or init.json)`, { field: 'paradigm', hint: 'give --paradigm sparse or --paradigm dense' });
 }
 
 export const evalSuiteCommand: Command = {

@@ -14,13 +14,13 @@ const options = {
   collection: { kind: 'string', help: 'BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); default the shipped Cranfield' },
   k: { kind: 'int', min: 100, default: DEFAULTS.search.kBeir, help: 'hits per query (at least 100: R@100 is reported)' },
   json: { kind: 'boolean', help: 'print the result as JSON' },
-  systems: { kind: 'string', default: DEFAULTS.quickstart.systems, help: 'comma-separated rows: bm25, sparse, dense (the shipped demonstration models)' },
+  systems: { kind: 'string', default: DEFAULTS.quickstart.systems, help: 'comma-separated rows: bm25, sparse, dense (the shipped demonstration models), hybrid (BM25 + sparse, fused)' },
 } satisfies OptTable;
 
 export const quickstartCommand: Command = {
   name: 'quickstart',
   summary: 'index, search and evaluate the shipped Cranfield collection end to end',
-  usage: 'lion quickstart [--collection DIR] [--systems bm25,sparse,dense] [--json]',
+  usage: 'lion quickstart [--collection DIR] [--systems bm25,sparse,dense,hybrid] [--json]',
   options,
   async run(argv) {
     const o = parseArgs(argv, options, 'quickstart');

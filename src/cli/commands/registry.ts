@@ -9,6 +9,7 @@ import { evalSuiteCommand } from './eval-suite.js';
 import { exportCommand } from './export.js';
 import { fuseCommand } from './fuse.js';
 import { indexCommand } from './index.js';
+import { initCommand } from './init.js';
 import { liveAddCommand, liveCreateCommand, liveDeleteCommand, liveInfoCommand, liveMergeCommand, liveSearchCommand } from './live.js';
 import { mineCommand } from './mine.js';
 import { mntpCommand } from './mntp.js';
@@ -28,6 +29,7 @@ export const commands: Command[] = [
   exportCommand,
   fuseCommand,
   indexCommand,
+  initCommand,
   liveAddCommand,
   liveCreateCommand,
   liveDeleteCommand,
