@@ -4,6 +4,7 @@
  * one direction, embedding norms from the corpus's IDF). Writes `<out>/config.json`, `model.safetensors`
  * (fp32), the tokenizer files and `<out>/init.json` (the options and the corpus statistics used).
  */
+import { DEFAULTS } from '../../defaults.js';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
@@ -25,7 +26,7 @@ const options = {
   init: { kind: 'string', default: 'random', help: 'random, lexical-sparse or lexical-dense' },
   corpus: { kind: 'string', help: 'lexical: documents the IDF statistics come from (BEIR corpus.jsonl or pid\\ttext TSV)' },
   'max-docs': { kind: 'int', min: 1, help: 'lexical: read at most this many documents of --corpus (default all)' },
-  seed: { kind: 'int', default: 42, help: 'seed of the random weights and directions' },
+  seed: { kind: 'int', default: 42, help: `seed of the random weights and directions (the shipped models' seed; retrieval training uses ${DEFAULTS.train.seed})` },
   'idf-power': { kind: 'number', min: 0, help: 'lexical: class weight = scale · idf^p (default 0.5 sparse, 1 dense)' },
   scale: { kind: 'number', min: 0, default: 1, help: 'lexical: multiplier of the class weights' },
   threshold: { kind: 'number', min: 0, default: 0.3, help: 'lexical-sparse: cosine a cross-token logit must exceed to count' },
