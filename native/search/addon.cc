@@ -249,10 +249,10 @@ Napi::Value copyOut(Napi::Env env, const std::vector<T>& v) {
 }
 
 // buildClusters(numDocs, termOffsets, docIds, weights, scale, fwdOffsets, fwdTerms, fwdWeights, listMax, clusterSize,
-//               summaryMass, summaryMax) -> [clOffsets, clDocOffsets, clDocs, clSumOffsets, clSumTerms, clSumCodes, clSumScale]
+//               summaryMass, summaryMax, summaryHead) -> [clOffsets, clDocOffsets, clDocs, clSumOffsets, clSumTerms, clSumCodes, clSumScale]
 Napi::Value BuildClusters(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 12) { fail(env, "buildClusters takes 12 arguments"); return env.Undefined(); }
+  if (info.Length() != 13) { fail(env, "buildClusters takes 13 arguments"); return env.Undefined(); }
   lion::SparseIndexView ix;
   if (!indexView(info, ix)) return env.Undefined();
   lion::BlockView bv{};
@@ -261,13 +261,13 @@ Napi::Value BuildClusters(const Napi::CallbackInfo& info) {
     if (ix.termOff[t + 1] < ix.termOff[t]) { fail(env, "termOffsets must not decrease"); return env.Undefined(); }
   for (size_t p = 0; p < ix.termOff[ix.vocab]; p++)
     if (ix.docs[p] >= ix.numDocs) { fail(env, "posting points past the documents"); return env.Undefined(); }
-  const uint32_t listMax = u32(info[8]), clusterSize = u32(info[9]), summaryMax = u32(info[11]);
+  const uint32_t listMax = u32(info[8]), clusterSize = u32(info[9]), summaryMax = u32(info[11]), head = u32(info[12]);
   const double mass = info[10].As<Napi::Number>().DoubleValue();
   if (clusterSize < 1 || summaryMax < 1 || !(mass > 0 && mass <= 1)) { fail(env, "clusterSize, summaryMax >= 1 and summaryMass in (0, 1]"); return env.Undefined(); }
   lion::ClusterBuild b;
-  if (ix.wtype == 0) lion::buildClusters<float>(ix, bv, listMax, clusterSize, mass, summaryMax, b);
-  else if (ix.wtype == 1) lion::buildClusters<uint8_t>(ix, bv, listMax, clusterSize, mass, summaryMax, b);
-  else lion::buildClusters<uint16_t>(ix, bv, listMax, clusterSize, mass, summaryMax, b);
+  if (ix.wtype == 0) lion::buildClusters<float>(ix, bv, listMax, clusterSize, mass, summaryMax, head, b);
+  else if (ix.wtype == 1) lion::buildClusters<uint8_t>(ix, bv, listMax, clusterSize, mass, summaryMax, head, b);
+  else lion::buildClusters<uint16_t>(ix, bv, listMax, clusterSize, mass, summaryMax, head, b);
   Napi::Array r = Napi::Array::New(env, 7);
   r.Set(0u, copyOut<uint32_t, Napi::Uint32Array>(env, b.off));
   r.Set(1u, copyOut<uint32_t, Napi::Uint32Array>(env, b.docOff));

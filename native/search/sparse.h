@@ -478,12 +478,33 @@ struct ClusterBuild {
   std::vector<float> sumScale;
 };
 
+// A document enters its blocks' summaries with its `head` heaviest weights only (all when head = 0 or the
+// document is shorter): head[d] is the head-th largest weight of d, and entries below it are skipped. This keeps
+// the cost of a block linear in its documents' lengths (a document sits in about as many lists as it has
+// terms; touching all its terms in each made the build quadratic in document length).
+template <class W>
+static std::vector<float> headThresholds(const SparseIndexView& ix, const BlockView& bv, uint32_t head) {
+  const W* fw = static_cast<const W*>(bv.fwdW);
+  std::vector<float> thr(ix.numDocs, 0.0f), tmp;
+  if (head == 0) return thr;
+  for (uint32_t d = 0; d < ix.numDocs; d++) {
+    const uint32_t p0 = bv.fwdOff[d], p1 = bv.fwdOff[d + 1];
+    if (p1 - p0 <= head) continue;
+    tmp.clear();
+    for (uint32_t p = p0; p < p1; p++) tmp.push_back(static_cast<float>(fw[p]) * ix.scale);
+    std::nth_element(tmp.begin(), tmp.begin() + (head - 1), tmp.end(), [](float a, float b) { return a > b; });
+    thr[d] = tmp[head - 1];
+  }
+  return thr;
+}
+
 template <class W>
 void buildClusters(const SparseIndexView& ix, const BlockView& bv, uint32_t listMax, uint32_t clusterSize, double mass,
-                   uint32_t summaryMax, ClusterBuild& out) {
+                   uint32_t summaryMax, uint32_t head, ClusterBuild& out) {
   const W* w = static_cast<const W*>(ix.w);
   const W* fw = static_cast<const W*>(bv.fwdW);
   const uint32_t V = ix.vocab;
+  const std::vector<float> thr = headThresholds<W>(ix, bv, head);
   out.off.assign(V + 1, 0);
   out.docOff.assign(1, 0);
   out.sumOff.assign(1, 0);
@@ -508,9 +529,11 @@ void buildClusters(const SparseIndexView& ix, const BlockView& bv, uint32_t list
       for (size_t i = s0; i < s1; i++) {
         const uint32_t d = list[i];
         out.docs.push_back(d);
+        const float th = thr[d];
         for (uint32_t p = bv.fwdOff[d]; p < bv.fwdOff[d + 1]; p++) {
           const uint32_t u = bv.fwdTerms[p];
           const float x = static_cast<float>(fw[p]) * ix.scale;
+          if (x < th) continue;
           if (!mark[u]) { mark[u] = 1; touched.push_back(u); maxw[u] = x; }
           else if (x > maxw[u]) maxw[u] = x;
         }

@@ -36,7 +36,7 @@ export interface SearchAddon {
     outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array, threads: number): void;
   buildClusters?(numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,
     fwdOffsets: U32, fwdTerms: U32, fwdWeights: WeightArray, listMax: number, clusterSize: number, summaryMass: number,
-    summaryMax: number): [U32, U32, U32, U32, U32, Uint8Array, F32];
+    summaryMax: number, summaryHead: number): [U32, U32, U32, U32, U32, Uint8Array, F32];
   reorderBisection?(fwdOffsets: U32, fwdTerms: U32, vocab: number, iters: number, minSize: number, order: U32): void;
   denseSearch(n: number, dim: number, data: Float32Array | Uint16Array | Int8Array, rowScale: F32, queries: F32,
     k: number, outDocs: Int32Array, outScores: F32, outCounts: U32, threads: number): void;
