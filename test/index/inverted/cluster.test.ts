@@ -136,3 +136,47 @@ test('cluster mode refuses an index built without clustered lists', async () => 
   assert.throws(() => searchSparse(ix, queries, { mode: 'cluster' }), (e: Error & { code?: string }) => e.code === 'E_USAGE' && /clustered lists/.test(e.message));
   assert.throws(() => searchSparse(ix, queries, { mode: 'exact', gamma: 0 }), /gamma/);
 });
+
+test('streamed build from a shard equals the in-memory build, reordered and quantised, and searches the same', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { SparseShardWriter } = await import('../../../src/io/vectors.js');
+  const { buildSparseIndex, sparseSourcesSize } = await import('../../../src/index/inverted/build.js');
+  const { loadInvertedIndex } = await import('../../../src/index/inverted/format.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lion-stream-'));
+  try {
+    const spec = { ...TOPICS_SPEC, docs: 1500, vocab: 3000, topics: 40, topicTerms: 60 };
+    const d = generateDocs(spec);
+    const ids = Array.from({ length: spec.docs }, (_, i) => `d${i}`);
+    // Two shards, so positions continue across files and the header sizes add up.
+    const paths = [join(dir, 'a.lsv'), join(dir, 'b.lsv')];
+    for (const [s, lo, hi] of [[0, 0, 700], [1, 700, spec.docs]] as const) {
+      const w = new SparseShardWriter(paths[s]!, spec.vocab);
+      for (let i = lo; i < hi; i++) w.add(ids[i]!, { terms: d.terms.subarray(d.off[i]!, d.off[i + 1]!), weights: d.weights.subarray(d.off[i]!, d.off[i + 1]!) });
+      w.close();
+    }
+    assert.deepEqual(sparseSourcesSize(paths), { rows: spec.docs, nnz: d.terms.length });
+    for (const dtype of ['f32', 'u8'] as const) {
+      const opts = { vocabSize: spec.vocab, reorder: 'bp' as const, dtype, listMax: 64, clusterSize: 8 };
+      const streamed = await buildSparseIndex(paths, join(dir, `s-${dtype}.lidx`), opts);
+      const mem = invert(d.off.slice(), d.terms.slice(), d.weights.slice(), ids, opts);
+      const loaded = loadInvertedIndex(join(dir, `s-${dtype}.lidx`));
+      for (const key of ['termOffsets', 'docIds', 'weights', 'fwdOffsets', 'fwdTerms', 'fwdWeights', 'bmBlocks', 'denseMax', 'impDocs', 'clDocs', 'clSumTerms', 'clSumCodes'] as const) {
+        assert.deepEqual(streamed[key], mem[key], `${dtype} ${key}`);
+        assert.deepEqual(loaded[key], mem[key], `${dtype} ${key} (loaded)`);
+      }
+      assert.deepEqual(streamed.ids, mem.ids);
+      // Forward rows are the reordered documents: each row holds the document's own terms.
+      const pos = new Map(mem.ids.map((id, i) => [id, i]));
+      for (const i of [0, 17, 1499]) {
+        const p = pos.get(ids[i]!)!;
+        assert.deepEqual(Array.from(mem.fwdTerms.subarray(mem.fwdOffsets[p]!, mem.fwdOffsets[p + 1]!)), Array.from(d.terms.subarray(d.off[i]!, d.off[i + 1]!)));
+      }
+      const qs = generateQueries(spec, 20, 1);
+      const qb = { off: qs.off, terms: qs.terms, weights: qs.weights };
+      assert.deepEqual(searchSparse(loaded, qb, { k: 10, mode: 'exact' }), searchSparse(mem, qb, { k: 10, mode: 'exact' }));
+      assert.deepEqual(searchSparse(loaded, qb, { k: 10, mode: 'blockmax', alpha: 1 }).scores, searchSparse(mem, qb, { k: 10, mode: 'exact' }).scores);
+    }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
