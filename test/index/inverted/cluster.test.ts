@@ -180,3 +180,24 @@ test('streamed build from a shard equals the in-memory build, reordered and quan
     }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('block-max with superblocks: alpha 1 returns the exact top-k over many superblocks; native equals its twin', async () => {
+  const { ix: build, qb } = structured(3000);
+  const ix = build('bp', { blockShift: 1, listMax: 0 });
+  assert.ok(ix.numBlocks >> 6 >= 20, `${ix.numBlocks} blocks`);
+  for (const backend of backends) {
+    for (const k of [1, 10, 100]) {
+      const exact = searchSparse(ix, qb, { k, mode: 'exact', backend });
+      const bm = searchSparse(ix, qb, { k, mode: 'blockmax', alpha: 1, backend });
+      assert.deepEqual(bm.docs, exact.docs, `${backend} k=${k}`);
+      assert.deepEqual(bm.scores, exact.scores, `${backend} k=${k}`);
+    }
+  }
+  if (searchAddon()) {
+    for (const alpha of [0.6, 0.9]) {
+      const nat = searchSparse(ix, qb, { k: 10, mode: 'blockmax', alpha });
+      const ref = searchSparse(ix, qb, { k: 10, mode: 'blockmax', alpha, backend: 'ref' });
+      assert.deepEqual(nat, ref, `alpha ${alpha}`);
+    }
+  }
+});
