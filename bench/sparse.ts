@@ -107,7 +107,11 @@ function buildIndexFile(shard: string, ixPath: string): Record<string, unknown> 
     const script = join(dirname(fileURLToPath(import.meta.url)), 'sparse-build.js');
     // Niced to 10 (not further when this process already runs niced).
     const bump = Math.max(0, 10 - getPriority());
-    const r = spawnSync('nice', ['-n', String(bump), process.execPath, script, shard, ixPath, DTYPE], { stdio: 'inherit', env: { ...process.env, LION_THREADS: '1' } });
+    // Builds that may pass 6 GB hold the shared memory lock while they run (LION_BENCH_MEMLOCK names it).
+    const cmd = ['nice', '-n', String(bump), process.execPath, script, shard, ixPath, DTYPE];
+    const lock = process.env.LION_BENCH_MEMLOCK;
+    const r = lock ? spawnSync('flock', [lock, ...cmd], { stdio: 'inherit', env: { ...process.env, LION_THREADS: '1' } })
+      : spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env: { ...process.env, LION_THREADS: '1' } });
     if (r.status !== 0) throw new Error(`index build failed (${r.status ?? r.signal})`);
   }
   return JSON.parse(readFileSync(`${ixPath}.build.json`, 'utf8')) as Record<string, unknown>;
@@ -180,10 +184,10 @@ function run(ix: ReturnType<typeof loadInvertedIndex>, qb: QueryBatch, nq: numbe
 
 function configs(k: number): Array<{ name: string; opts: SparseSearchOptions }> {
   const c: Array<{ name: string; opts: SparseSearchOptions }> = [];
-  for (const alpha of k === 10 ? [1, 0.8] : [1]) c.push({ name: `blockmax alpha=${alpha}`, opts: { mode: 'blockmax', alpha } });
+  for (const alpha of [1, 0.9, 0.8]) c.push({ name: `blockmax alpha=${alpha}`, opts: { mode: 'blockmax', alpha } });
   for (const [cut, lambda] of k === 10 ? [[5, 100], [10, 200]] : [[10, 1000]]) c.push({ name: `impact cut=${cut} lambda=${lambda}`, opts: { mode: 'impact', cut, lambda } });
   const cuts = k === 10 ? [3, 5, 8, 12] : [5, 10, 20];
-  const gammas = k === 10 ? [0.8, 1, 1.2, 1.5] : [0.6, 0.8, 1];
+  const gammas = k === 10 ? [0.8, 0.9, 1, 1.1, 1.2, 1.5] : [0.6, 0.8, 1];
   for (const cut of cuts) for (const gamma of gammas) c.push({ name: `cluster cut=${cut} gamma=${gamma}`, opts: { mode: 'cluster', cut, gamma } });
   return c;
 }
@@ -240,7 +244,7 @@ function main(): void {
   }
   const out = {
     bench: 'sparse', generator: gen, command: `npm run bench:sparse -- --gen ${gen} --docs ${N} --dtype ${DTYPE}`, spec, stats: st,
-    cpu: cpus()[0]?.model, kernel: 'native/search/sparse.h (scalar loops; AVX-512 top-k scan when available)', threads: 1, repeats: REPEATS,
+    cpu: cpus()[0]?.model, kernel: 'native/search/sparse.h (scalar accumulation for exact; AVX-512 gather forward-index rescoring and top-k scan when available, AVX2 bound rows)', threads: 1, repeats: REPEATS,
     note: 'ms per query, one thread, one query per call; cpuMean = process CPU time per query (robust to load); wall figures are disturbed by other processes on this shared 2-core machine. Settings chosen on dev queries, figures on test queries; accuracy@10 and recall@k against exact search on the same index.',
     loadAverage: { start: load0, end: loadavg() },
     index: { reorder: 'bp', dtype: DTYPE, build: ix.meta.buildSeconds, buildSeconds: round(buildS, 1), buildCpuSeconds: round(buildCpu, 1), buildPeakRssBytes: build.peakRssBytes, buildLoadAverage: build.loadAverage, bytesOnDisk: total, postings: P, bytesPerPosting: Object.fromEntries(Object.entries(bytes).map(([k, v]) => [k, round(v / P, 3)])), bytesPerPostingTotal: round(total / P, 3), clusters: ix.meta.clusters, blocks: ix.clSumScale.length },
