@@ -108,10 +108,10 @@ function buildIndexFile(shard: string, ixPath: string): Record<string, unknown> 
     // Niced to 10 (not further when this process already runs niced).
     const bump = Math.max(0, 10 - getPriority());
     // Builds that may pass 6 GB hold the shared memory lock while they run (LION_BENCH_MEMLOCK names it).
-    const cmd = ['nice', '-n', String(bump), process.execPath, script, shard, ixPath, DTYPE];
+    const cmd = ['nice', '-n', String(bump), process.execPath, '--expose-gc', script, shard, ixPath, DTYPE];
     const lock = process.env.LION_BENCH_MEMLOCK;
-    const r = lock ? spawnSync('flock', [lock, ...cmd], { stdio: 'inherit', env: { ...process.env, LION_THREADS: '1' } })
-      : spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env: { ...process.env, LION_THREADS: '1' } });
+    const r = lock ? spawnSync('flock', [lock, ...cmd], { stdio: 'inherit', env: { ...process.env, LION_THREADS: '1', LION_BUILD_TRACE: '1' } })
+      : spawnSync(cmd[0]!, cmd.slice(1), { stdio: 'inherit', env: { ...process.env, LION_THREADS: '1', LION_BUILD_TRACE: '1' } });
     if (r.status !== 0) throw new Error(`index build failed (${r.status ?? r.signal})`);
   }
   return JSON.parse(readFileSync(`${ixPath}.build.json`, 'utf8')) as Record<string, unknown>;

@@ -8,6 +8,8 @@
  * complete, so a failed build (bad record, full disk) leaves nothing behind.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DEFAULTS } from '../../defaults.js';
 import { FormatError, ShapeError, UsageError } from '../../errors.js';
 import { isSparseShard, readSparseVectors, type SparseRecord, writeSectionsAtomic } from '../../io/vectors.js';
@@ -187,6 +189,29 @@ export function invert(fwdOffsets: Uint32Array, fwdTerms: Uint32Array, fwdW: Flo
   return invertOwned({ off: fwdOffsets, terms: fwdTerms, w: fwdW, ids }, opts);
 }
 
+/** Builds of at least this many postings collect garbage between steps (a full collection costs ~0.1 s). */
+const LARGE_BUILD = 20_000_000;
+let gcFn: (() => void) | null | undefined;
+function collect(): void {
+  if (gcFn === undefined) {
+    gcFn = (globalThis as { gc?: () => void }).gc ?? null;
+    if (!gcFn) {
+      try { setFlagsFromString('--expose-gc'); gcFn = runInNewContext('gc') as () => void; } catch { gcFn = null; }
+    }
+  }
+  gcFn?.();
+}
+
+/** LION_BUILD_TRACE=1: each build step's resident and array-buffer memory on stderr (for sizing large builds). */
+function trace(step: string, postings = 0): void {
+  // On large builds, arrays the build has dropped are reclaimed at once, so the peak resident memory is the
+  // live arrays' (V8 would otherwise free them at its next full collection, after the next step allocated).
+  if (postings >= LARGE_BUILD) collect();
+  if (process.env.LION_BUILD_TRACE !== '1') return;
+  const m = process.memoryUsage();
+  process.stderr.write(`build ${step}: rss ${(m.rss / 2 ** 20).toFixed(0)} MiB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB\n`);
+}
+
 /** A forward index in load order, handed over to `invertOwned`, which drops its arrays as it is done with them. */
 interface LoadOrder { off: Uint32Array; terms?: Uint32Array; w?: Float32Array; ids: string[] }
 
@@ -224,12 +249,15 @@ function invertOwned(f: LoadOrder, opts: BuildSparseOptions): InvertedIndex {
   if (maxTerm >= V) throw new ShapeError(`term id ${maxTerm} is outside the vocabulary of ${V}`, { field: String(maxTerm) });
   if (V > MAX_VOCAB) throw new UsageError(`vocabulary of ${V} ids exceeds ${MAX_VOCAB}`, { field: 'vocab' });
   const tStart = performance.now();
+  trace('read', P);
   let { codes: codes0, scale } = quantise(f.w!, dtype);
   f.w = undefined;
+  trace('quantised', P);
   const reorder = opts.reorder ?? DEFAULTS.sparseIndex.reorder;
   const iters = opts.reorderIters ?? DEFAULTS.sparseIndex.reorderIters;
   const order = reorder === 'bp' && N > 1 ? bisectionOrder(loadOff, terms0, V, { iters, minSize: Math.max(2, 2 ** shift) }) : null;
   const reorderSeconds = (performance.now() - tStart) / 1000;
+  trace('reordered', P);
   // Counting sort by term, documents visited in their (new) positions: postings come out in position order.
   const termOffsets = new Uint32Array(V + 1);
   for (let p = 0; p < P; p++) termOffsets[terms0[p]! + 1]! += 1;
@@ -245,6 +273,7 @@ function invertOwned(f: LoadOrder, opts: BuildSparseOptions): InvertedIndex {
       weights[q] = codes0[p]!;
     }
   }
+  trace('postings', P);
   let fwdOffsets = loadOff, fwdTerms = terms0, fwdCodes = codes0, ids = f.ids;
   if (order) {
     // Drop the load-order forward index before the new one is allocated.
@@ -279,8 +308,11 @@ function invertOwned(f: LoadOrder, opts: BuildSparseOptions): InvertedIndex {
       ...(opts.encoder ? { encoder: opts.encoder } : {}),
     },
   };
+  trace('forward', P);
   blockMax(ix);
+  trace('block-max', P);
   impactLists(ix, opts.impactMax ?? DEFAULTS.sparseIndex.impactMax);
+  trace('impact lists', P);
   const cl = {
     listMax: opts.listMax ?? DEFAULTS.sparseIndex.listMax, clusterSize: opts.clusterSize ?? DEFAULTS.sparseIndex.clusterSize,
     summaryMass: opts.summaryMass ?? DEFAULTS.sparseIndex.summaryMass, summaryMax: opts.summaryMax ?? DEFAULTS.sparseIndex.summaryMax,
@@ -289,6 +321,7 @@ function invertOwned(f: LoadOrder, opts: BuildSparseOptions): InvertedIndex {
   const tClusters = performance.now();
   if (cl.listMax > 0) Object.assign(ix, clusteredLists(ix, cl));
   ix.meta.clusters = cl;
+  trace('clusters', P);
   ix.meta.buildSeconds = { reorder: reorderSeconds, clusters: (performance.now() - tClusters) / 1000, total: (performance.now() - tStart) / 1000 };
   return ix;
 }
@@ -381,7 +414,9 @@ function impactLists(ix: InvertedIndex, max: number): void {
 /** Writes an index atomically (temporary file, fsync, rename); on failure nothing is left at `path`. */
 export function writeInvertedIndex(ix: InvertedIndex, path: string): void {
   const { header, sections, offsets } = encodeIndex(ix);
+  trace('encoded', ix.numPostings);
   writeSectionsAtomic(path, header, sections, offsets);
+  trace('written', ix.numPostings);
 }
 
 /** The vocabulary size recorded in a `.lsv` shard header (0 when unrecorded or not a shard). */
