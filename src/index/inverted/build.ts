@@ -107,6 +107,14 @@ export interface SourceSize { rows: number; nnz: number }
  */
 export async function buildInvertedIndexFromRecords(records: AsyncIterable<SparseRecord> | Iterable<SparseRecord>, opts: BuildSparseOptions = {}, source = '<records>', size?: SourceSize): Promise<InvertedIndex> {
   checkBuildOptions(opts);
+  // Only the LoadOrder object stays referenced here: invertOwned drops its arrays as it goes, and nothing else
+  // holds them.
+  const fwd = await readForward(records, opts, source, size);
+  return invertOwned(fwd, opts);
+}
+
+/** Reads the records into a load-order forward index (exact-size arrays when `size` is known). */
+async function readForward(records: AsyncIterable<SparseRecord> | Iterable<SparseRecord>, opts: BuildSparseOptions, source: string, size?: SourceSize): Promise<LoadOrder> {
   const ids: string[] = [];
   const seen = new Set<string>();
   let maxTerm = -1;
@@ -137,8 +145,7 @@ export async function buildInvertedIndexFromRecords(records: AsyncIterable<Spars
       off[++n] = p;
     }
     if (n !== size.rows || p !== size.nnz) throw new FormatError(`the inputs hold ${n} rows and ${p} non-zeros; their headers record ${size.rows} and ${size.nnz}`, { file: source });
-    seen.clear();
-    return invertOwned({ off, terms, w, ids }, opts);
+    return { off, terms, w, ids };
   }
   const fOff = new GrowU32();
   const fTerms = new GrowU32();
@@ -150,8 +157,7 @@ export async function buildInvertedIndexFromRecords(records: AsyncIterable<Spars
     fW.pushAll(r.vec.weights);
     fOff.push(fTerms.n);
   }
-  seen.clear();
-  return invertOwned({ off: fOff.done(), terms: fTerms.done(), w: fW.done(), ids }, opts);
+  return { off: fOff.done(), terms: fTerms.done(), w: fW.done(), ids };
 }
 
 /** Rows and non-zeros of the inputs when every one is a `.lsv` shard (read from the headers), else undefined. */
