@@ -25,7 +25,7 @@ import { cpus, getPriority, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeIndex, loadInvertedIndex, type WeightDtype } from '../src/index/inverted/format.js';
-import { SparseShardWriter } from '../src/io/vectors.js';
+import { readSparseShard, SparseShardWriter } from '../src/io/vectors.js';
 import { type QueryBatch, searchSparse, type SparseSearchOptions } from '../src/index/inverted/search.js';
 import { type Csr, DEFAULT_SPEC, generateSplade } from './gen-splade.js';
 import { CONCEPTS_SPEC, generateDocChunks, generateQueries, stats, TOPICS_SPEC } from './gen-topics.js';
@@ -97,8 +97,19 @@ function collection(): { shard: string; sample: Csr; dev: Csr; test: Csr; vocab:
   }
   const spec = { ...(gen === 'topics' ? TOPICS_SPEC : CONCEPTS_SPEC), docs: N };
   write(generateDocChunks(spec, CHUNK), spec.vocab);
-  sample ??= generateDocChunks(spec, CHUNK).next().value!;
+  sample ??= readSample(shard, CHUNK);
   return { shard, sample: sample!, dev: generateQueries(spec, NQ, 1), test: generateQueries(spec, NQ, 2), vocab: spec.vocab, spec };
+}
+
+/** The first n documents of a shard, as CSR (the statistics' sample when the shard was generated earlier). */
+function readSample(shard: string, n: number): Csr {
+  const off = [0], terms: number[] = [], weights: number[] = [];
+  for (const r of readSparseShard(shard)) {
+    for (let i = 0; i < r.vec.terms.length; i++) { terms.push(r.vec.terms[i]!); weights.push(r.vec.weights[i]!); }
+    off.push(terms.length);
+    if (off.length > n) break;
+  }
+  return { off: Uint32Array.from(off), terms: Uint32Array.from(terms), weights: Float32Array.from(weights) };
 }
 
 /** Builds the index in a separate process (streamed build, niced, one thread) unless it is cached. */
