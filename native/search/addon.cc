@@ -131,12 +131,12 @@ Napi::Value SparseExact(const Napi::CallbackInfo& ci) {
 }
 
 // sparseBlockMax(outDocs, outScores, outCounts, outVisited, numDocs, termOffsets, docIds, weights, scale, shift,
-//                bmOffsets, bmBlocks, bmMax, denseRow, denseMax, bmScale, fwdOffsets, fwdTerms, fwdWeights, sbDense,
-//                sbOffsets, sbIds, sbMax, sbStart, alpha, qOffsets, qTerms, qWeights, k, threads)
+//                bmOffsets, bmBlocks, bmMax, denseRow, denseMax, bmScale, fwdOffsets, fwdTerms, fwdWeights, alpha,
+//                qOffsets, qTerms, qWeights, k, threads)
 Napi::Value SparseBlockMax(const Napi::CallbackInfo& ci) {
   const Args info = outputsFirst(ci, 4, 1);
   Napi::Env env = info.Env();
-  if (info.Length() != 30) { fail(env, "sparseBlockMax takes 30 arguments"); return env.Undefined(); }
+  if (info.Length() != 25) { fail(env, "sparseBlockMax takes 25 arguments"); return env.Undefined(); }
   lion::SparseIndexView ix;
   if (!indexView(info, ix)) return env.Undefined();
   lion::BlockView bv;
@@ -166,28 +166,12 @@ Napi::Value SparseBlockMax(const Napi::CallbackInfo& ci) {
     if (bv.denseRow[t] >= rows) { fail(env, "denseRow points past denseMax"); return env.Undefined(); }
   if (fOff.n != size_t(ix.numDocs) + 1 || bv.fwdOff[ix.numDocs] != fTerms.n || fW.n != fTerms.n || weightType(fW.type) != ix.wtype)
     { fail(env, "forward index arrays do not match the postings"); return env.Undefined(); }
-  Arr sDense, sOff, sId, sMax, sStart;
-  if (!arr(env, info[15], "sbDense", sDense, napi_uint8_array) || !arr(env, info[16], "sbOffsets", sOff, napi_uint32_array) ||
-      !arr(env, info[17], "sbIds", sId, napi_uint32_array) || !arr(env, info[18], "sbMax", sMax, napi_uint8_array) ||
-      !arr(env, info[19], "sbStart", sStart, napi_uint32_array))
-    return env.Undefined();
-  bv.numSuper = (bv.numBlocks + (1u << lion::kSuperShift) - 1) >> lion::kSuperShift;
-  bv.sbDense = static_cast<uint8_t*>(sDense.p);
-  bv.sbOff = static_cast<uint32_t*>(sOff.p);
-  bv.sbId = static_cast<uint32_t*>(sId.p);
-  bv.sbMax = static_cast<uint8_t*>(sMax.p);
-  bv.sbStart = static_cast<uint32_t*>(sStart.p);
-  if (sDense.n != size_t(rows) * bv.numSuper || sOff.n != size_t(ix.vocab) + 1 || bv.sbOff[0] != 0 || bv.sbOff[ix.vocab] != sId.n ||
-      sMax.n != sId.n || sStart.n != sId.n)
-    { fail(env, "superblock arrays do not match the block-max arrays"); return env.Undefined(); }
-  // The superblock arrays are derived from the loader-checked block arrays (superblocks() in
-  // src/index/inverted/search.ts), so only their sizes are checked per call.
-  const float alpha = info[20].As<Napi::Number>().FloatValue();
+  const float alpha = info[15].As<Napi::Number>().FloatValue();
   if (!(alpha > 0.0f && alpha <= 1.0f)) { fail(env, "alpha must be in (0, 1]"); return env.Undefined(); }
   lion::QueryBatch qb;
   lion::Outputs o;
-  if (!queriesAndOutputs(info, 21, ix.vocab, qb, o)) return env.Undefined();
-  lion::sparseBlockMax(ix, bv, qb, alpha, o, threadsArg(info[29]));
+  if (!queriesAndOutputs(info, 16, ix.vocab, qb, o)) return env.Undefined();
+  lion::sparseBlockMax(ix, bv, qb, alpha, o, threadsArg(info[24]));
   return env.Undefined();
 }
 

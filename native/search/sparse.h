@@ -30,7 +30,6 @@
 //
 // Reordering: recursive graph bisection (Dhulipala et al. KDD 2016), see src/index/inverted/reorder.ts.
 #pragma once
-#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -60,19 +59,7 @@ struct BlockView {
   const uint32_t* fwdOff;   // (N + 1)
   const uint32_t* fwdTerms; // (P)
   const void* fwdW;         // (P) same dtype as postings
-  // Superblocks (BMP's second level): 2^kSuperShift consecutive blocks; per term the largest block code of
-  // each superblock, as a dense row (terms with a dense block row) or sparse (superblock, code, first entry
-  // of that superblock in the term's block list) triples. Derived from the block codes when an index is
-  // first searched in block-max mode (src/index/inverted/search.ts superblocks()).
-  uint32_t numSuper;
-  const uint8_t* sbDense;   // (R, numSuper)
-  const uint32_t* sbOff;    // (V + 1)
-  const uint32_t* sbId;     // (F)
-  const uint8_t* sbMax;     // (F)
-  const uint32_t* sbStart;  // (F) index into bmBlock / bmMax
 };
-
-static const uint32_t kSuperShift = 6;
 
 struct QueryBatch {
   uint32_t n;
@@ -277,91 +264,66 @@ static float forwardScore(const BlockView& bv, const float* qd, uint32_t d, doub
 }
 
 struct BmpScratch {
-  std::vector<float> qdense, sub;
-  std::vector<uint32_t> sorder;
-  float ub[1u << kSuperShift];
-  uint32_t border[1u << kSuperShift];
+  std::vector<float> qdense, ub;
+  std::vector<uint32_t> order, bucketStart;
 };
 
+static const uint32_t kBuckets = 1024;
 // Relative slack on bounds so float rounding in the bound never prunes a block the exact loop would keep.
 static const float kSlack = 1.0f + 1e-5f;
 
-// Block-max search with superblocks (BMP, Mallia et al. SIGIR 2024): the query's bound of every superblock
-// is summed first (rows of numSuper codes instead of numBlocks); superblocks are visited best bound first,
-// and only inside a visited superblock are its blocks' bounds summed, then its blocks scored best bound
-// first. The search stops at the first superblock, and skips the rest of a superblock at the first block,
-// whose alpha x bound cannot beat the k-th score: with alpha = 1 nothing that could enter the top k is
-// skipped. Ties in bound are visited in ascending (super)block order.
 template <class W>
 static void bmpOne(const SparseIndexView& ix, const BlockView& bv, const QueryBatch& qb, uint32_t q, float alpha,
                    BmpScratch& s, const Outputs& o) {
-  const uint32_t nb = bv.numBlocks, ns = bv.numSuper, SB = 1u << kSuperShift;
-  float* sub = s.sub.data();
+  const uint32_t nb = bv.numBlocks;
+  float* ub = s.ub.data();
   float* qd = s.qdense.data();
   double vis = 0;
   const uint32_t q0 = qb.off[q], q1 = qb.off[q + 1];
-  std::memset(sub, 0, sizeof(float) * ns);
+  std::memset(ub, 0, sizeof(float) * nb);
   for (uint32_t i = q0; i < q1; i++) {
     const uint32_t t = qb.terms[i];
     const float qw = qb.weights[i];
     qd[t] = qw * ix.scale;
     const int32_t row = bv.denseRow[t];
     if (row >= 0) {
-      addRow(sub, bv.sbDense + size_t(row) * ns, qw, ns);
-      vis += ns;
+      addRow(ub, bv.denseMax + size_t(row) * nb, qw, nb);
+      vis += nb;
     } else {
-      for (uint32_t e = bv.sbOff[t]; e < bv.sbOff[t + 1]; e++) sub[bv.sbId[e]] += qw * float(bv.sbMax[e]);
-      vis += bv.sbOff[t + 1] - bv.sbOff[t];
+      for (uint32_t e = bv.bmOff[t]; e < bv.bmOff[t + 1]; e++) ub[bv.bmBlock[e]] += qw * float(bv.bmMax[e]);
+      vis += bv.bmOff[t + 1] - bv.bmOff[t];
     }
   }
   TopK heap(o.scores + size_t(q) * o.k, o.docs + size_t(q) * o.k, o.k);
-  uint32_t* sorder = s.sorder.data();
-  uint32_t nsup = 0;
-  for (uint32_t x = 0; x < ns; x++) if (sub[x] > 0.0f) sorder[nsup++] = x;
-  std::sort(sorder, sorder + nsup, [&](uint32_t a, uint32_t b) { return sub[a] > sub[b] || (sub[a] == sub[b] && a < b); });
-  const float scaleUb = bv.bmScale * kSlack * alpha;
-  for (uint32_t xi = 0; xi < nsup; xi++) {
-    const uint32_t x = sorder[xi];
-    if (heap.full() && sub[x] * scaleUb <= heap.threshold()) break;
-    const uint32_t b0 = x << kSuperShift, nbx = std::min(SB, nb - b0);
-    float* ub = s.ub;
-    std::memset(ub, 0, sizeof(float) * SB);
-    for (uint32_t i = q0; i < q1; i++) {
-      const uint32_t t = qb.terms[i];
-      const float qw = qb.weights[i];
-      const int32_t row = bv.denseRow[t];
-      if (row >= 0) {
-        addRow(ub, bv.denseMax + size_t(row) * nb + b0, qw, nbx);
-        vis += nbx;
-      } else {
-        // The term's triple for superblock x, if any (ids ascending).
-        const uint32_t* lo = bv.sbId + bv.sbOff[t];
-        const uint32_t* hi = bv.sbId + bv.sbOff[t + 1];
-        const uint32_t* it = std::lower_bound(lo, hi, x);
-        if (it == hi || *it != x) continue;
-        const uint32_t end = bv.bmOff[t + 1];
-        for (uint32_t e = bv.sbStart[it - bv.sbId]; e < end && (bv.bmBlock[e] >> kSuperShift) == x; e++) {
-          ub[bv.bmBlock[e] - b0] += qw * float(bv.bmMax[e]);
-          vis += 1;
+  float maxUb = 0.0f;
+  for (uint32_t b = 0; b < nb; b++) maxUb = std::max(maxUb, ub[b]);
+  if (maxUb > 0.0f) {
+    // Counting sort of the blocks into kBuckets by bound, best bucket first.
+    uint32_t* start = s.bucketStart.data();
+    std::memset(start, 0, sizeof(uint32_t) * (kBuckets + 1));
+    const float inv = float(kBuckets) / maxUb;
+    for (uint32_t b = 0; b < nb; b++)
+      if (ub[b] > 0.0f) start[kBuckets - 1 - std::min(kBuckets - 1, uint32_t(ub[b] * inv))]++;
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i <= kBuckets; i++) { uint32_t c = start[i]; start[i] = sum; sum += c; }
+    uint32_t* order = s.order.data();
+    for (uint32_t b = 0; b < nb; b++)
+      if (ub[b] > 0.0f) order[start[kBuckets - 1 - std::min(kBuckets - 1, uint32_t(ub[b] * inv))]++] = b;
+    // start[i] now ends bucket i; bucket i begins at start[i-1].
+    const float scaleUb = bv.bmScale * kSlack * alpha;
+    uint32_t pos = 0;
+    for (uint32_t bi = 0; bi < kBuckets && pos < sum; bi++) {
+      const uint32_t end = start[bi];
+      const float edge = float(kBuckets - bi) * maxUb / float(kBuckets) * kSlack;
+      if (heap.full() && edge * scaleUb <= heap.threshold()) break;
+      for (; pos < end; pos++) {
+        const uint32_t b = order[pos];
+        if (heap.full() && ub[b] * scaleUb <= heap.threshold()) continue;
+        const uint32_t d0 = b << bv.shift, d1 = std::min(ix.numDocs, (b + 1) << bv.shift);
+        for (uint32_t d = d0; d < d1; d++) {
+          const float acc = forwardScore<W>(bv, qd, d, vis);
+          if (acc > 0.0f) heap.push(acc, int32_t(d));
         }
-      }
-    }
-    uint32_t* border = s.border;
-    uint32_t nbv = 0;
-    for (uint32_t j = 0; j < nbx; j++) if (ub[j] > 0.0f) border[nbv++] = j;
-    std::sort(border, border + nbv, [&](uint32_t a, uint32_t b) { return ub[a] > ub[b] || (ub[a] == ub[b] && a < b); });
-    for (uint32_t j = 0; j < nbv; j++) {
-      if (heap.full() && ub[border[j]] * scaleUb <= heap.threshold()) break;
-      const uint32_t b = b0 + border[j];
-      const uint32_t d0 = b << bv.shift, d1 = std::min(ix.numDocs, (b + 1) << bv.shift);
-      for (uint32_t d = d0; d < d1; d++) {
-        if (d + 2 < d1) {
-          const uint32_t p = bv.fwdOff[d + 2];
-          __builtin_prefetch(bv.fwdTerms + p);
-          __builtin_prefetch(static_cast<const W*>(bv.fwdW) + p);
-        }
-        const float acc = forwardScore<W>(bv, qd, d, vis);
-        if (acc > 0.0f) heap.push(acc, int32_t(d));
       }
     }
   }
@@ -374,11 +336,12 @@ static void bmpOne(const SparseIndexView& ix, const BlockView& bv, const QueryBa
 void sparseBlockMax(const SparseIndexView& ix, const BlockView& bv, const QueryBatch& qb, float alpha, const Outputs& o,
                     int threads) {
   parallel(threads, [&](int t) {
-    // Reused across calls on the same thread (qdense is zeroed again after each query; the bounds and orders
-    // are rewritten by each query).
+    // Reused across calls on the same thread (qdense is zeroed again after each query; ub, order and the
+    // buckets are rewritten by each query).
     static thread_local BmpScratch s;
     if (s.qdense.size() != ix.vocab) s.qdense.assign(ix.vocab, 0.0f);
-    if (s.sub.size() != bv.numSuper) { s.sub.assign(bv.numSuper, 0.0f); s.sorder.assign(bv.numSuper, 0); }
+    if (s.ub.size() != bv.numBlocks) { s.ub.assign(bv.numBlocks, 0.0f); s.order.assign(bv.numBlocks, 0); }
+    if (s.bucketStart.size() != kBuckets + 1) s.bucketStart.assign(kBuckets + 1, 0);
     for (uint32_t q = t; q < qb.n; q += threads) {
       if (ix.wtype == 0) bmpOne<float>(ix, bv, qb, q, alpha, s, o);
       else if (ix.wtype == 1) bmpOne<uint8_t>(ix, bv, qb, q, alpha, s, o);

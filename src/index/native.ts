@@ -24,8 +24,7 @@ export interface SearchAddon {
   sparseBlockMax(outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array,
     numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,
     shift: number, bmOffsets: U32, bmBlocks: U32, bmMax: Uint8Array, denseRow: Int32Array, denseMax: Uint8Array,
-    bmScale: number, fwdOffsets: U32, fwdTerms: U32, fwdWeights: WeightArray,
-    sbDense: Uint8Array, sbOffsets: U32, sbIds: U32, sbMax: Uint8Array, sbStart: U32, alpha: number,
+    bmScale: number, fwdOffsets: U32, fwdTerms: U32, fwdWeights: WeightArray, alpha: number,
     qOffsets: U32, qTerms: U32, qWeights: F32, k: number, threads: number): void;
   sparseImpact(outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array,
     numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,

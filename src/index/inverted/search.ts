@@ -91,123 +91,51 @@ export function exactRef(ix: InvertedIndex, qb: QueryBatch, q: number, out: Sear
   out.visited[q] = vis;
 }
 
+const BUCKETS = 1024;
 const SLACK = Math.fround(1 + 1e-5);
 
-/** log2 of blocks per superblock (native/search/sparse.h kSuperShift). */
-export const SUPER_SHIFT = 6;
-
-/** BMP's second level of bounds: per term, the largest block code of each superblock of 2^SUPER_SHIFT blocks. */
-export interface Superblocks {
-  numSuper: number;
-  /** (denseRows, numSuper): for terms with a dense block row. */
-  sbDense: Uint8Array;
-  /** (V + 1) offsets of each sparse term's (superblock, code, first block entry) triples, superblocks ascending. */
-  sbOffsets: Uint32Array;
-  sbIds: Uint32Array;
-  sbMax: Uint8Array;
-  sbStart: Uint32Array;
-}
-
-const superCache = new WeakMap<InvertedIndex, Superblocks>();
-
-/** The superblock bounds of an index, derived from its block bounds on first use (O(block entries)) and kept. */
-export function superblocks(ix: InvertedIndex): Superblocks {
-  const hit = superCache.get(ix);
-  if (hit) return hit;
-  const NB = ix.numBlocks, NS = (NB + (1 << SUPER_SHIFT) - 1) >>> SUPER_SHIFT, V = ix.vocab;
-  const rows = NB > 0 ? ix.denseMax.length / NB : 0;
-  const sbDense = new Uint8Array(rows * NS);
-  for (let r = 0; r < rows; r++) {
-    for (let b = 0; b < NB; b++) {
-      const v = ix.denseMax[r * NB + b]!, i = r * NS + (b >>> SUPER_SHIFT);
-      if (v > sbDense[i]!) sbDense[i] = v;
-    }
-  }
-  const sbOffsets = new Uint32Array(V + 1);
-  for (let t = 0; t < V; t++) {
-    let last = -1, n = 0;
-    for (let e = ix.bmOffsets[t]!; e < ix.bmOffsets[t + 1]!; e++) { const x = ix.bmBlocks[e]! >>> SUPER_SHIFT; if (x !== last) { n++; last = x; } }
-    sbOffsets[t + 1] = sbOffsets[t]! + n;
-  }
-  const F = sbOffsets[V]!;
-  const sbIds = new Uint32Array(F), sbMax = new Uint8Array(F), sbStart = new Uint32Array(F);
-  for (let t = 0; t < V; t++) {
-    let j = sbOffsets[t]! - 1, last = -1;
-    for (let e = ix.bmOffsets[t]!; e < ix.bmOffsets[t + 1]!; e++) {
-      const x = ix.bmBlocks[e]! >>> SUPER_SHIFT;
-      if (x !== last) { j++; last = x; sbIds[j] = x; sbStart[j] = e; sbMax[j] = ix.bmMax[e]!; } else if (ix.bmMax[e]! > sbMax[j]!) sbMax[j] = ix.bmMax[e]!;
-    }
-  }
-  const sb = { numSuper: NS, sbDense, sbOffsets, sbIds, sbMax, sbStart };
-  superCache.set(ix, sb);
-  return sb;
-}
-
-/**
- * TypeScript twin of the native block-max loop for query q (same float32 arithmetic, same visiting order):
- * superblock bounds for all superblocks; superblocks best bound first (ties by id); inside one, its blocks'
- * bounds, blocks best bound first (ties by id); stop a level at the first bound whose alpha x bound cannot beat
- * the k-th score.
- */
+/** TypeScript twin of the native block-max loop for query q. */
 export function blockMaxRef(ix: InvertedIndex, qb: QueryBatch, q: number, alphaIn: number, out: SearchResult): void {
   const f = Math.fround;
-  const sb = superblocks(ix);
-  const NB = ix.numBlocks, NS = sb.numSuper, SB = 1 << SUPER_SHIFT, alpha = f(alphaIn), scale = f(ix.scale);
-  const sub = new Float32Array(NS);
+  const NB = ix.numBlocks, alpha = f(alphaIn), scale = f(ix.scale);
+  const ub = new Float32Array(NB);
   const qd = new Map<number, number>();
   let vis = 0;
-  const q0 = qb.off[q]!, q1 = qb.off[q + 1]!;
-  for (let i = q0; i < q1; i++) {
+  for (let i = qb.off[q]!; i < qb.off[q + 1]!; i++) {
     const t = qb.terms[i]!, qw = qb.weights[i]!;
     qd.set(t, f(qw * scale));
     const row = ix.denseRow[t]!;
     if (row >= 0) {
-      for (let x = 0; x < NS; x++) sub[x] += f(qw * sb.sbDense[row * NS + x]!);
-      vis += NS;
+      for (let b = 0; b < NB; b++) ub[b] += f(qw * ix.denseMax[row * NB + b]!);
+      vis += NB;
     } else {
-      for (let e = sb.sbOffsets[t]!; e < sb.sbOffsets[t + 1]!; e++) sub[sb.sbIds[e]!] += f(qw * sb.sbMax[e]!);
-      vis += sb.sbOffsets[t + 1]! - sb.sbOffsets[t]!;
+      for (let e = ix.bmOffsets[t]!; e < ix.bmOffsets[t + 1]!; e++) ub[ix.bmBlocks[e]!] += f(qw * ix.bmMax[e]!);
+      vis += ix.bmOffsets[t + 1]! - ix.bmOffsets[t]!;
     }
   }
   const heap = new TopK(out.k);
-  const scaleUb = f(f(f(ix.bmScale) * SLACK) * alpha);
-  const order: number[] = [];
-  for (let x = 0; x < NS; x++) if (sub[x]! > 0) order.push(x);
-  order.sort((a, b) => (sub[b]! - sub[a]!) || (a - b));
-  const ub = new Float32Array(SB);
-  for (const x of order) {
-    if (heap.full && f(sub[x]! * scaleUb) <= heap.threshold()) break;
-    const b0 = x << SUPER_SHIFT, nbx = Math.min(SB, NB - b0);
-    ub.fill(0);
-    for (let i = q0; i < q1; i++) {
-      const t = qb.terms[i]!, qw = qb.weights[i]!;
-      const row = ix.denseRow[t]!;
-      if (row >= 0) {
-        for (let j = 0; j < nbx; j++) ub[j] += f(qw * ix.denseMax[row * NB + b0 + j]!);
-        vis += nbx;
-      } else {
-        let lo = sb.sbOffsets[t]!, hi = sb.sbOffsets[t + 1]!;
-        while (lo < hi) { const m = (lo + hi) >>> 1; if (sb.sbIds[m]! < x) lo = m + 1; else hi = m; }
-        if (lo === sb.sbOffsets[t + 1]! || sb.sbIds[lo]! !== x) continue;
-        for (let e = sb.sbStart[lo]!; e < ix.bmOffsets[t + 1]! && ix.bmBlocks[e]! >>> SUPER_SHIFT === x; e++) {
-          ub[ix.bmBlocks[e]! - b0] += f(qw * ix.bmMax[e]!);
-          vis += 1;
+  let maxUb = 0;
+  for (let b = 0; b < NB; b++) if (ub[b]! > maxUb) maxUb = ub[b]!;
+  if (maxUb > 0) {
+    const inv = f(BUCKETS / maxUb);
+    const bucket = (b: number) => BUCKETS - 1 - Math.min(BUCKETS - 1, Math.trunc(f(ub[b]! * inv)));
+    const buckets: number[][] = Array.from({ length: BUCKETS }, () => []);
+    for (let b = 0; b < NB; b++) if (ub[b]! > 0) buckets[bucket(b)]!.push(b);
+    const scaleUb = f(f(f(ix.bmScale) * SLACK) * alpha);
+    outer: for (let bi = 0; bi < BUCKETS; bi++) {
+      if (buckets[bi]!.length === 0) continue;
+      const edge = f(f(f(f(BUCKETS - bi) * maxUb) / BUCKETS) * SLACK);
+      if (heap.full && f(edge * scaleUb) <= heap.threshold()) break outer;
+      for (const b of buckets[bi]!) {
+        if (heap.full && f(ub[b]! * scaleUb) <= heap.threshold()) continue;
+        const d1 = Math.min(ix.numDocs, (b + 1) << ix.blockShift);
+        for (let d = b << ix.blockShift; d < d1; d++) {
+          let acc = 0;
+          const p0 = ix.fwdOffsets[d]!, p1 = ix.fwdOffsets[d + 1]!;
+          for (let p = p0; p < p1; p++) acc = f(acc + f((qd.get(ix.fwdTerms[p]!) ?? 0) * ix.fwdWeights[p]!));
+          vis += p1 - p0;
+          if (acc > 0) heap.push(acc, d);
         }
-      }
-    }
-    const border: number[] = [];
-    for (let j = 0; j < nbx; j++) if (ub[j]! > 0) border.push(j);
-    border.sort((a, b) => (ub[b]! - ub[a]!) || (a - b));
-    for (const j of border) {
-      if (heap.full && f(ub[j]! * scaleUb) <= heap.threshold()) break;
-      const b = b0 + j;
-      const d1 = Math.min(ix.numDocs, (b + 1) << ix.blockShift);
-      for (let d = b << ix.blockShift; d < d1; d++) {
-        let acc = 0;
-        const p0 = ix.fwdOffsets[d]!, p1 = ix.fwdOffsets[d + 1]!;
-        for (let p = p0; p < p1; p++) acc = f(acc + f((qd.get(ix.fwdTerms[p]!) ?? 0) * ix.fwdWeights[p]!));
-        vis += p1 - p0;
-        if (acc > 0) heap.push(acc, d);
       }
     }
   }
@@ -344,10 +272,9 @@ export function searchSparse(ix: InvertedIndex, queries: SparseVec[] | QueryBatc
       addon.sparseExact(out.docs, out.scores, out.counts, out.visited, ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale,
         qb.off, qb.terms, qb.weights, k, threads);
     } else {
-      const sb = superblocks(ix);
       addon.sparseBlockMax(out.docs, out.scores, out.counts, out.visited, ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale,
         ix.blockShift, ix.bmOffsets, ix.bmBlocks, ix.bmMax, ix.denseRow, ix.denseMax, ix.bmScale, ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights,
-        sb.sbDense, sb.sbOffsets, sb.sbIds, sb.sbMax, sb.sbStart, alpha, qb.off, qb.terms, qb.weights, k, threads);
+        alpha, qb.off, qb.terms, qb.weights, k, threads);
     }
     if (mode !== 'cluster') return out;
   }

@@ -181,10 +181,10 @@ test('streamed build from a shard equals the in-memory build, reordered and quan
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
-test('block-max with superblocks: alpha 1 returns the exact top-k over many superblocks; native equals its twin', async () => {
+test('block-max: alpha 1 returns the exact top-k over thousands of blocks; native equals its twin', async () => {
   const { ix: build, qb } = structured(3000);
   const ix = build('bp', { blockShift: 1, listMax: 0 });
-  assert.ok(ix.numBlocks >> 6 >= 20, `${ix.numBlocks} blocks`);
+  assert.ok(ix.numBlocks >= 1000, `${ix.numBlocks} blocks`);
   for (const backend of backends) {
     for (const k of [1, 10, 100]) {
       const exact = searchSparse(ix, qb, { k, mode: 'exact', backend });
