@@ -19,6 +19,7 @@ import { emptyClusters, encodeIndex, type InvertedIndex, type WeightDtype } from
 import { bisectionOrder } from './reorder.js';
 import * as vectors from '../../io/vectors.js';
 import { commonIdentity, type EncoderIdentity, identityToJson } from '../../util/identity.js';
+import { GrowF32, GrowU32 } from '../../util/grow.js';
 
 /** Build options; defaults in DEFAULTS.sparseIndex. */
 export interface BuildSparseOptions {
@@ -69,31 +70,6 @@ export function checkBuildOptions(opts: BuildSparseOptions): void {
   if (opts.summaryMass !== undefined && !(opts.summaryMass > 0 && opts.summaryMass <= 1)) throw new UsageError(`summary-mass must be in (0, 1], got ${opts.summaryMass}`, { field: 'summary-mass' });
   if (opts.reorder !== undefined && opts.reorder !== 'bp' && opts.reorder !== 'none') throw new UsageError(`reorder must be bp or none, got '${String(opts.reorder)}'`, { field: 'reorder' });
   if (opts.dtype !== undefined && !['f32', 'u8', 'u16'].includes(opts.dtype)) throw new UsageError(`weight dtype must be f32, u8 or u16, got '${opts.dtype}'`, { field: 'dtype' });
-}
-
-class GrowU32 {
-  a = new Uint32Array(1024);
-  n = 0;
-  push(x: number): void {
-    if (this.n === this.a.length) { const b = new Uint32Array(this.a.length * 2); b.set(this.a); this.a = b; }
-    this.a[this.n++] = x;
-  }
-  pushAll(x: Uint32Array): void {
-    while (this.n + x.length > this.a.length) { const b = new Uint32Array(this.a.length * 2); b.set(this.a); this.a = b; }
-    this.a.set(x, this.n);
-    this.n += x.length;
-  }
-  done(): Uint32Array { return this.a.slice(0, this.n); }
-}
-class GrowF32 {
-  a = new Float32Array(1024);
-  n = 0;
-  pushAll(x: Float32Array): void {
-    while (this.n + x.length > this.a.length) { const b = new Float32Array(this.a.length * 2); b.set(this.a); this.a = b; }
-    this.a.set(x, this.n);
-    this.n += x.length;
-  }
-  done(): Float32Array { return this.a.slice(0, this.n); }
 }
 
 /** Exact sizes of the input, when known in advance (`.lsv` shard headers record rows and non-zeros). */
@@ -153,11 +129,11 @@ async function readForward(records: AsyncIterable<SparseRecord> | Iterable<Spars
   fOff.push(0);
   for await (const r of records) {
     check(r);
-    fTerms.pushAll(r.vec.terms);
-    fW.pushAll(r.vec.weights);
-    fOff.push(fTerms.n);
+    fTerms.append(r.vec.terms);
+    fW.append(r.vec.weights);
+    fOff.push(fTerms.length);
   }
-  return { off: fOff.done(), terms: fTerms.done(), w: fW.done(), ids };
+  return { off: fOff.toArray(), terms: fTerms.toArray(), w: fW.toArray(), ids };
 }
 
 /** Rows and non-zeros of the inputs when every one is a `.lsv` shard (read from the headers), else undefined. */
