@@ -99,8 +99,20 @@ function model(spec: TopicSpec): Model {
 
 /** Generates n rows (documents when query = false) from the model with the given seed. */
 function rows(m: Model, n: number, query: boolean, seed: number): Csr {
-  const { spec, idf, bgCdf, idOf, topicCdf, members, memberCdf, concepts } = m;
+  return rowChunks(m, n, query, seed, n).next().value ?? { off: new Uint32Array(1), terms: new Uint32Array(0), weights: new Float32Array(0) };
+}
+
+/**
+ * The same rows as `rows`, `chunk` at a time (one random stream across chunks, so the concatenated chunks
+ * equal `rows(m, n, ...)`): collections larger than memory are written to a shard chunk by chunk.
+ */
+function* rowChunks(m: Model, n: number, query: boolean, seed: number, chunk: number): Generator<Csr> {
   const r = new Rng(seed);
+  for (let c0 = 0; c0 < n; c0 += chunk) yield rowsFrom(m, r, Math.min(chunk, n - c0), query);
+}
+
+function rowsFrom(m: Model, r: Rng, n: number, query: boolean): Csr {
+  const { spec, idf, bgCdf, idOf, topicCdf, members, memberCdf, concepts } = m;
   const nnz = query ? spec.queryNnz : spec.docNnz;
   const cap = Math.ceil(3 * nnz);
   const off = new Uint32Array(n + 1);
@@ -149,6 +161,11 @@ function rows(m: Model, n: number, query: boolean, seed: number): Csr {
 /** Documents of one seeded collection. */
 export function generateDocs(spec: TopicSpec): Csr {
   return rows(model(spec), spec.docs, false, spec.seed * 7919 + 1);
+}
+
+/** Documents of one seeded collection, `chunk` documents at a time (the same documents as generateDocs). */
+export function generateDocChunks(spec: TopicSpec, chunk: number): Generator<Csr> {
+  return rowChunks(model(spec), spec.docs, false, spec.seed * 7919 + 1, chunk);
 }
 
 /** Queries of the same collection; a different querySeed gives a disjoint query set (dev vs test). */

@@ -12,7 +12,7 @@ export const DEFAULTS = {
   /** trec_eval's relevance level for binary measures (-l); Judged@k cutoff when `-m judged` has none. */
   eval: { relevanceLevel: 1, judgedK: 10, measure: 'ndcg_cut.10' },
   /** Sparse inverted index: float32 weights and no pruning, as the paper indexes (spec §6.1); blocks of 2^5 docs. */
-  sparseIndex: { dtype: 'f32', blockShift: 5, denseFraction: 8, impactMax: 2048, reorder: 'none' as 'bp' | 'none', reorderIters: 8, listMax: 1024, clusterSize: 16, summaryMass: 0.6, summaryMax: 64 },
+  sparseIndex: { dtype: 'f32', blockShift: 5, denseFraction: 8, impactMax: 2048, reorder: 'none' as 'bp' | 'none', reorderIters: 8, listMax: 1024, clusterSize: 16, summaryMass: 0.6, summaryMax: 64, summaryHead: 32 },
   /**
    * Sparse search: exact by default (spec §6.1). `blockmax` stops once alpha x the next block bound <= the k-th
    * score; `impact` scores the top `lambda` postings of the `cut` heaviest query terms.

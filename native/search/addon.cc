@@ -1,10 +1,12 @@
 // lion_search: the native hot loops of Lion's indexes (sparse exact and block-max search, dense exact search).
 // Each entry point checks its invariants once (array types and sizes, query terms ascending and inside the
 // vocabulary, offsets consistent, k >= 1) and throws a RangeError/TypeError naming the argument; the loops
-// then run without checks. All outputs are caller-allocated typed arrays; the calls are synchronous and fan
-// out over `threads` native threads. The TypeScript wrappers live in src/index/native.ts.
+// then run without checks. All outputs are caller-allocated typed arrays and come first, as in the kernels
+// addon: fn(outputs..., inputs..., k, threads). The calls are synchronous and fan out over `threads` native
+// threads. The TypeScript wrappers live in src/index/native.ts.
 #include <napi.h>
 #include <string>
+#include <vector>
 #include "dense.h"
 #include "sparse.h"
 
@@ -31,6 +33,26 @@ bool arr(Napi::Env env, const Napi::Value& v, const char* name, Arr& out, int wa
   return true;
 }
 
+// The arguments of one call, rearranged from the outputs-first calling convention into the order the checks
+// below read them (inputs..., outputs..., then the `tail` trailing arguments such as threads).
+struct Args {
+  Napi::Env env;
+  std::vector<Napi::Value> v;
+  Napi::Env Env() const { return env; }
+  size_t Length() const { return v.size(); }
+  Napi::Value operator[](size_t i) const { return i < v.size() ? v[i] : env.Undefined(); }
+};
+
+Args outputsFirst(const Napi::CallbackInfo& ci, size_t nOut, size_t tail) {
+  Args a{ci.Env(), {}};
+  const size_t n = ci.Length();
+  if (n < nOut + tail) { for (size_t i = 0; i < n; i++) a.v.push_back(ci[i]); return a; }
+  for (size_t i = nOut; i < n - tail; i++) a.v.push_back(ci[i]);
+  for (size_t i = 0; i < nOut; i++) a.v.push_back(ci[i]);
+  for (size_t i = n - tail; i < n; i++) a.v.push_back(ci[i]);
+  return a;
+}
+
 uint32_t u32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
 
 int weightType(napi_typedarray_type t) {
@@ -38,7 +60,7 @@ int weightType(napi_typedarray_type t) {
 }
 
 // Shared checks of the query batch and outputs; fills qb and o.
-bool queriesAndOutputs(const Napi::CallbackInfo& info, int at, uint32_t vocab, lion::QueryBatch& qb, lion::Outputs& o) {
+bool queriesAndOutputs(const Args& info, int at, uint32_t vocab, lion::QueryBatch& qb, lion::Outputs& o) {
   Napi::Env env = info.Env();
   Arr qOff, qTerms, qW, oDocs, oScores, oCounts, oVis;
   if (!arr(env, info[at], "qOffsets", qOff, napi_uint32_array) || !arr(env, info[at + 1], "qTerms", qTerms, napi_uint32_array) ||
@@ -70,7 +92,7 @@ bool queriesAndOutputs(const Napi::CallbackInfo& info, int at, uint32_t vocab, l
 }
 
 // index args: numDocs, termOffsets (V+1), docIds (P), weights (P: f32|u8|u16), scale
-bool indexView(const Napi::CallbackInfo& info, lion::SparseIndexView& ix) {
+bool indexView(const Args& info, lion::SparseIndexView& ix) {
   Napi::Env env = info.Env();
   Arr off, docs, w;
   if (!arr(env, info[1], "termOffsets", off, napi_uint32_array) || !arr(env, info[2], "docIds", docs, napi_uint32_array) || !arr(env, info[3], "weights", w))
@@ -94,9 +116,10 @@ int threadsArg(const Napi::Value& v) {
   return t < 1 ? 1 : t;
 }
 
-// sparseExact(numDocs, termOffsets, docIds, weights, scale, qOffsets, qTerms, qWeights, k, outDocs, outScores,
-//             outCounts, outVisited, threads)
-Napi::Value SparseExact(const Napi::CallbackInfo& info) {
+// sparseExact(outDocs, outScores, outCounts, outVisited, numDocs, termOffsets, docIds, weights, scale, qOffsets,
+//             qTerms, qWeights, k, threads)
+Napi::Value SparseExact(const Napi::CallbackInfo& ci) {
+  const Args info = outputsFirst(ci, 4, 1);
   Napi::Env env = info.Env();
   if (info.Length() != 14) { fail(env, "sparseExact takes 14 arguments"); return env.Undefined(); }
   lion::SparseIndexView ix;
@@ -107,10 +130,11 @@ Napi::Value SparseExact(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// sparseBlockMax(numDocs, termOffsets, docIds, weights, scale, shift, bmOffsets, bmBlocks, bmMax, denseRow,
-//                denseMax, bmScale, fwdOffsets, fwdTerms, fwdWeights, alpha, qOffsets, qTerms, qWeights, k,
-//                outDocs, outScores, outCounts, outVisited, threads)
-Napi::Value SparseBlockMax(const Napi::CallbackInfo& info) {
+// sparseBlockMax(outDocs, outScores, outCounts, outVisited, numDocs, termOffsets, docIds, weights, scale, shift,
+//                bmOffsets, bmBlocks, bmMax, denseRow, denseMax, bmScale, fwdOffsets, fwdTerms, fwdWeights, alpha,
+//                qOffsets, qTerms, qWeights, k, threads)
+Napi::Value SparseBlockMax(const Napi::CallbackInfo& ci) {
+  const Args info = outputsFirst(ci, 4, 1);
   Napi::Env env = info.Env();
   if (info.Length() != 25) { fail(env, "sparseBlockMax takes 25 arguments"); return env.Undefined(); }
   lion::SparseIndexView ix;
@@ -151,9 +175,10 @@ Napi::Value SparseBlockMax(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// sparseImpact(numDocs, termOffsets, docIds, weights, scale, fwdOffsets, fwdTerms, fwdWeights, impOffsets, impDocs,
-//              termMax, cut, lambda, qOffsets, qTerms, qWeights, k, outDocs, outScores, outCounts, outVisited, threads)
-Napi::Value SparseImpact(const Napi::CallbackInfo& info) {
+// sparseImpact(outDocs, outScores, outCounts, outVisited, numDocs, termOffsets, docIds, weights, scale, fwdOffsets,
+//              fwdTerms, fwdWeights, impOffsets, impDocs, termMax, cut, lambda, qOffsets, qTerms, qWeights, k, threads)
+Napi::Value SparseImpact(const Napi::CallbackInfo& ci) {
+  const Args info = outputsFirst(ci, 4, 1);
   Napi::Env env = info.Env();
   if (info.Length() != 22) { fail(env, "sparseImpact takes 22 arguments"); return env.Undefined(); }
   lion::SparseIndexView ix;
@@ -186,7 +211,7 @@ Napi::Value SparseImpact(const Napi::CallbackInfo& info) {
 
 // Forward index arguments at info[at..at+2] checked against the postings view; `deep` also checks every
 // offset and term id (O(postings): for the one-off builders; search calls rely on the loader's checks).
-bool forwardView(const Napi::CallbackInfo& info, int at, const lion::SparseIndexView& ix, lion::BlockView& bv, bool deep) {
+bool forwardView(const Args& info, int at, const lion::SparseIndexView& ix, lion::BlockView& bv, bool deep) {
   Napi::Env env = info.Env();
   Arr fOff, fTerms, fW;
   if (!arr(env, info[at], "fwdOffsets", fOff, napi_uint32_array) || !arr(env, info[at + 1], "fwdTerms", fTerms, napi_uint32_array) ||
@@ -205,10 +230,11 @@ bool forwardView(const Napi::CallbackInfo& info, int at, const lion::SparseIndex
   return true;
 }
 
-// sparseCluster(numDocs, termOffsets, docIds, weights, scale, fwdOffsets, fwdTerms, fwdWeights, clOffsets, clDocOffsets,
-//               clDocs, clSumOffsets, clSumTerms, clSumCodes, clSumScale, termMax, cut, gamma, qOffsets, qTerms,
-//               qWeights, k, outDocs, outScores, outCounts, outVisited, threads)
-Napi::Value SparseCluster(const Napi::CallbackInfo& info) {
+// sparseCluster(outDocs, outScores, outCounts, outVisited, numDocs, termOffsets, docIds, weights, scale, fwdOffsets,
+//               fwdTerms, fwdWeights, clOffsets, clDocOffsets, clDocs, clSumOffsets, clSumTerms, clSumCodes, clSumScale,
+//               termMax, cut, gamma, qOffsets, qTerms, qWeights, k, threads)
+Napi::Value SparseCluster(const Napi::CallbackInfo& ci) {
+  const Args info = outputsFirst(ci, 4, 1);
   Napi::Env env = info.Env();
   if (info.Length() != 27) { fail(env, "sparseCluster takes 27 arguments"); return env.Undefined(); }
   lion::SparseIndexView ix;
@@ -249,10 +275,11 @@ Napi::Value copyOut(Napi::Env env, const std::vector<T>& v) {
 }
 
 // buildClusters(numDocs, termOffsets, docIds, weights, scale, fwdOffsets, fwdTerms, fwdWeights, listMax, clusterSize,
-//               summaryMass, summaryMax) -> [clOffsets, clDocOffsets, clDocs, clSumOffsets, clSumTerms, clSumCodes, clSumScale]
-Napi::Value BuildClusters(const Napi::CallbackInfo& info) {
+//               summaryMass, summaryMax, summaryHead) -> [clOffsets, clDocOffsets, clDocs, clSumOffsets, clSumTerms, clSumCodes, clSumScale]
+Napi::Value BuildClusters(const Napi::CallbackInfo& ci) {
+  const Args info = outputsFirst(ci, 0, 0);
   Napi::Env env = info.Env();
-  if (info.Length() != 12) { fail(env, "buildClusters takes 12 arguments"); return env.Undefined(); }
+  if (info.Length() != 13) { fail(env, "buildClusters takes 13 arguments"); return env.Undefined(); }
   lion::SparseIndexView ix;
   if (!indexView(info, ix)) return env.Undefined();
   lion::BlockView bv{};
@@ -261,13 +288,13 @@ Napi::Value BuildClusters(const Napi::CallbackInfo& info) {
     if (ix.termOff[t + 1] < ix.termOff[t]) { fail(env, "termOffsets must not decrease"); return env.Undefined(); }
   for (size_t p = 0; p < ix.termOff[ix.vocab]; p++)
     if (ix.docs[p] >= ix.numDocs) { fail(env, "posting points past the documents"); return env.Undefined(); }
-  const uint32_t listMax = u32(info[8]), clusterSize = u32(info[9]), summaryMax = u32(info[11]);
+  const uint32_t listMax = u32(info[8]), clusterSize = u32(info[9]), summaryMax = u32(info[11]), head = u32(info[12]);
   const double mass = info[10].As<Napi::Number>().DoubleValue();
   if (clusterSize < 1 || summaryMax < 1 || !(mass > 0 && mass <= 1)) { fail(env, "clusterSize, summaryMax >= 1 and summaryMass in (0, 1]"); return env.Undefined(); }
   lion::ClusterBuild b;
-  if (ix.wtype == 0) lion::buildClusters<float>(ix, bv, listMax, clusterSize, mass, summaryMax, b);
-  else if (ix.wtype == 1) lion::buildClusters<uint8_t>(ix, bv, listMax, clusterSize, mass, summaryMax, b);
-  else lion::buildClusters<uint16_t>(ix, bv, listMax, clusterSize, mass, summaryMax, b);
+  if (ix.wtype == 0) lion::buildClusters<float>(ix, bv, listMax, clusterSize, mass, summaryMax, head, b);
+  else if (ix.wtype == 1) lion::buildClusters<uint8_t>(ix, bv, listMax, clusterSize, mass, summaryMax, head, b);
+  else lion::buildClusters<uint16_t>(ix, bv, listMax, clusterSize, mass, summaryMax, head, b);
   Napi::Array r = Napi::Array::New(env, 7);
   r.Set(0u, copyOut<uint32_t, Napi::Uint32Array>(env, b.off));
   r.Set(1u, copyOut<uint32_t, Napi::Uint32Array>(env, b.docOff));
@@ -279,8 +306,9 @@ Napi::Value BuildClusters(const Napi::CallbackInfo& info) {
   return r;
 }
 
-// reorderBisection(fwdOffsets, fwdTerms, vocab, iters, minSize, order (in/out, a permutation of 0..N-1))
-Napi::Value ReorderBisection(const Napi::CallbackInfo& info) {
+// reorderBisection(order (in/out, a permutation of 0..N-1), fwdOffsets, fwdTerms, vocab, iters, minSize)
+Napi::Value ReorderBisection(const Napi::CallbackInfo& ci) {
+  const Args info = outputsFirst(ci, 1, 0);
   Napi::Env env = info.Env();
   if (info.Length() != 6) { fail(env, "reorderBisection takes 6 arguments"); return env.Undefined(); }
   Arr off, terms, order;
@@ -305,9 +333,10 @@ Napi::Value ReorderBisection(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// denseSearch(n, dim, data (f32 | Uint16 bf16 | Int8), rowScale (f32, N for int8 else empty), queries (Q*D f32),
-//             k, outDocs, outScores, outCounts, threads)
-Napi::Value DenseSearch(const Napi::CallbackInfo& info) {
+// denseSearch(outDocs, outScores, outCounts, n, dim, data (f32 | Uint16 bf16 | Int8), rowScale (f32, N for int8
+//             else empty), queries (Q*D f32), k, threads)
+Napi::Value DenseSearch(const Napi::CallbackInfo& ci) {
+  const Args info = outputsFirst(ci, 3, 1);
   Napi::Env env = info.Env();
   if (info.Length() != 10) { fail(env, "denseSearch takes 10 arguments"); return env.Undefined(); }
   lion::DenseView v;
@@ -344,7 +373,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildClusters", Napi::Function::New(env, BuildClusters));
   exports.Set("reorderBisection", Napi::Function::New(env, ReorderBisection));
   exports.Set("denseSearch", Napi::Function::New(env, DenseSearch));
-  exports.Set("version", Napi::Number::New(env, 1));
+  exports.Set("version", Napi::Number::New(env, 2));  // 2: outputs first
   return exports;
 }
 

@@ -14,29 +14,32 @@ export type WeightArray = Float32Array | Uint8Array | Uint16Array;
 
 /** The functions native/search/addon.cc exports (argument order as there). */
 export interface SearchAddon {
-  sparseExact(numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,
-    qOffsets: U32, qTerms: U32, qWeights: F32, k: number,
-    outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array, threads: number): void;
-  sparseBlockMax(numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,
+  // Outputs first, as in the kernels addon: fn(outputs..., inputs..., k, threads).
+  sparseExact(outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array,
+    numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,
+    qOffsets: U32, qTerms: U32, qWeights: F32, k: number, threads: number): void;
+  sparseBlockMax(outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array,
+    numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,
     shift: number, bmOffsets: U32, bmBlocks: U32, bmMax: Uint8Array, denseRow: Int32Array, denseMax: Uint8Array,
     bmScale: number, fwdOffsets: U32, fwdTerms: U32, fwdWeights: WeightArray, alpha: number,
-    qOffsets: U32, qTerms: U32, qWeights: F32, k: number,
-    outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array, threads: number): void;
-  sparseImpact(numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,
+    qOffsets: U32, qTerms: U32, qWeights: F32, k: number, threads: number): void;
+  sparseImpact(outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array,
+    numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,
     fwdOffsets: U32, fwdTerms: U32, fwdWeights: WeightArray, impOffsets: U32, impDocs: U32, termMax: F32,
-    cut: number, lambda: number, qOffsets: U32, qTerms: U32, qWeights: F32, k: number,
-    outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array, threads: number): void;
-  sparseCluster?(numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,
+    cut: number, lambda: number, qOffsets: U32, qTerms: U32, qWeights: F32, k: number, threads: number): void;
+  sparseCluster?(outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array,
+    numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,
     fwdOffsets: U32, fwdTerms: U32, fwdWeights: WeightArray, clOffsets: U32, clDocOffsets: U32, clDocs: U32,
     clSumOffsets: U32, clSumTerms: U32, clSumCodes: Uint8Array, clSumScale: F32, termMax: F32, cut: number, gamma: number,
-    qOffsets: U32, qTerms: U32, qWeights: F32, k: number,
-    outDocs: Int32Array, outScores: F32, outCounts: U32, outVisited: Float64Array, threads: number): void;
+    qOffsets: U32, qTerms: U32, qWeights: F32, k: number, threads: number): void;
   buildClusters?(numDocs: number, termOffsets: U32, docIds: U32, weights: WeightArray, scale: number,
     fwdOffsets: U32, fwdTerms: U32, fwdWeights: WeightArray, listMax: number, clusterSize: number, summaryMass: number,
-    summaryMax: number): [U32, U32, U32, U32, U32, Uint8Array, F32];
-  reorderBisection?(fwdOffsets: U32, fwdTerms: U32, vocab: number, iters: number, minSize: number, order: U32): void;
-  denseSearch(n: number, dim: number, data: Float32Array | Uint16Array | Int8Array, rowScale: F32, queries: F32,
-    k: number, outDocs: Int32Array, outScores: F32, outCounts: U32, threads: number): void;
+    summaryMax: number, summaryHead: number): [U32, U32, U32, U32, U32, Uint8Array, F32];
+  reorderBisection?(order: U32, fwdOffsets: U32, fwdTerms: U32, vocab: number, iters: number, minSize: number): void;
+  denseSearch(outDocs: Int32Array, outScores: F32, outCounts: U32, n: number, dim: number,
+    data: Float32Array | Uint16Array | Int8Array, rowScale: F32, queries: F32, k: number, threads: number): void;
+  /** Calling-convention version: 2 = outputs first. */
+  version?: number;
 }
 
 let cached: SearchAddon | null | undefined;
@@ -47,7 +50,9 @@ export function searchAddon(): SearchAddon | null {
   cached = null;
   if (process.env.LION_BACKEND === 'ref') return cached;
   try {
-    cached = loadAddon<SearchAddon>('lion_search', ['sparseExact', 'sparseBlockMax', 'sparseImpact', 'denseSearch']).addon;
+    const a = loadAddon<SearchAddon>('lion_search', ['sparseExact', 'sparseBlockMax', 'sparseImpact', 'denseSearch']).addon;
+    // Version 2 takes outputs first; an older build would read its arguments in the wrong order.
+    cached = a.version === 2 ? a : null;
   } catch (e) {
     if (!(e instanceof AddonUnavailable)) throw e;
   }

@@ -18,7 +18,7 @@ import { checkIdentity, parseIdentity, type EncoderIdentity } from '../util/iden
 import { countLines, Progress } from '../util/progress.js';
 import { writeRun } from '../io/trec.js';
 import type { Run, SparseVec } from '../types.js';
-import { buildInvertedIndexFromRecords, type BuildSparseOptions, writeInvertedIndex } from './inverted/build.js';
+import { buildInvertedIndexFromRecords, type BuildSparseOptions, sparseSourcesSize, writeInvertedIndex } from './inverted/build.js';
 import { loadInvertedIndex } from './inverted/format.js';
 import { packQueries, searchSparse } from './inverted/search.js';
 import { better, emptyResult, type SearchResult, toRun } from './topk.js';
@@ -67,7 +67,7 @@ export async function buildIndex(sources: string[], out: string, opts: BuildInde
     // buildSparseIndex's steps, with the records counted on their way in for the progress bar.
     const bar = new Progress('index', countVectors(sources), 'docs', opts.progress);
     async function* ticking() { for (const s of sources) for await (const r of readSparseVectors(s, { vocabSize: opts.vocabSize })) { bar.tick(); yield r; } }
-    const ix = await buildInvertedIndexFromRecords(ticking(), opts, sources.join(','));
+    const ix = await buildInvertedIndexFromRecords(ticking(), opts, sources.join(','), sparseSourcesSize(sources));
     bar.finish();
     ix.meta.sources = sources;
     writeInvertedIndex(ix, out);

@@ -29,6 +29,7 @@ const options = {
   'cluster-size': { kind: 'int', default: DEFAULTS.sparseIndex.clusterSize, help: 'sparse: documents per clustered-list block' },
   'summary-mass': { kind: 'number', default: DEFAULTS.sparseIndex.summaryMass, help: 'sparse: fraction of a block summary weight kept, in (0, 1]' },
   'summary-max': { kind: 'int', default: DEFAULTS.sparseIndex.summaryMax, help: 'sparse: most entries per block summary' },
+  'summary-head': { kind: 'int', default: DEFAULTS.sparseIndex.summaryHead, help: 'sparse: a document enters block summaries with its this many heaviest weights (0 = all)' },
   progress: { kind: 'boolean', help: 'show documents read, total and ETA even when stderr is not a terminal' },
 } satisfies OptTable;
 
@@ -46,7 +47,7 @@ export const indexCommand: Command = {
     if (kind === 'sparse' && o.dtype !== undefined && !['f32', 'u8', 'u16'].includes(o.dtype)) throw new UsageError(`--dtype for sparse must be f32, u8 or u16`, { field: 'dtype' });
     refuseOverwrite(o.out, sources, 'index');
     // Ranges are checked before any input is read (a negative --impact-max or a huge --vocab must not allocate).
-    if (kind === 'sparse') checkBuildOptions({ vocabSize: o.vocab as number | undefined, impactMax: o['impact-max'], blockShift: o['block-shift'], reorder: o.reorder, reorderIters: o['reorder-iters'], listMax: o['list-max'], clusterSize: o['cluster-size'], summaryMass: o['summary-mass'], summaryMax: o['summary-max'] });
+    if (kind === 'sparse') checkBuildOptions({ vocabSize: o.vocab as number | undefined, impactMax: o['impact-max'], blockShift: o['block-shift'], reorder: o.reorder, reorderIters: o['reorder-iters'], listMax: o['list-max'], clusterSize: o['cluster-size'], summaryMass: o['summary-mass'], summaryMax: o['summary-max'], summaryHead: o['summary-head'] });
     const summary = await buildIndex(sources, o.out, {
       allowForeign: o['allow-mixed-encoders'],
       kind,
@@ -61,6 +62,7 @@ export const indexCommand: Command = {
       clusterSize: o['cluster-size'],
       summaryMass: o['summary-mass'],
       summaryMax: o['summary-max'],
+      summaryHead: o['summary-head'],
       hnsw: o.hnsw,
       progress: o.progress,
     });

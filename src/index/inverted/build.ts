@@ -8,13 +8,15 @@
  * complete, so a failed build (bad record, full disk) leaves nothing behind.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DEFAULTS } from '../../defaults.js';
 import { FormatError, ShapeError, UsageError } from '../../errors.js';
 import { isSparseShard, readSparseVectors, type SparseRecord, writeSectionsAtomic } from '../../io/vectors.js';
 import type { WeightArray } from '../native.js';
 import { clusteredLists } from './clusters.js';
 import { emptyClusters, encodeIndex, type InvertedIndex, type WeightDtype } from './format.js';
-import { bisectionOrder, permuteForward } from './reorder.js';
+import { bisectionOrder } from './reorder.js';
 import * as vectors from '../../io/vectors.js';
 import { commonIdentity, type EncoderIdentity, identityToJson } from '../../util/identity.js';
 import { GrowF32, GrowU32 } from '../../util/grow.js';
@@ -45,6 +47,8 @@ export interface BuildSparseOptions {
   summaryMass?: number;
   /** Clustered lists: most entries kept per block summary. */
   summaryMax?: number;
+  /** Clustered lists: a document enters block summaries with only its this many heaviest weights (0 = all). */
+  summaryHead?: number;
 }
 
 /** Largest vocabulary an index accepts (2^24 ids; encoder vocabularies are far smaller). */
@@ -61,23 +65,36 @@ export function checkBuildOptions(opts: BuildSparseOptions): void {
   int(opts.listMax, 'list-max', 0, 0xffffffff);
   int(opts.clusterSize, 'cluster-size', 1, 65536);
   int(opts.summaryMax, 'summary-max', 1, 65536);
+  int(opts.summaryHead, 'summary-head', 0, 65536);
   int(opts.reorderIters, 'reorder-iters', 0, 100);
   if (opts.summaryMass !== undefined && !(opts.summaryMass > 0 && opts.summaryMass <= 1)) throw new UsageError(`summary-mass must be in (0, 1], got ${opts.summaryMass}`, { field: 'summary-mass' });
   if (opts.reorder !== undefined && opts.reorder !== 'bp' && opts.reorder !== 'none') throw new UsageError(`reorder must be bp or none, got '${String(opts.reorder)}'`, { field: 'reorder' });
   if (opts.dtype !== undefined && !['f32', 'u8', 'u16'].includes(opts.dtype)) throw new UsageError(`weight dtype must be f32, u8 or u16, got '${opts.dtype}'`, { field: 'dtype' });
 }
 
-/** Builds an index in memory from records (positions follow iteration order). */
-export async function buildInvertedIndexFromRecords(records: AsyncIterable<SparseRecord> | Iterable<SparseRecord>, opts: BuildSparseOptions = {}, source = '<records>'): Promise<InvertedIndex> {
+/** Exact sizes of the input, when known in advance (`.lsv` shard headers record rows and non-zeros). */
+export interface SourceSize { rows: number; nnz: number }
+
+/**
+ * Builds an index in memory from records (positions follow iteration order). With `size` (the exact row
+ * and non-zero counts, as `sparseSourcesSize` reads them from shard headers) the forward index is written
+ * into arrays of the final size, with no growth copies: the build's peak memory is then about twice the
+ * index's (see `invertOwned`).
+ */
+export async function buildInvertedIndexFromRecords(records: AsyncIterable<SparseRecord> | Iterable<SparseRecord>, opts: BuildSparseOptions = {}, source = '<records>', size?: SourceSize): Promise<InvertedIndex> {
   checkBuildOptions(opts);
-  const fOff = new GrowU32();
-  const fTerms = new GrowU32();
-  const fW = new GrowF32();
+  // Only the LoadOrder object stays referenced here: invertOwned drops its arrays as it goes, and nothing else
+  // holds them.
+  const fwd = await readForward(records, opts, source, size);
+  return invertOwned(fwd, opts);
+}
+
+/** Reads the records into a load-order forward index (exact-size arrays when `size` is known). */
+async function readForward(records: AsyncIterable<SparseRecord> | Iterable<SparseRecord>, opts: BuildSparseOptions, source: string, size?: SourceSize): Promise<LoadOrder> {
   const ids: string[] = [];
   const seen = new Set<string>();
-  fOff.push(0);
   let maxTerm = -1;
-  for await (const r of records) {
+  const check = (r: SparseRecord) => {
     if (seen.has(r.id)) throw new FormatError(`document id ${r.id} appears twice`, { file: source, field: r.id });
     seen.add(r.id);
     ids.push(r.id);
@@ -89,11 +106,50 @@ export async function buildInvertedIndexFromRecords(records: AsyncIterable<Spars
     if (opts.vocabSize !== undefined && maxTerm >= opts.vocabSize) {
       throw new FormatError(`document ${r.id}: term id ${maxTerm} is outside the vocabulary of ${opts.vocabSize}`, { file: source, field: String(maxTerm) });
     }
-    fTerms.append(t);
+  };
+  if (size) {
+    if (size.nnz > 0xffffffff) throw new UsageError(`${size.nnz} postings exceed one index (2^32 - 1); build several shards and search them together`);
+    const off = new Uint32Array(size.rows + 1), terms = new Uint32Array(size.nnz), w = new Float32Array(size.nnz);
+    let n = 0, p = 0;
+    for await (const r of records) {
+      check(r);
+      const len = r.vec.terms.length;
+      if (n >= size.rows || p + len > size.nnz) throw new FormatError(`the inputs hold more than the ${size.rows} rows and ${size.nnz} non-zeros their headers record`, { file: source });
+      terms.set(r.vec.terms, p);
+      w.set(r.vec.weights, p);
+      p += len;
+      off[++n] = p;
+    }
+    if (n !== size.rows || p !== size.nnz) throw new FormatError(`the inputs hold ${n} rows and ${p} non-zeros; their headers record ${size.rows} and ${size.nnz}`, { file: source });
+    return { off, terms, w, ids };
+  }
+  const fOff = new GrowU32();
+  const fTerms = new GrowU32();
+  const fW = new GrowF32();
+  fOff.push(0);
+  for await (const r of records) {
+    check(r);
+    fTerms.append(r.vec.terms);
     fW.append(r.vec.weights);
     fOff.push(fTerms.length);
   }
-  return invert(fOff.toArray(), fTerms.toArray(), fW.toArray(), ids, opts);
+  return { off: fOff.toArray(), terms: fTerms.toArray(), w: fW.toArray(), ids };
+}
+
+/** Rows and non-zeros of the inputs when every one is a `.lsv` shard (read from the headers), else undefined. */
+export function sparseSourcesSize(sources: string[]): SourceSize | undefined {
+  let rows = 0, nnz = 0;
+  for (const s of sources) {
+    if (!isSparseShard(s)) return undefined;
+    const fd = openSync(s, 'r');
+    try {
+      const b = Buffer.alloc(32);
+      readSync(fd, b, 0, 32, 0);
+      rows += b.readUInt32LE(16);
+      nnz += b.readDoubleLE(24);
+    } finally { closeSync(fd); }
+  }
+  return { rows, nnz };
 }
 
 function quantise(w: Float32Array, dtype: WeightDtype): { codes: WeightArray; scale: number } {
@@ -112,44 +168,115 @@ function quantise(w: Float32Array, dtype: WeightDtype): { codes: WeightArray; sc
 
 /** Inverts a forward index (positions in order) into postings + block-max summaries. */
 export function invert(fwdOffsets: Uint32Array, fwdTerms: Uint32Array, fwdW: Float32Array, ids: string[], opts: BuildSparseOptions = {}): InvertedIndex {
+  return invertOwned({ off: fwdOffsets, terms: fwdTerms, w: fwdW, ids }, opts);
+}
+
+/** Builds of at least this many postings collect garbage between steps (a full collection costs ~0.1 s). */
+const LARGE_BUILD = 20_000_000;
+let gcFn: (() => void) | null | undefined;
+function collect(): void {
+  if (gcFn === undefined) {
+    gcFn = (globalThis as { gc?: () => void }).gc ?? null;
+    if (!gcFn) {
+      try { setFlagsFromString('--expose-gc'); gcFn = runInNewContext('gc') as () => void; } catch { gcFn = null; }
+    }
+  }
+  gcFn?.();
+}
+
+/** LION_BUILD_TRACE=1: each build step's resident and array-buffer memory on stderr (for sizing large builds). */
+function trace(step: string, postings = 0): void {
+  // On large builds, arrays the build has dropped are reclaimed at once, so the peak resident memory is the
+  // live arrays' (V8 would otherwise free them at its next full collection, after the next step allocated).
+  if (postings >= LARGE_BUILD) collect();
+  if (process.env.LION_BUILD_TRACE !== '1') return;
+  const m = process.memoryUsage();
+  process.stderr.write(`build ${step}: rss ${(m.rss / 2 ** 20).toFixed(0)} MiB, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(0)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(0)} MiB\n`);
+}
+
+/** A forward index in load order, handed over to `invertOwned`, which drops its arrays as it is done with them. */
+interface LoadOrder { off: Uint32Array; terms?: Uint32Array; w?: Float32Array; ids: string[] }
+
+/**
+ * The build, in steps that hold at most two copies of the postings at a time: the float32 weights are
+ * quantised (and dropped); the reordering permutation is computed on the load-order forward index; the
+ * postings are written from it in the new order (a counting sort by term, visiting documents in their new
+ * positions); the load-order forward index is dropped and the new one is rebuilt from the postings (a
+ * counting sort by document; terms come out ascending). At 4M documents of 130 non-zeros with 8-bit impacts
+ * this peaks near 2 x (4 + 1) bytes per posting instead of the 4 x 8 of copying a float32 forward index.
+ */
+function invertOwned(f: LoadOrder, opts: BuildSparseOptions): InvertedIndex {
   checkBuildOptions(opts);
   const dtype = opts.dtype ?? DEFAULTS.sparseIndex.dtype;
   const shift = opts.blockShift ?? DEFAULTS.sparseIndex.blockShift;
-  const N = ids.length;
-  const P = fwdTerms.length;
+  const N = f.ids.length;
+  const loadOff = f.off;
+  let terms0 = f.terms!;
+  const P = terms0.length;
   if (P > 0xffffffff) throw new UsageError(`${P} postings exceed one index (2^32 - 1); build several shards and search them together`);
   let maxTerm = -1;
-  for (let p = 0; p < P; p++) if (fwdTerms[p]! > maxTerm) maxTerm = fwdTerms[p]!;
-  for (let p = 0; p < P; p++) {
-    const w = fwdW[p]!;
-    if (!(w >= 0 && w < Infinity)) {
-      let d = 0;
-      while (fwdOffsets[d + 1]! <= p) d++;
-      throw new FormatError(`document ${ids[d]}: weight ${w} of term ${fwdTerms[p]} must be finite and >= 0`, { field: ids[d] });
+  for (let p = 0; p < P; p++) if (terms0[p]! > maxTerm) maxTerm = terms0[p]!;
+  {
+    const w0 = f.w!;
+    for (let p = 0; p < P; p++) {
+      const w = w0[p]!;
+      if (!(w >= 0 && w < Infinity)) {
+        let d = 0;
+        while (loadOff[d + 1]! <= p) d++;
+        throw new FormatError(`document ${f.ids[d]}: weight ${w} of term ${terms0[p]} must be finite and >= 0`, { field: f.ids[d] });
+      }
     }
   }
   const V = opts.vocabSize ?? maxTerm + 1;
   if (maxTerm >= V) throw new ShapeError(`term id ${maxTerm} is outside the vocabulary of ${V}`, { field: String(maxTerm) });
   if (V > MAX_VOCAB) throw new UsageError(`vocabulary of ${V} ids exceeds ${MAX_VOCAB}`, { field: 'vocab' });
   const tStart = performance.now();
+  trace('read', P);
+  let { codes: codes0, scale } = quantise(f.w!, dtype);
+  f.w = undefined;
+  trace('quantised', P);
   const reorder = opts.reorder ?? DEFAULTS.sparseIndex.reorder;
   const iters = opts.reorderIters ?? DEFAULTS.sparseIndex.reorderIters;
-  if (reorder === 'bp' && N > 1) ({ fwdOffsets, fwdTerms, fwdW, ids } = permuteForward(fwdOffsets, fwdTerms, fwdW, ids, bisectionOrder(fwdOffsets, fwdTerms, V, { iters, minSize: Math.max(2, 2 ** shift) })));
+  const order = reorder === 'bp' && N > 1 ? bisectionOrder(loadOff, terms0, V, { iters, minSize: Math.max(2, 2 ** shift) }) : null;
   const reorderSeconds = (performance.now() - tStart) / 1000;
-  const { codes: fwdCodes, scale } = quantise(fwdW, dtype);
-  // Counting sort by term: postings come out in position order.
+  trace('reordered', P);
+  // Counting sort by term, documents visited in their (new) positions: postings come out in position order.
   const termOffsets = new Uint32Array(V + 1);
-  for (let p = 0; p < P; p++) termOffsets[fwdTerms[p]! + 1]! += 1;
+  for (let p = 0; p < P; p++) termOffsets[terms0[p]! + 1]! += 1;
   for (let t = 0; t < V; t++) termOffsets[t + 1]! += termOffsets[t]!;
-  const fill = termOffsets.slice(0, V);
+  let fill = termOffsets.slice(0, V);
   const docIds = new Uint32Array(P);
   const weights: WeightArray = dtype === 'f32' ? new Float32Array(P) : dtype === 'u8' ? new Uint8Array(P) : new Uint16Array(P);
-  for (let d = 0; d < N; d++) {
-    for (let p = fwdOffsets[d]!; p < fwdOffsets[d + 1]!; p++) {
-      const q = fill[fwdTerms[p]!]!++;
-      docIds[q] = d;
-      weights[q] = fwdCodes[p]!;
+  for (let i = 0; i < N; i++) {
+    const d = order ? order[i]! : i;
+    for (let p = loadOff[d]!; p < loadOff[d + 1]!; p++) {
+      const q = fill[terms0[p]!]!++;
+      docIds[q] = i;
+      weights[q] = codes0[p]!;
     }
+  }
+  trace('postings', P);
+  let fwdOffsets = loadOff, fwdTerms = terms0, fwdCodes = codes0, ids = f.ids;
+  if (order) {
+    // Drop the load-order forward index before the new one is allocated.
+    f.terms = undefined;
+    terms0 = new Uint32Array(0);
+    codes0 = new Uint8Array(0);
+    fwdOffsets = new Uint32Array(N + 1);
+    for (let i = 0; i < N; i++) fwdOffsets[i + 1] = fwdOffsets[i]! + (loadOff[order[i]! + 1]! - loadOff[order[i]!]!);
+    fwdTerms = new Uint32Array(P);
+    fwdCodes = dtype === 'f32' ? new Float32Array(P) : dtype === 'u8' ? new Uint8Array(P) : new Uint16Array(P);
+    fill = fwdOffsets.slice(0, N);
+    for (let t = 0; t < V; t++) {
+      for (let p = termOffsets[t]!; p < termOffsets[t + 1]!; p++) {
+        const j = fill[docIds[p]!]!++;
+        fwdTerms[j] = t;
+        fwdCodes[j] = weights[p]!;
+      }
+    }
+    fill = new Uint32Array(0);
+    ids = new Array<string>(N);
+    for (let i = 0; i < N; i++) ids[i] = f.ids[order[i]!]!;
   }
   const ix: InvertedIndex = {
     numDocs: N, vocab: V, numPostings: P, dtype, scale, termOffsets, docIds, weights,
@@ -163,15 +290,20 @@ export function invert(fwdOffsets: Uint32Array, fwdTerms: Uint32Array, fwdW: Flo
       ...(opts.encoder ? { encoder: opts.encoder } : {}),
     },
   };
+  trace('forward', P);
   blockMax(ix);
+  trace('block-max', P);
   impactLists(ix, opts.impactMax ?? DEFAULTS.sparseIndex.impactMax);
+  trace('impact lists', P);
   const cl = {
     listMax: opts.listMax ?? DEFAULTS.sparseIndex.listMax, clusterSize: opts.clusterSize ?? DEFAULTS.sparseIndex.clusterSize,
     summaryMass: opts.summaryMass ?? DEFAULTS.sparseIndex.summaryMass, summaryMax: opts.summaryMax ?? DEFAULTS.sparseIndex.summaryMax,
+    summaryHead: opts.summaryHead ?? DEFAULTS.sparseIndex.summaryHead,
   };
   const tClusters = performance.now();
   if (cl.listMax > 0) Object.assign(ix, clusteredLists(ix, cl));
   ix.meta.clusters = cl;
+  trace('clusters', P);
   ix.meta.buildSeconds = { reorder: reorderSeconds, clusters: (performance.now() - tClusters) / 1000, total: (performance.now() - tStart) / 1000 };
   return ix;
 }
@@ -264,7 +396,9 @@ function impactLists(ix: InvertedIndex, max: number): void {
 /** Writes an index atomically (temporary file, fsync, rename); on failure nothing is left at `path`. */
 export function writeInvertedIndex(ix: InvertedIndex, path: string): void {
   const { header, sections, offsets } = encodeIndex(ix);
+  trace('encoded', ix.numPostings);
   writeSectionsAtomic(path, header, sections, offsets);
+  trace('written', ix.numPostings);
 }
 
 /** The vocabulary size recorded in a `.lsv` shard header (0 when unrecorded or not a shard). */
@@ -320,7 +454,7 @@ export async function buildSparseIndex(sources: string[], out: string, opts: Bui
     }
   }
   opts = { ...opts, vocabSize, encoder: opts.encoder ?? sourcesEncoder(sources) };
-  const ix = await buildInvertedIndexFromRecords(allSources(sources, opts.vocabSize), opts, sources.join(','));
+  const ix = await buildInvertedIndexFromRecords(allSources(sources, opts.vocabSize), opts, sources.join(','), sparseSourcesSize(sources));
   ix.meta.sources = sources;
   writeInvertedIndex(ix, out);
   ix.path = out;

@@ -24,6 +24,8 @@ export interface ClusterOptions {
   clusterSize: number;
   summaryMass: number;
   summaryMax: number;
+  /** A document enters its blocks' summaries with its `summaryHead` heaviest weights only (0 = all). */
+  summaryHead: number;
 }
 
 export type Clusters = Pick<InvertedIndex, 'clOffsets' | 'clDocOffsets' | 'clDocs' | 'clSumOffsets' | 'clSumTerms' | 'clSumCodes' | 'clSumScale'>;
@@ -33,7 +35,7 @@ export function clusteredLists(ix: InvertedIndex, o: ClusterOptions, backend?: '
   const addon = backend === 'ref' ? null : searchAddon();
   if (addon?.buildClusters) {
     const r = addon.buildClusters(ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale, ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights,
-      o.listMax, o.clusterSize, o.summaryMass, o.summaryMax);
+      o.listMax, o.clusterSize, o.summaryMass, o.summaryMax, o.summaryHead);
     return { clOffsets: r[0] as Uint32Array, clDocOffsets: r[1] as Uint32Array, clDocs: r[2] as Uint32Array, clSumOffsets: r[3] as Uint32Array, clSumTerms: r[4] as Uint32Array, clSumCodes: r[5] as Uint8Array, clSumScale: r[6] as Float32Array };
   }
   const f = Math.fround;
@@ -43,6 +45,19 @@ export function clusteredLists(ix: InvertedIndex, o: ClusterOptions, backend?: '
   const docOff: number[] = [0], docs: number[] = [], sumOff: number[] = [0], sumTerms: number[] = [], sumCodes: number[] = [], sumScale: number[] = [];
   const maxw = new Float32Array(V);
   const mark = new Uint8Array(V);
+  // Per document, its summaryHead-th largest weight: lighter entries stay out of the summaries (the native
+  // builder's headThresholds).
+  const thr = new Float32Array(ix.numDocs);
+  if (o.summaryHead > 0) {
+    for (let d = 0; d < ix.numDocs; d++) {
+      const p0 = fwdOffsets[d]!, p1 = fwdOffsets[d + 1]!;
+      if (p1 - p0 <= o.summaryHead) continue;
+      const ws: number[] = [];
+      for (let p = p0; p < p1; p++) ws.push(f(fwdWeights[p]! * scale));
+      ws.sort((a, b) => b - a);
+      thr[d] = ws[o.summaryHead - 1]!;
+    }
+  }
   for (let t = 0; t < V; t++) {
     const a = termOffsets[t]!, b = termOffsets[t + 1]!;
     let sel: number[] = [];
@@ -59,6 +74,7 @@ export function clusteredLists(ix: InvertedIndex, o: ClusterOptions, backend?: '
         docs.push(d);
         for (let p = fwdOffsets[d]!; p < fwdOffsets[d + 1]!; p++) {
           const u = fwdTerms[p]!, w = f(fwdWeights[p]! * scale);
+          if (w < thr[d]!) continue;
           if (!mark[u]) { mark[u] = 1; touched.push(u); maxw[u] = w; } else if (w > maxw[u]!) maxw[u] = w;
         }
       }

@@ -32,7 +32,7 @@ export function bisectionOrder(fwdOffsets: Uint32Array, fwdTerms: Uint32Array, v
   for (let i = 0; i < N; i++) order[i] = i;
   if (N < 2 || opts.iters === 0) return order;
   const addon = opts.backend === 'ref' ? null : searchAddon();
-  if (addon?.reorderBisection) { addon.reorderBisection(fwdOffsets, fwdTerms, vocab, opts.iters, opts.minSize, order); return order; }
+  if (addon?.reorderBisection) { addon.reorderBisection(order, fwdOffsets, fwdTerms, vocab, opts.iters, opts.minSize); return order; }
   const degL = new Int32Array(vocab), degR = new Int32Array(vocab);
   const gL = new Float64Array(vocab), gR = new Float64Array(vocab);
   const mark = new Uint8Array(vocab);

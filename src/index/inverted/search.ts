@@ -260,21 +260,21 @@ export function searchSparse(ix: InvertedIndex, queries: SparseVec[] | QueryBatc
   const threads = Math.max(1, Math.min(opts.threads ?? defaultThreads(), nq));
   if (addon) {
     if (mode === 'cluster' && addon.sparseCluster) {
-      addon.sparseCluster(ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale, ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights,
-        ix.clOffsets, ix.clDocOffsets, ix.clDocs, ix.clSumOffsets, ix.clSumTerms, ix.clSumCodes, ix.clSumScale, ix.termMax, cut, gamma,
-        qb.off, qb.terms, qb.weights, k, out.docs, out.scores, out.counts, out.visited, threads);
+      addon.sparseCluster(out.docs, out.scores, out.counts, out.visited, ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale,
+        ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights, ix.clOffsets, ix.clDocOffsets, ix.clDocs, ix.clSumOffsets, ix.clSumTerms, ix.clSumCodes,
+        ix.clSumScale, ix.termMax, cut, gamma, qb.off, qb.terms, qb.weights, k, threads);
       return out;
     }
     if (mode === 'cluster') { /* addon without the cluster loop: fall through to the twin */ } else if (mode === 'impact') {
-      addon.sparseImpact(ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale, ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights,
-        ix.impOffsets, ix.impDocs, ix.termMax, cut, lambda, qb.off, qb.terms, qb.weights, k, out.docs, out.scores, out.counts, out.visited, threads);
+      addon.sparseImpact(out.docs, out.scores, out.counts, out.visited, ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale,
+        ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights, ix.impOffsets, ix.impDocs, ix.termMax, cut, lambda, qb.off, qb.terms, qb.weights, k, threads);
     } else if (mode === 'exact') {
-      addon.sparseExact(ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale, qb.off, qb.terms, qb.weights, k,
-        out.docs, out.scores, out.counts, out.visited, threads);
+      addon.sparseExact(out.docs, out.scores, out.counts, out.visited, ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale,
+        qb.off, qb.terms, qb.weights, k, threads);
     } else {
-      addon.sparseBlockMax(ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale, ix.blockShift, ix.bmOffsets,
-        ix.bmBlocks, ix.bmMax, ix.denseRow, ix.denseMax, ix.bmScale, ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights, alpha,
-        qb.off, qb.terms, qb.weights, k, out.docs, out.scores, out.counts, out.visited, threads);
+      addon.sparseBlockMax(out.docs, out.scores, out.counts, out.visited, ix.numDocs, ix.termOffsets, ix.docIds, ix.weights, ix.scale,
+        ix.blockShift, ix.bmOffsets, ix.bmBlocks, ix.bmMax, ix.denseRow, ix.denseMax, ix.bmScale, ix.fwdOffsets, ix.fwdTerms, ix.fwdWeights,
+        alpha, qb.off, qb.terms, qb.weights, k, threads);
     }
     if (mode !== 'cluster') return out;
   }

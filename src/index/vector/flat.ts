@@ -239,7 +239,7 @@ export function searchDense(ix: VectorIndex, queries: Float32Array, opts: { k?: 
   if (!addon) return denseRef(ix, queries, k);
   const nq = queries.length / ix.dim;
   const out = emptyResult(nq, k);
-  addon.denseSearch(ix.rows, ix.dim, ix.data, ix.rowScale, queries, k, out.docs, out.scores, out.counts, opts.threads ?? defaultThreads());
+  addon.denseSearch(out.docs, out.scores, out.counts, ix.rows, ix.dim, ix.data, ix.rowScale, queries, k, opts.threads ?? defaultThreads());
   out.visited.fill(ix.rows);
   return out;
 }

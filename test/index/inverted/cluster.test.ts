@@ -32,7 +32,7 @@ function sameTopK(a: SearchResult, b: SearchResult, ids: { a: string[]; b: strin
 
 test('cluster search: full summaries, untruncated lists and every term return the exact top-k', async () => {
   for (const reorder of ['none', 'bp'] as const) {
-    const ix = await buildInvertedIndexFromRecords(docs, { vocabSize: V, reorder, listMax: docs.length, clusterSize: 4, summaryMass: 1, summaryMax: 1 << 16 });
+    const ix = await buildInvertedIndexFromRecords(docs, { vocabSize: V, reorder, listMax: docs.length, clusterSize: 4, summaryMass: 1, summaryMax: 1 << 16, summaryHead: 0 });
     for (const backend of backends) {
       const exact = searchSparse(ix, queries, { k: 10, mode: 'exact', backend });
       // gamma slightly above 1 covers float rounding of the summary estimate (an upper bound in exact arithmetic).
@@ -55,7 +55,7 @@ test('cluster search: native equals its TypeScript twin; pruned settings never b
 
 test('cluster build: native equals the TypeScript twin; blocks hold pruned lists, summaries bound kept terms', { skip: searchAddon() ? false : 'native addon not built' }, async () => {
   const ix = await buildInvertedIndexFromRecords(docs, { vocabSize: V, listMax: 0 });
-  for (const o of [{ listMax: 25, clusterSize: 4, summaryMass: 0.6, summaryMax: 10 }, { listMax: 1000, clusterSize: 7, summaryMass: 1, summaryMax: 1000 }]) {
+  for (const o of [{ listMax: 25, clusterSize: 4, summaryMass: 0.6, summaryMax: 10, summaryHead: 0 }, { listMax: 25, clusterSize: 4, summaryMass: 0.6, summaryMax: 10, summaryHead: 3 }, { listMax: 1000, clusterSize: 7, summaryMass: 1, summaryMax: 1000, summaryHead: 0 }]) {
     const nat = clusteredLists(ix, o, 'native');
     const ref = clusteredLists(ix, o, 'ref');
     assert.deepEqual(nat, ref, JSON.stringify(o));
@@ -69,9 +69,12 @@ test('cluster build: native equals the TypeScript twin; blocks hold pruned lists
       assert.ok(kept.size <= o.summaryMax);
       for (let i = nat.clDocOffsets[c]!; i < nat.clDocOffsets[c + 1]!; i++) {
         const d = nat.clDocs[i]!;
+        // With a summary head, only a document's summaryHead heaviest weights are bounded by its blocks' summaries.
+        const ws = Array.from(ix.fwdWeights.subarray(ix.fwdOffsets[d]!, ix.fwdOffsets[d + 1]!)).sort((a, b) => b - a);
+        const thr = o.summaryHead > 0 && ws.length > o.summaryHead ? ws[o.summaryHead - 1]! : 0;
         for (let p = ix.fwdOffsets[d]!; p < ix.fwdOffsets[d + 1]!; p++) {
           const b = kept.get(ix.fwdTerms[p]!);
-          if (b !== undefined) assert.ok(b >= ix.fwdWeights[p]!, `block ${c} term ${ix.fwdTerms[p]}`);
+          if (b !== undefined && ix.fwdWeights[p]! >= thr) assert.ok(b >= ix.fwdWeights[p]!, `block ${c} term ${ix.fwdTerms[p]}`);
         }
       }
     }
@@ -132,4 +135,69 @@ test('cluster mode refuses an index built without clustered lists', async () => 
   const ix = await buildInvertedIndexFromRecords(docs, { vocabSize: V, listMax: 0 });
   assert.throws(() => searchSparse(ix, queries, { mode: 'cluster' }), (e: Error & { code?: string }) => e.code === 'E_USAGE' && /clustered lists/.test(e.message));
   assert.throws(() => searchSparse(ix, queries, { mode: 'exact', gamma: 0 }), /gamma/);
+});
+
+test('streamed build from a shard equals the in-memory build, reordered and quantised, and searches the same', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { SparseShardWriter } = await import('../../../src/io/vectors.js');
+  const { buildSparseIndex, sparseSourcesSize } = await import('../../../src/index/inverted/build.js');
+  const { loadInvertedIndex } = await import('../../../src/index/inverted/format.js');
+  const dir = mkdtempSync(join(tmpdir(), 'lion-stream-'));
+  try {
+    const spec = { ...TOPICS_SPEC, docs: 1500, vocab: 3000, topics: 40, topicTerms: 60 };
+    const d = generateDocs(spec);
+    const ids = Array.from({ length: spec.docs }, (_, i) => `d${i}`);
+    // Two shards, so positions continue across files and the header sizes add up.
+    const paths = [join(dir, 'a.lsv'), join(dir, 'b.lsv')];
+    for (const [s, lo, hi] of [[0, 0, 700], [1, 700, spec.docs]] as const) {
+      const w = new SparseShardWriter(paths[s]!, spec.vocab);
+      for (let i = lo; i < hi; i++) w.add(ids[i]!, { terms: d.terms.subarray(d.off[i]!, d.off[i + 1]!), weights: d.weights.subarray(d.off[i]!, d.off[i + 1]!) });
+      w.close();
+    }
+    assert.deepEqual(sparseSourcesSize(paths), { rows: spec.docs, nnz: d.terms.length });
+    for (const dtype of ['f32', 'u8'] as const) {
+      const opts = { vocabSize: spec.vocab, reorder: 'bp' as const, dtype, listMax: 64, clusterSize: 8 };
+      const streamed = await buildSparseIndex(paths, join(dir, `s-${dtype}.lidx`), opts);
+      const mem = invert(d.off.slice(), d.terms.slice(), d.weights.slice(), ids, opts);
+      const loaded = loadInvertedIndex(join(dir, `s-${dtype}.lidx`));
+      for (const key of ['termOffsets', 'docIds', 'weights', 'fwdOffsets', 'fwdTerms', 'fwdWeights', 'bmBlocks', 'denseMax', 'impDocs', 'clDocs', 'clSumTerms', 'clSumCodes'] as const) {
+        assert.deepEqual(streamed[key], mem[key], `${dtype} ${key}`);
+        assert.deepEqual(loaded[key], mem[key], `${dtype} ${key} (loaded)`);
+      }
+      assert.deepEqual(streamed.ids, mem.ids);
+      // Forward rows are the reordered documents: each row holds the document's own terms.
+      const pos = new Map(mem.ids.map((id, i) => [id, i]));
+      for (const i of [0, 17, 1499]) {
+        const p = pos.get(ids[i]!)!;
+        assert.deepEqual(Array.from(mem.fwdTerms.subarray(mem.fwdOffsets[p]!, mem.fwdOffsets[p + 1]!)), Array.from(d.terms.subarray(d.off[i]!, d.off[i + 1]!)));
+      }
+      const qs = generateQueries(spec, 20, 1);
+      const qb = { off: qs.off, terms: qs.terms, weights: qs.weights };
+      assert.deepEqual(searchSparse(loaded, qb, { k: 10, mode: 'exact' }), searchSparse(mem, qb, { k: 10, mode: 'exact' }));
+      assert.deepEqual(searchSparse(loaded, qb, { k: 10, mode: 'blockmax', alpha: 1 }).scores, searchSparse(mem, qb, { k: 10, mode: 'exact' }).scores);
+    }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('block-max: alpha 1 returns the exact top-k over thousands of blocks; native equals its twin', async () => {
+  const { ix: build, qb } = structured(3000);
+  const ix = build('bp', { blockShift: 1, listMax: 0 });
+  assert.ok(ix.numBlocks >= 1000, `${ix.numBlocks} blocks`);
+  for (const backend of backends) {
+    for (const k of [1, 10, 100]) {
+      const exact = searchSparse(ix, qb, { k, mode: 'exact', backend });
+      const bm = searchSparse(ix, qb, { k, mode: 'blockmax', alpha: 1, backend });
+      assert.deepEqual(bm.docs, exact.docs, `${backend} k=${k}`);
+      assert.deepEqual(bm.scores, exact.scores, `${backend} k=${k}`);
+    }
+  }
+  if (searchAddon()) {
+    for (const alpha of [0.6, 0.9]) {
+      const nat = searchSparse(ix, qb, { k: 10, mode: 'blockmax', alpha });
+      const ref = searchSparse(ix, qb, { k: 10, mode: 'blockmax', alpha, backend: 'ref' });
+      assert.deepEqual(nat, ref, `alpha ${alpha}`);
+    }
+  }
 });
