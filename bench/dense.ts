@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { exactSearch, MetricKind } from 'usearch';
-import { Rng } from '../src/train/rng.js';
+import { Rng } from '../src/util/rng.js';
 import { type DenseDtype, searchDense, vectorIndexFromMatrix, writeVectorIndex } from '../src/index/vector/flat.js';
 import { buildHnsw, loadHnsw, saveHnsw, searchHnsw } from '../src/index/vector/hnsw.js';
 import type { SearchResult } from '../src/index/topk.js';

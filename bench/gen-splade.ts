@@ -5,7 +5,7 @@
  * factor so frequent terms weigh less (as learned sparse encoders learn). Output is a forward index
  * (CSR arrays) so the benchmark can build an index at the million-document scale without JSON.
  */
-import { Rng } from '../src/train/rng.js';
+import { Rng } from '../src/util/rng.js';
 
 export interface SpladeSpec {
   docs: number;

@@ -16,7 +16,7 @@
  * `stats` measures what the docs compare against published SPLADE figures: non-zeros per document and
  * query, posting-length distribution, weight skew and query-document term overlap.
  */
-import { Rng } from '../src/train/rng.js';
+import { Rng } from '../src/util/rng.js';
 import type { Csr } from './gen-splade.js';
 
 export type GenKind = 'topics' | 'concepts';

@@ -10,7 +10,6 @@
  * ids and document ids share one number space, so evaluation uses trec_eval's semantics, not BEIR mode (which
  * would drop document "1" from query "1"'s ranking).
  */
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Run, TextRecord } from './types.js';
@@ -31,6 +30,7 @@ import { vectorIndexFromMatrix, searchDense } from './index/vector/flat.js';
 import { toRun } from './index/topk.js';
 import type { Kernels } from './kernels/types.js';
 import type { DtypeRequest } from './model/precision.js';
+import { shippedCranfield, shippedModels } from './assets.js';
 
 /** A folder in BEIR layout: corpus.jsonl, queries.jsonl, qrels/test.tsv. */
 export interface QuickstartCollection {
@@ -76,11 +76,6 @@ export interface QuickstartOptions {
   onStage?: (message: string) => void;
 }
 
-/** The Cranfield collection shipped with the package (test/fixtures/cranfield). */
-export function shippedCranfield(): QuickstartCollection {
-  return { name: 'Cranfield', dir: fileURLToPath(new URL('../../test/fixtures/cranfield', import.meta.url)) };
-}
-
 /** BM25 as a quickstart system (Lucene English analyzer, Lucene BM25). */
 export function bm25QuickstartSystem(params: Partial<Bm25Params> = {}): QuickstartSystem {
   const k1 = params.k1 ?? DEFAULTS.bm25.k1;
@@ -92,12 +87,6 @@ export function bm25QuickstartSystem(params: Partial<Bm25Params> = {}): Quicksta
       return { search: (queries, k) => searchBm25All(searcher, queries, { k }) };
     },
   };
-}
-
-/** The demonstration models shipped with the package (models/, see models/README.md). */
-export function shippedModels(): { base: string; sparse: string; dense: string } {
-  const dir = fileURLToPath(new URL('../../models', import.meta.url));
-  return { base: join(dir, 'lion-demo-base'), sparse: join(dir, 'lion-demo-sp'), dense: join(dir, 'lion-demo-ds') };
 }
 
 /** Options of a learned sparse or dense quickstart system. */

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { bm25QuickstartSystem, formatQuickstart, runQuickstart, shippedCranfield, type QuickstartSystem } from '../src/quickstart.js';
+import { bm25QuickstartSystem, formatQuickstart, runQuickstart, type QuickstartSystem } from '../src/quickstart.js';
+import { shippedCranfield } from '../src/assets.js';
 import { LionError } from '../src/errors.js';
 import { tempDir } from './helpers.js';
 import { main } from '../src/cli/main.js';

@@ -11,6 +11,7 @@ import type { TextRecord } from '../types.js';
 import { FormatError, UsageError } from '../errors.js';
 import { docText } from '../io/corpus.js';
 import { analyzerName, createEnglishAnalyzer, type AnalyzerOptions } from './analyzer.js';
+import { GrowU32, GrowU8 } from '../util/grow.js';
 
 /** A BM25 index, in memory: plain typed arrays (see the file comment for the layout). */
 export interface Bm25Index {
@@ -51,41 +52,6 @@ export interface BuildOptions {
 }
 
 
-class GrowU32 {
-  data = new Uint32Array(1 << 16);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Uint32Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  view(): Uint32Array {
-    return this.data.subarray(0, this.length);
-  }
-}
-
-class GrowBytes {
-  data = new Uint8Array(1 << 16);
-  length = 0;
-  append(b: Uint8Array): void {
-    if (this.length + b.length > this.data.length) {
-      let cap = this.data.length * 2;
-      while (cap < this.length + b.length) cap *= 2;
-      const next = new Uint8Array(cap);
-      next.set(this.data.subarray(0, this.length));
-      this.data = next;
-    }
-    this.data.set(b, this.length);
-    this.length += b.length;
-  }
-  view(): Uint8Array {
-    return this.data.subarray(0, this.length);
-  }
-}
-
 const utf8 = new TextEncoder();
 
 /**
@@ -100,12 +66,12 @@ export async function buildBm25Index(
 ): Promise<Bm25Index> {
   const analyze = createEnglishAnalyzer(opts.analyzer);
   const vocab = new Map<string, number>(); // term -> provisional id (first-seen order)
-  const postTerm = new GrowU32();
-  const postDoc = new GrowU32();
-  const postTf = new GrowU32();
-  const docLen = new GrowU32();
-  const idOffsets = new GrowU32();
-  const idBlob = new GrowBytes();
+  const postTerm = new GrowU32(1 << 16);
+  const postDoc = new GrowU32(1 << 16);
+  const postTf = new GrowU32(1 << 16);
+  const docLen = new GrowU32(1 << 16);
+  const idOffsets = new GrowU32(1 << 16);
+  const idBlob = new GrowU8(1 << 16);
   const seenIds = new Set<string>();
   let maxTf = 0;
   let sumTotalTermFreq = 0;
@@ -153,7 +119,7 @@ export async function buildBm25Index(
   const order = provisional.map((_, i) => i).sort((a, b) => Buffer.compare(encoded[a]!, encoded[b]!));
   const V = provisional.length;
   const finalId = new Uint32Array(V);
-  const termBlob = new GrowBytes();
+  const termBlob = new GrowU8(1 << 16);
   const termOffsets = new Uint32Array(V + 1);
   for (let r = 0; r < V; r++) {
     finalId[order[r]!] = r;

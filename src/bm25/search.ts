@@ -14,6 +14,7 @@ import { DEFAULTS } from '../defaults.js';
 import { createEnglishAnalyzer, type Analyzer } from './analyzer.js';
 import { docIdOf, termIdOf, type Bm25Index } from './build.js';
 import { bm25AvgLength, bm25Idf, normInverseTable, type Bm25Params } from './similarity.js';
+import { TopK } from '../index/topk.js';
 
 const f = Math.fround;
 
@@ -87,27 +88,6 @@ function accumulate(s: Bm25Searcher, term: number, weight: number, nTouched: num
   return nTouched;
 }
 
-/** Is (scoreA, docA) ranked before (scoreB, docB)? Higher score first, then lower document number. */
-function better(sa: number, da: number, sb: number, db: number): boolean {
-  return sa > sb || (sa === sb && da < db);
-}
-
-/** Put (d, sc) into the min-heap `hd`/`hs` of `size` entries at hole `j`, moving worse children up. */
-function siftDown(hd: Uint32Array, hs: Float32Array, size: number, j: number, d: number, sc: number): void {
-  for (;;) {
-    const l = 2 * j + 1;
-    if (l >= size) break;
-    let w = l; // the worse child
-    if (l + 1 < size && better(hs[l]!, hd[l]!, hs[l + 1]!, hd[l + 1]!)) w = l + 1;
-    if (!better(sc, d, hs[w]!, hd[w]!)) break;
-    hd[j] = hd[w]!;
-    hs[j] = hs[w]!;
-    j = w;
-  }
-  hd[j] = d;
-  hs[j] = sc;
-}
-
 /**
  * Top `k` documents for weighted query terms, best first: parallel arrays of document numbers and float32
  * scores. The low-level entry point (no strings); `searchBm25` wraps it.
@@ -117,36 +97,15 @@ export function topK(s: Bm25Searcher, terms: readonly QueryTerm[], k: number): {
   for (const t of terms) n = accumulate(s, t.term, t.weight, n);
   const { acc, touched } = s;
   const size = Math.min(k, n);
-  const hd = new Uint32Array(size); // (k) min-heap: the worst kept document at the root
-  const hs = new Float32Array(size); // (k)
-  let h = 0;
+  const heap = new TopK(size);
   for (let i = 0; i < n; i++) {
     const d = touched[i]!;
-    const sc = f(acc[d]!);
+    heap.push(f(acc[d]!), d);
     acc[d] = 0;
-    if (h < size) {
-      let j = h++;
-      while (j > 0) { // sift up
-        const par = (j - 1) >> 1;
-        if (!better(hs[par]!, hd[par]!, sc, d)) break;
-        hd[j] = hd[par]!;
-        hs[j] = hs[par]!;
-        j = par;
-      }
-      hd[j] = d;
-      hs[j] = sc;
-    } else if (size > 0 && better(sc, d, hs[0]!, hd[0]!)) {
-      siftDown(hd, hs, size, 0, d, sc);
-    }
   }
-  // Heap sort: pop the worst into the last free slot, so the arrays end up best first.
   const docs = new Uint32Array(size); // (k)
   const scores = new Float32Array(size); // (k)
-  for (let end = size - 1; end >= 0; end--) {
-    docs[end] = hd[0]!;
-    scores[end] = hs[0]!;
-    if (end > 0) siftDown(hd, hs, end, 0, hd[end]!, hs[end]!);
-  }
+  heap.drainInto(docs, scores);
   return { docs, scores };
 }
 

@@ -1,4 +1,4 @@
-/** The contract every CLI command implements; commands are registered in `commands/index.ts`. */
+/** The contract every CLI command implements; commands are registered in `commands/registry.ts`. */
 import type { OptTable } from './args.js';
 
 export interface Command {

@@ -5,7 +5,7 @@
 import { isLionError } from '../errors.js';
 import { formatHelp } from './args.js';
 import type { Command } from './command.js';
-import { commands } from './commands/index.js';
+import { commands } from './commands/registry.js';
 
 function find(argv: string[]): { cmd?: Command; rest: string[] } {
   for (const n of [2, 1]) {

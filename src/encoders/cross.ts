@@ -14,7 +14,7 @@ import { ArtifactError, ShapeError } from '../errors.js';
 import { openCheckpoint, readTensorInto, writeSafetensors } from '../io/safetensors.js';
 import type { LlamaModel, TokenBatch } from '../model/llama.js';
 import type { Param } from '../train/optimizer.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import { tokenBatch } from './batch.js';
 import { denseBackward, denseForward, type DenseForward } from './dense.js';
 

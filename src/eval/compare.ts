@@ -6,7 +6,7 @@
  */
 import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
-import { pairedRandomisationTest, pairedTTest } from '../server/stats.js';
+import { pairedRandomisationTest, pairedTTest } from './significance.js';
 import type { Qrels, Run } from '../types.js';
 import { evaluate } from './evaluate.js';
 

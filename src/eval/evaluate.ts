@@ -16,7 +16,7 @@ import { DEFAULTS } from '../defaults.js';
 import type { Hit, Qrels, Run } from '../types.js';
 import { rankRels, type JudgeOptions } from './judge.js';
 import { resolveMeasures, type MeasureRequest } from './measures.js';
-import { compareCodePoints } from './order.js';
+import { compareCodePoints } from '../order.js';
 import { readQrels, readRunFile } from '../io/trec.js';
 
 export interface EvalOptions {

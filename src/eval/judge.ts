@@ -11,7 +11,7 @@
  * that are not judged.
  */
 import type { Hit } from '../types.js';
-import { compareHits } from './order.js';
+import { compareHits } from '../order.js';
 
 export const NONPOOL = -1;
 export const UNJUDGED = -2;

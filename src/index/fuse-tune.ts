@@ -13,7 +13,7 @@ import { measureKey } from '../eval/compare.js';
 import { evaluate } from '../eval/evaluate.js';
 import type { Qrels, Run } from '../types.js';
 import { DEFAULTS } from '../defaults.js';
-import { compareCodePoints, sortHits } from '../eval/order.js';
+import { compareCodePoints, sortHits } from '../order.js';
 import { normaliseScores, type FusionMethod, type FusionNorm } from './fusion.js';
 import { strictlyDecreasing } from './topk.js';
 

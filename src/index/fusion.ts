@@ -11,7 +11,7 @@
  */
 import { DEFAULTS } from '../defaults.js';
 import { NonFiniteError, UsageError } from '../errors.js';
-import { compareCodePoints, sortHits } from '../eval/order.js';
+import { compareCodePoints, sortHits } from '../order.js';
 import type { Hit, Run } from '../types.js';
 import { strictlyDecreasing } from './topk.js';
 

@@ -4,11 +4,8 @@
  * src/index/vector/flat.ts) that is the definition and the fallback; tests compare the two.
  * LION_BACKEND=ref forces the TypeScript twins; LION_THREADS=n caps the thread count (default: all cores).
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { AddonUnavailable, loadAddon } from '../util/addon.js';
 
 type U32 = Uint32Array;
 type F32 = Float32Array;
@@ -49,18 +46,10 @@ export function searchAddon(): SearchAddon | null {
   if (cached !== undefined) return cached;
   cached = null;
   if (process.env.LION_BACKEND === 'ref') return cached;
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (let d = here, i = 0; i < 5; i++, d = dirname(d)) {
-    if (existsSync(join(d, 'binding.gyp'))) {
-      const p = join(d, 'build', 'Release', 'lion_search.node');
-      if (existsSync(p)) {
-        const a = createRequire(import.meta.url)(p) as Partial<SearchAddon>;
-        if (typeof a.sparseExact === 'function' && typeof a.sparseBlockMax === 'function' && typeof a.sparseImpact === 'function' && typeof a.denseSearch === 'function') {
-          cached = a as SearchAddon;
-        }
-      }
-      break;
-    }
+  try {
+    cached = loadAddon<SearchAddon>('lion_search', ['sparseExact', 'sparseBlockMax', 'sparseImpact', 'denseSearch']).addon;
+  } catch (e) {
+    if (!(e instanceof AddonUnavailable)) throw e;
   }
   return cached;
 }

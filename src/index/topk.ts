@@ -18,11 +18,15 @@ export function emptyResult(nq: number, k: number): SearchResult {
   return { k, docs: new Int32Array(nq * k), scores: new Float32Array(nq * k), counts: new Uint32Array(nq), visited: new Float64Array(nq) };
 }
 
+/** Is (scoreA, docA) ranked before (scoreB, docB)? Higher score first, then lower document position. */
 export function better(sa: number, da: number, sb: number, db: number): boolean {
   return sa > sb || (sa === sb && da < db);
 }
 
-/** Bounded min-heap of the k best (score, doc) pairs; the root is the worst kept. */
+/**
+ * Bounded min-heap of the k best (score, doc) pairs; the root is the worst kept. The one top-k heap of Lion:
+ * the sparse and dense index twins and BM25 all select through it.
+ */
 export class TopK {
   readonly s: Float64Array;
   readonly d: Int32Array;
@@ -37,36 +41,51 @@ export class TopK {
     const { s, d } = this;
     if (this.n < this.k) {
       let i = this.n++;
-      s[i] = score; d[i] = doc;
-      while (i > 0) {
+      while (i > 0) { // sift the hole up past better parents
         const p = (i - 1) >> 1;
-        if (!better(s[p]!, d[p]!, s[i]!, d[i]!)) break;
-        [s[p], s[i]] = [s[i]!, s[p]!]; [d[p], d[i]] = [d[i]!, d[p]!];
+        if (!better(s[p]!, d[p]!, score, doc)) break;
+        s[i] = s[p]!; d[i] = d[p]!;
         i = p;
       }
+      s[i] = score; d[i] = doc;
       return;
     }
-    if (!better(score, doc, s[0]!, d[0]!)) return;
-    s[0] = score; d[0] = doc;
+    if (this.k === 0 || !better(score, doc, s[0]!, d[0]!)) return;
+    this.siftDown(this.n, score, doc);
+  }
+  /** Put (score, doc) at the root of a heap of `size` entries, moving worse children up. */
+  private siftDown(size: number, score: number, doc: number): void {
+    const { s, d } = this;
     let i = 0;
     for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let w = i;
-      if (l < this.n && better(s[w]!, d[w]!, s[l]!, d[l]!)) w = l;
-      if (r < this.n && better(s[w]!, d[w]!, s[r]!, d[r]!)) w = r;
-      if (w === i) return;
-      [s[w], s[i]] = [s[i]!, s[w]!]; [d[w], d[i]] = [d[i]!, d[w]!];
+      const l = 2 * i + 1;
+      if (l >= size) break;
+      let w = l; // the worse child
+      if (l + 1 < size && better(s[l]!, d[l]!, s[l + 1]!, d[l + 1]!)) w = l + 1;
+      if (!better(score, doc, s[w]!, d[w]!)) break;
+      s[i] = s[w]!; d[i] = d[w]!;
       i = w;
     }
+    s[i] = score; d[i] = doc;
   }
-  /** Writes the kept hits best-first into row q of `out`. */
-  emit(out: SearchResult, q: number): void {
-    const idx = Array.from({ length: this.n }, (_, i) => i).sort((a, b) => (better(this.s[a]!, this.d[a]!, this.s[b]!, this.d[b]!) ? -1 : 1));
-    for (let i = 0; i < idx.length; i++) {
-      out.docs[q * out.k + i] = this.d[idx[i]!]!;
-      out.scores[q * out.k + i] = this.s[idx[i]!]!;
+  /**
+   * Empties the heap into `docs`/`scores` from `offset`, best first (heap sort: the worst goes to the last
+   * slot); returns how many were written.
+   */
+  drainInto(docs: { [i: number]: number }, scores: { [i: number]: number }, offset = 0): number {
+    const { s, d } = this;
+    const n = this.n;
+    for (let end = n - 1; end >= 0; end--) {
+      docs[offset + end] = d[0]!;
+      scores[offset + end] = s[0]!;
+      if (end > 0) this.siftDown(end, s[end]!, d[end]!);
     }
-    out.counts[q] = this.n;
+    this.n = 0;
+    return n;
+  }
+  /** Writes the kept hits best-first into row q of `out` (and empties the heap). */
+  emit(out: SearchResult, q: number): void {
+    out.counts[q] = this.drainInto(out.docs, out.scores, q * out.k);
   }
 }
 

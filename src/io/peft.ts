@@ -5,7 +5,7 @@
  * Key layouts (peft prefixes the wrapped model's own key with `base_model.model.`):
  *   sparse  (adapter over …ForCausalLM / LlamaBiForMNTP): base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight
  *   dense   (adapter over …Model / LlamaBiModel):         base_model.model.layers.N.self_attn.q_proj.lora_A.weight
- * Inside Lion both map to `model.layers.N.self_attn.q_proj.lora_A.weight` (src/model/lora.ts). An adapter
+ * Inside Lion both map to `model.layers.N.self_attn.q_proj.lora_A.weight` (src/model/lora.ts; the config type and its checks are src/io/lora-config.ts). An adapter
  * name segment (`lora_A.default.weight`) is accepted on read. Only plain LoRA is read: rsLoRA, DoRA, per-layer
  * rank/alpha patterns and LoRA biases are ModelErrors. `adapter_model.bin` (PyTorch zip format) is read through
  * the restricted unpickler of src/io/torchbin.ts when there is no safetensors file.
@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { PatternError, SafeRegex } from '../util/safe-regex.js';
 import { readSafetensorsHeader, writeSafetensors, type TensorInfo } from './safetensors.js';
 import { readTorchCheckpoint } from './torchbin.js';
-import { LORA_TARGETS, validateLora, type LoraConfig, type LoraTarget } from '../model/lora.js';
+import { LORA_TARGETS, validateLora, type LoraConfig, type LoraTarget } from './lora-config.js';
 
 /** Which wrapped model the keys name: sparse = …ForCausalLM (`model.` kept), dense = headless …Model. */
 export type AdapterLayout = 'sparse' | 'dense';

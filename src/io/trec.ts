@@ -12,7 +12,7 @@ import { promises as fsp } from 'node:fs';
 import { FormatError, UsageError } from '../errors.js';
 import type { Hit, Qrels, Run } from '../types.js';
 import { withAtomicWrite } from '../util/atomic.js';
-import { compareHits } from '../eval/order.js';
+import { compareHits } from '../order.js';
 import { assertReadableFile, parseInteger, parseNumber, readLines, splitWhitespace } from './lines.js';
 
 const isJson = (path: string) => /\.json$/i.test(path);

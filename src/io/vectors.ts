@@ -27,12 +27,11 @@
  * Invariants checked on write and read: ids contain no newline; term ids ascending, unique and < vocabSize
  * (when the vocabulary size is known); weights finite and non-negative (sparse) or finite (dense).
  */
-import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, createReadStream, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ArtifactError, FormatError, NonFiniteError, NotFoundError, ShapeError } from '../errors.js';
 import type { DenseMatrix, SparseVec } from '../types.js';
-import { tempName } from '../util/atomic.js';
+import { AtomicFileSync } from '../util/atomic.js';
 import { Checksum, makeTrailer, TRAILER_BYTES, verifyTrailer, type VerifyMode } from '../util/checksum.js';
 import { identityToJson, parseIdentity, type EncoderIdentity } from '../util/identity.js';
 
@@ -52,8 +51,6 @@ export interface SparseReadOptions {
   /** Term ids must be below this (the encoder's vocabulary size); unchecked when absent. */
   vocabSize?: number;
 }
-
-const tempPath = tempName;
 
 /** Checks a sparse vector's invariants; `where` names the file and record for the error. */
 export function checkSparseVec(vec: SparseVec, vocabSize: number | undefined, file: string, record: string, line?: number): void {
@@ -212,8 +209,7 @@ function readIds(fd: number, path: string, offset: number, bytes: number, rows: 
  */
 abstract class ShardFile {
   readonly path: string;
-  protected readonly tmp: string;
-  protected fd: number;
+  private readonly file: AtomicFileSync;
   protected pos = HEADER;
   protected rows = 0;
   protected ids: string[] = [];
@@ -223,14 +219,11 @@ abstract class ShardFile {
   constructor(path: string, encoder?: EncoderIdentity) {
     this.path = path;
     this.encoder = encoder;
-    mkdirSync(dirname(path), { recursive: true });
-    this.tmp = tempPath(path);
-    this.fd = openSync(this.tmp, 'w');
+    this.file = new AtomicFileSync(path);
   }
 
   protected append(b: Uint8Array): void {
-    let done = 0;
-    while (done < b.length) done += writeSync(this.fd, b, done, Math.min(1 << 30, b.length - done), this.pos + done);
+    this.file.write(b, this.pos);
     this.sum.update(b);
     this.pos += b.length;
   }
@@ -252,21 +245,17 @@ abstract class ShardFile {
       h.write(this.magic, 0, 'latin1');
       h.writeUInt32LE(SHARD_VERSION, 8);
       this.header(h, idsOffset, ids.length, meta.length);
-      writeSync(this.fd, h, 0, HEADER, 0);
+      this.file.write(h.subarray(0, HEADER), 0);
       this.sum.update(h);
       const t = makeTrailer(this.sum.digest(), this.pos);
-      writeSync(this.fd, t, 0, TRAILER_BYTES, this.pos);
-      fsyncSync(this.fd);
+      this.file.write(t.subarray(0, TRAILER_BYTES), this.pos);
     } catch (e) { this.abort(); throw e; }
-    closeSync(this.fd);
-    this.fd = -1;
-    renameSync(this.tmp, this.path);
+    this.file.commit();
   }
 
   /** Discards the partial shard. */
   abort(): void {
-    if (this.fd >= 0) { try { closeSync(this.fd); } catch { /* already closed */ } this.fd = -1; }
-    rmSync(this.tmp, { force: true });
+    this.file.abort();
   }
 }
 
@@ -360,25 +349,15 @@ export class DenseShardWriter extends ShardFile {
  * to `path` (used by the index files); on any failure the temporary file is removed and `path` untouched.
  */
 export function writeSectionsAtomic(path: string, header: Uint8Array, sections: Uint8Array[], offsets: number[]): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = tempPath(path);
-  let fd = -1;
+  const f = new AtomicFileSync(path);
   try {
-    fd = openSync(tmp, 'w');
-    writeSync(fd, header, 0, header.length, 0);
-    sections.forEach((sec, i) => {
-      let done = 0;
-      while (done < sec.byteLength) done += writeSync(fd, sec, done, Math.min(1 << 30, sec.byteLength - done), offsets[i]! + done);
-    });
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
+    f.write(header, 0);
+    sections.forEach((sec, i) => f.write(sec, offsets[i]!));
   } catch (e) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(tmp, { force: true });
+    f.abort();
     throw e;
   }
+  f.commit();
 }
 
 function openExisting(path: string): number {

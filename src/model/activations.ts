@@ -12,7 +12,8 @@
  * Slots are sized for the largest batch (B·T tokens) they have seen; smaller batches use a prefix of each.
  */
 import { Arena, type ArenaSpec } from './arena.js';
-import { targetOf, type LoraConfig } from './lora.js';
+import { targetOf } from './lora.js';
+import type { LoraConfig } from '../io/lora-config.js';
 import type { ModelConfig } from './registry.js';
 
 /** What a training forward leaves for its backward. */

@@ -23,7 +23,7 @@ import { openWeights } from '../io/weights.js';
 import { readPeftAdapter, writePeftAdapter, type AdapterLayout, type PeftAdapter } from '../io/peft.js';
 import { getKernels } from '../kernels/index.js';
 import { LlamaModel, type ModelOptions } from './llama.js';
-import type { LoraConfig } from './lora.js';
+import type { LoraConfig } from '../io/lora-config.js';
 import { resolveDtype, type DtypeRequest } from './precision.js';
 import { checkpointKeys, loadModelConfig, parameterSpecs, toHfConfig } from './registry.js';
 

@@ -30,13 +30,11 @@
  */
 import { ShapeError, UsageError } from '../errors.js';
 import { getKernels, ropeInvFreq, ropeTables, type Kernels } from '../kernels/index.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import { Activations, type SavedPass } from './activations.js';
 import { Arena, type ArenaSpec } from './arena.js';
-import {
-  addMasked, applyMask, fillDropoutMask, initLoraPair, loraNames, loraScale, loraSpecs, mergePair, mergePairBf16, targetOf, validateLora,
-  type LoraConfig,
-} from './lora.js';
+import { addMasked, applyMask, fillDropoutMask, initLoraPair, loraNames, loraSpecs, mergePair, mergePairBf16, targetOf } from './lora.js';
+import { loraScale, validateLora, type LoraConfig } from '../io/lora-config.js';
 import type { Precision } from './precision.js';
 import { ReducedStore, reducedForm, type WeightDtype } from './reduced.js';
 import { layerLinears, parameterSpecs, type ModelConfig } from './registry.js';

@@ -10,7 +10,7 @@
  */
 import { DEFAULTS } from '../defaults.js';
 import { UsageError } from '../errors.js';
-import { sortHits } from '../eval/order.js';
+import { sortHits } from '../order.js';
 import { strictlyDecreasing } from '../index/topk.js';
 import type { Kernels } from '../kernels/types.js';
 import { loadReranker, scorePairs, type Reranker } from '../train/rerank.js';

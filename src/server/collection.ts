@@ -16,7 +16,7 @@ import { NotFoundError } from '../errors.js';
 import { buildInvertedIndexFromRecords } from '../index/inverted/build.js';
 import { vectorIndexFromMatrix } from '../index/vector/flat.js';
 import { collect, readCorpus } from '../io/corpus.js';
-import { shippedModels } from '../quickstart.js';
+import { shippedModels } from '../assets.js';
 import type { TextRecord } from '../types.js';
 import { loadEncoder } from './encoder-load.js';
 import { denseSystem, sparseSystem } from './neural.js';

@@ -17,7 +17,7 @@ import { evaluate } from '../eval/evaluate.js';
 import { readQrels, readRun } from '../io/trec.js';
 import type { Qrels, Run } from '../types.js';
 import { HttpError, badRequest } from './http.js';
-import { pairedRandomisationTest, pairedTTest } from './stats.js';
+import { pairedRandomisationTest, pairedTTest } from '../eval/significance.js';
 
 export interface EvalOptions {
   /** Folders whose files may be opened by server path. */

@@ -4,10 +4,9 @@
  * map: no request path reaches the file system, and traversal (`..`, encoded or not, backslashes, NUL) is
  * refused with 400 before lookup. Unknown paths are 404.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { NotFoundError } from '../errors.js';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { publicDir } from '../assets.js';
 import { HttpError } from './http.js';
 
 const TYPES: Record<string, string> = {
@@ -18,18 +17,6 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
   '.ico': 'image/x-icon',
 };
-
-/**
- * Where the page lives: `src/server/public` of the package. The compiled module sits in
- * `dist/src/server/`, the source in `src/server/`; both resolve to the same folder.
- */
-export function publicDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const cand of [join(here, 'public'), resolve(here, '..', '..', '..', 'src', 'server', 'public')]) {
-    if (existsSync(join(cand, 'index.html'))) return cand;
-  }
-  throw new NotFoundError(`the web page's files (src/server/public/index.html) are missing beside ${here}`, { hint: 'reinstall the package; src/server/public ships with it' });
-}
 
 export interface StaticFile {
   body: Buffer;

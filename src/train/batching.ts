@@ -16,7 +16,7 @@ import { UsageError } from '../errors.js';
 import { docText, readCorpus } from '../io/corpus.js';
 import { readTrainingFile, type TrainingExample, type TrainingKind } from '../io/training.js';
 import type { Objective } from './losses.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 
 const ORDER = 1, NEGS = 2;
 

@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { LlamaModel } from '../model/llama.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 
 /** Overwrite the base weights of `model` with a seeded random initialisation. */
 export function initWeights(model: LlamaModel, seed: number, std = 0.02): void {

@@ -8,15 +8,15 @@
  * tokens per second. A resumed run first drops log lines after its checkpoint, so the file reads as one run.
  * Parameters outside the model (`form.extra`, e.g. a score head) are clipped, stepped and checkpointed with it.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LlamaModel } from '../model/llama.js';
 import { describePrecision, type PrecisionRecord } from '../model/precision.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { replaceDirSync, tempName, writeFileAtomic, writeFileAtomicSync } from '../util/atomic.js';
 import { Progress, progressEnabled } from '../util/progress.js';
 import { curvesSvg, logSeries, type BestTracker } from './validate.js';
 import { adamwStep, clipGradNorm, type AdamWConfig, type AdamWState } from './optimizer.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import { lrAt } from './schedule.js';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, type WeightsForm } from './state.js';
 import { checkResumeSettings, lockRunFolder, loggedLosses } from './run-folder.js';
@@ -121,7 +121,7 @@ async function runLocked(o: LoopOptions): Promise<LoopSummary> {
   if (ckpt) { start = loadCheckpoint(ckpt, model, o.form).step; resumedFrom = start; }
   const logPath = join(o.output, 'train_log.jsonl');
   const kept = keptLog(logPath, start);
-  writeFileSync(logPath, kept.length ? `${kept.join('\n')}\n` : '');
+  writeFileAtomicSync(logPath, kept.length ? `${kept.join('\n')}\n` : '');
 
   const extra = o.form.extra;
   const params = [...model.trainableParams(), ...(extra?.params ?? [])];
@@ -138,7 +138,7 @@ async function runLocked(o: LoopOptions): Promise<LoopSummary> {
   if (v) {
     // Resume: the evaluations up to the checkpoint decide the best so far and the patience left.
     const keptEval = keptLog(evalPath, start);
-    writeFileSync(evalPath, keptEval.length ? `${keptEval.join('\n')}\n` : '');
+    writeFileAtomicSync(evalPath, keptEval.length ? `${keptEval.join('\n')}\n` : '');
     for (const l of keptEval) {
       const j = JSON.parse(l) as Record<string, number>;
       if (j[v.measure]! > tracker.best) { tracker.best = j[v.measure]!; tracker.bestStep = j.step!; tracker.bad = 0; } else tracker.bad++;
@@ -152,12 +152,16 @@ async function runLocked(o: LoopOptions): Promise<LoopSummary> {
     const improved = value > tracker.best;
     if (improved) {
       tracker.best = value; tracker.bestStep = step; tracker.bad = 0;
-      const tmp = join(o.output, 'best.tmp');
-      rmSync(tmp, { recursive: true, force: true });
-      await v!.saveBest(tmp);
-      await writeFileAtomic(join(tmp, 'best.json'), `${JSON.stringify({ step, measure: v!.measure, ...m }, null, 2)}\n`);
-      rmSync(join(o.output, 'best'), { recursive: true, force: true });
-      renameSync(tmp, join(o.output, 'best'));
+      const best = join(o.output, 'best');
+      const tmp = tempName(best);
+      try {
+        await v!.saveBest(tmp);
+        await writeFileAtomic(join(tmp, 'best.json'), `${JSON.stringify({ step, measure: v!.measure, ...m }, null, 2)}\n`);
+        replaceDirSync(tmp, best);
+      } catch (e) {
+        rmSync(tmp, { recursive: true, force: true });
+        throw e;
+      }
     } else tracker.bad++;
     appendFileSync(evalPath, `${JSON.stringify({ step, ...m, best: tracker.best, bestStep: tracker.bestStep })}\n`);
     await writeFileAtomic(join(o.output, 'curves.svg'), curvesSvg(logSeries(logPath, 'loss'), logSeries(evalPath, v!.measure), v!.measure, tracker.bestStep));

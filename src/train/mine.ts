@@ -9,7 +9,7 @@
  * or without text are skipped and counted.
  */
 import { UsageError } from '../errors.js';
-import { sortHits } from '../eval/order.js';
+import { sortHits } from '../order.js';
 import { readQueries } from '../io/corpus.js';
 import type { ClExample } from '../io/training.js';
 import { readQrels, readRun } from '../io/trec.js';

@@ -21,7 +21,7 @@ import { docText, readCorpus } from '../io/corpus.js';
 import type { Kernels } from '../kernels/types.js';
 import { loadModel, saveAdapter, saveModel } from '../model/checkpoint.js';
 import { LlamaModel, type TokenBatch } from '../model/llama.js';
-import { LORA_TARGETS } from '../model/lora.js';
+import { LORA_TARGETS } from '../io/lora-config.js';
 import { parsePrecision, precisionRecord, trainingDtype, type Precision, type WeightDtype } from '../model/precision.js';
 import type { ModelConfig } from '../model/registry.js';
 import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
@@ -29,7 +29,7 @@ import { saveBpe, trainBpe } from '../tokenizer/bpe-train.js';
 import { initWeights } from './init.js';
 import { runLoop, type LoopSummary, type StepResult } from './loop.js';
 import { BlockPacker, crossEntropy, maskBlock, mntpTargets, type MaskOptions } from './mntp.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import type { WeightsForm } from './state.js';
 
 const ORDER = 11, MASK = 12;

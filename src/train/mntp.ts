@@ -16,7 +16,7 @@
  * (about 20 % of positions) instead of materialising (B, T, V) logits.
  */
 import { ShapeError, UsageError } from '../errors.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 
 /** Label value of positions that are not predicted. */
 export const IGNORE = -100;

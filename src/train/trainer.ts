@@ -28,7 +28,7 @@ import type { TrainingExample } from '../io/training.js';
 import type { Kernels } from '../kernels/types.js';
 import { loadModel, saveAdapter, saveModel } from '../model/checkpoint.js';
 import type { LlamaModel } from '../model/llama.js';
-import { LORA_TARGETS, type LoraConfig } from '../model/lora.js';
+import { LORA_TARGETS, type LoraConfig } from '../io/lora-config.js';
 import { parsePrecision, precisionRecord, trainingDtype, type Precision, type WeightDtype } from '../model/precision.js';
 import { loadTokenizer } from '../tokenizer/tokenizer.js';
 import {

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { DenseEncoder, SparseEncoder } from '../../src/api/encoder.js';
 import { main } from '../../src/cli/main.js';
 import { readDenseShard, readShardInfo, readSparseJsonl } from '../../src/io/vectors.js';
-import { shippedModels } from '../../src/quickstart.js';
+import { shippedModels } from '../../src/assets.js';
 import { fixtures, tempDir } from '../helpers.js';
 
 const TEXTS = ['the capital of france is paris', 'big cats sleep', 'river bank money', 'what is a lion'];

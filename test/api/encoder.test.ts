@@ -16,7 +16,7 @@ import { finishDense, poolDense } from '../../src/encoders/pooling.js';
 import { tokenBatch } from '../../src/encoders/batch.js';
 import { loadBertModel } from '../../src/model/bert.js';
 import { loadModel } from '../../src/model/checkpoint.js';
-import { shippedModels } from '../../src/quickstart.js';
+import { shippedModels } from '../../src/assets.js';
 import { llama3Tokenizer, loadTokenizer } from '../../src/tokenizer/tokenizer.js';
 import { fixtures, tempDir } from '../helpers.js';
 

@@ -8,7 +8,7 @@ import { evaluate } from '../../src/eval/evaluate.js';
 import { checkDevQrels, simplexGrid, tuneFusion } from '../../src/index/fuse-tune.js';
 import { fuseRuns } from '../../src/index/fusion.js';
 import { readRun, writeRun } from '../../src/io/trec.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import type { Qrels, Run } from '../../src/types.js';
 import { tempDir } from '../helpers.js';
 

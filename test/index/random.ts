@@ -1,7 +1,7 @@
 /**
  * Seeded random sparse and dense collections for the index tests (the project's Rng; no test depends on Math.random).
  */
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import type { SparseVec } from '../../src/types.js';
 import type { SparseRecord } from '../../src/io/vectors.js';
 

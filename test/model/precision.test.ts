@@ -19,7 +19,7 @@ import { ref } from '../../src/kernels/index.js';
 import { openCheckpoint, readTensor, readTensorBf16Into, writeSafetensors } from '../../src/io/safetensors.js';
 import { loadModel, saveModel } from '../../src/model/checkpoint.js';
 import type { LlamaModel } from '../../src/model/llama.js';
-import { LORA_TARGETS } from '../../src/model/lora.js';
+import { LORA_TARGETS } from '../../src/io/lora-config.js';
 import { defaultDtype, hasNativeBf16, resolveDtype } from '../../src/model/precision.js';
 import { tempDir } from '../helpers.js';
 import { goldenBatch, lmLoss, loadGolden, realRows } from './golden.js';

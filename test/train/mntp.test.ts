@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
 import { crossEntropy, IGNORE, maskBlock, mntpTargets, packBlocks } from '../../src/train/mntp.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { fixtures } from '../helpers.js';
 
 test('passages are packed behind BOS into fixed blocks and the remainder is dropped', () => {

@@ -10,7 +10,7 @@ import { saveModel } from '../../src/model/checkpoint.js';
 import { LlamaModel } from '../../src/model/llama.js';
 import { saveBpe, trainBpe } from '../../src/tokenizer/bpe-train.js';
 import { initWeights } from '../../src/train/init.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 import { fixtures, tempDir } from '../helpers.js';
 import { tinyConfig } from '../encoders/tiny.js';
 

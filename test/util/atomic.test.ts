@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
-import { withAtomicWrite, writeFileAtomic } from '../../src/util/atomic.js';
+import { AtomicFileSync, replaceDirSync, tempName, withAtomicWrite, writeFileAtomic, writeFileAtomicSync } from '../../src/util/atomic.js';
 import { tempDir } from '../helpers.js';
 
 test('writeFileAtomic replaces the file and leaves no temp files', async () => {
@@ -57,4 +57,35 @@ test('a new write to a path removes the temporary files that dead processes left
   assert.equal(exists(`${p}.tmp-${dead}-1`), false);
   assert.equal(exists(`${p}.tmp-${process.pid}-999999`), true);
   assert.equal(exists(j(d, `other.tmp-${dead}-1`)), true);
+});
+
+test('AtomicFileSync: positioned writes appear only on commit; abort leaves the old file and no temp', () => {
+  const d = tempDir();
+  const p = join(d, 'shard.bin');
+  writeFileAtomicSync(p, 'old');
+  const f = new AtomicFileSync(p);
+  f.write(new Uint8Array([5, 6]), 2);
+  f.write(new Uint8Array([1, 2]), 0);
+  assert.equal(readFileSync(p, 'utf8'), 'old');
+  f.commit();
+  assert.deepEqual([...readFileSync(p)], [1, 2, 5, 6]);
+  assert.throws(() => f.commit(), /already finished/);
+  const g = new AtomicFileSync(p);
+  g.write(new Uint8Array([9]));
+  g.abort();
+  assert.deepEqual([...readFileSync(p)], [1, 2, 5, 6]);
+  assert.deepEqual(readdirSync(d), ['shard.bin']);
+});
+
+test('replaceDirSync swaps a complete folder into place', () => {
+  const d = tempDir();
+  const best = join(d, 'best');
+  mkdirSync(best);
+  writeFileSync(join(best, 'old.txt'), 'old');
+  const tmp = tempName(best);
+  mkdirSync(tmp);
+  writeFileSync(join(tmp, 'new.txt'), 'new');
+  replaceDirSync(tmp, best);
+  assert.deepEqual(readdirSync(best), ['new.txt']);
+  assert.deepEqual(readdirSync(d), ['best']);
 });

@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.js';
 import { scoreTrainingFile, trainReranker } from '../../train/rerank.js';
 import { describePrecision, parseDtype } from '../../model/precision.js';
 import { compareRuns, formatComparison, type RunComparison } from '../../eval/compare.js';
-import { sortHits } from '../../eval/order.js';
+import { sortHits } from '../../order.js';
 import { docText, readCorpus, readQueries } from '../../io/corpus.js';
 import { readQrels, readRun, writeRun } from '../../io/trec.js';
 import { openReranker, rerankRun } from '../../rerank/run.js';

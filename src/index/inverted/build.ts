@@ -17,6 +17,7 @@ import { emptyClusters, encodeIndex, type InvertedIndex, type WeightDtype } from
 import { bisectionOrder, permuteForward } from './reorder.js';
 import * as vectors from '../../io/vectors.js';
 import { commonIdentity, type EncoderIdentity, identityToJson } from '../../util/identity.js';
+import { GrowF32, GrowU32 } from '../../util/grow.js';
 
 /** Build options; defaults in DEFAULTS.sparseIndex. */
 export interface BuildSparseOptions {
@@ -66,31 +67,6 @@ export function checkBuildOptions(opts: BuildSparseOptions): void {
   if (opts.dtype !== undefined && !['f32', 'u8', 'u16'].includes(opts.dtype)) throw new UsageError(`weight dtype must be f32, u8 or u16, got '${opts.dtype}'`, { field: 'dtype' });
 }
 
-class GrowU32 {
-  a = new Uint32Array(1024);
-  n = 0;
-  push(x: number): void {
-    if (this.n === this.a.length) { const b = new Uint32Array(this.a.length * 2); b.set(this.a); this.a = b; }
-    this.a[this.n++] = x;
-  }
-  pushAll(x: Uint32Array): void {
-    while (this.n + x.length > this.a.length) { const b = new Uint32Array(this.a.length * 2); b.set(this.a); this.a = b; }
-    this.a.set(x, this.n);
-    this.n += x.length;
-  }
-  done(): Uint32Array { return this.a.slice(0, this.n); }
-}
-class GrowF32 {
-  a = new Float32Array(1024);
-  n = 0;
-  pushAll(x: Float32Array): void {
-    while (this.n + x.length > this.a.length) { const b = new Float32Array(this.a.length * 2); b.set(this.a); this.a = b; }
-    this.a.set(x, this.n);
-    this.n += x.length;
-  }
-  done(): Float32Array { return this.a.slice(0, this.n); }
-}
-
 /** Builds an index in memory from records (positions follow iteration order). */
 export async function buildInvertedIndexFromRecords(records: AsyncIterable<SparseRecord> | Iterable<SparseRecord>, opts: BuildSparseOptions = {}, source = '<records>'): Promise<InvertedIndex> {
   checkBuildOptions(opts);
@@ -113,11 +89,11 @@ export async function buildInvertedIndexFromRecords(records: AsyncIterable<Spars
     if (opts.vocabSize !== undefined && maxTerm >= opts.vocabSize) {
       throw new FormatError(`document ${r.id}: term id ${maxTerm} is outside the vocabulary of ${opts.vocabSize}`, { file: source, field: String(maxTerm) });
     }
-    fTerms.pushAll(t);
-    fW.pushAll(r.vec.weights);
-    fOff.push(fTerms.n);
+    fTerms.append(t);
+    fW.append(r.vec.weights);
+    fOff.push(fTerms.length);
   }
-  return invert(fOff.done(), fTerms.done(), fW.done(), ids, opts);
+  return invert(fOff.toArray(), fTerms.toArray(), fW.toArray(), ids, opts);
 }
 
 function quantise(w: Float32Array, dtype: WeightDtype): { codes: WeightArray; scale: number } {

@@ -28,7 +28,7 @@
  * to the end of the document order (as it would in a rebuild from `documents()`). Changes are buffered until
  * `commit()`; searches see the last commit. One process writes (a `write.lock` file); any number read.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ArtifactError, FormatError, NotFoundError, ShapeError, UsageError } from '../../errors.js';
 import { buildBm25Index, termIdOf, type Bm25Index } from '../../bm25/build.js';
@@ -38,7 +38,7 @@ import { bm25AvgLength, bm25Idf, normInverseTable, type Bm25Params } from '../..
 import { DEFAULTS } from '../../defaults.js';
 import { checkSparseVec, readDenseShard, readSparseShard, SparseShardWriter, writeDenseShard } from '../../io/vectors.js';
 import type { Hit, SparseVec } from '../../types.js';
-import { writeFileAtomic } from '../../util/atomic.js';
+import { fsyncDir, writeFileAtomic, writeFileAtomicSync } from '../../util/atomic.js';
 import { buildInvertedIndexFromRecords } from '../inverted/build.js';
 import type { InvertedIndex } from '../inverted/format.js';
 import { packQueries, searchSparse } from '../inverted/search.js';
@@ -153,13 +153,6 @@ class Segment {
   }
 }
 
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try { fsyncSync(fd); } finally { closeSync(fd); }
-  } catch { /* not supported on this file system: rename is still atomic */ }
-}
-
 function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
@@ -195,14 +188,6 @@ function readBitmap(file: string, docs: number): Uint8Array {
     throw new ArtifactError(`deletion bitmap is damaged (${b.length} bytes, expected ${need} for ${docs} documents)`, { file });
   }
   return new Uint8Array(b.subarray(12));
-}
-
-/** Writes a small file durably under a temporary name and renames it, so no reader sees it partial. */
-function writeDurable(file: string, data: Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try { let o = 0; while (o < data.length) o += writeSync(fd, data, o, data.length - o); fsyncSync(fd); } finally { closeSync(fd); }
-  renameSync(tmp, file);
 }
 
 /** Reads a segment's documents from its file. */
@@ -509,7 +494,7 @@ export class LiveIndex {
           bm.write(DEL_MAGIC, 0, 'latin1');
           bm.writeUInt32LE(ns.meta.docs, 8);
           bm.set(ns.del, 12);
-          writeDurable(join(this.dir, ns.meta.del!), bm);
+          writeFileAtomicSync(join(this.dir, ns.meta.del!), bm);
           segments.push(ns);
         }
         if (adds.size) {

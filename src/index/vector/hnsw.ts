@@ -13,13 +13,13 @@
  * its ES-module build searches for its native binary from the importing file's folder and recurses without
  * end when imported from inside another package.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Index } from 'usearch';
 import { DEFAULTS } from '../../defaults.js';
 import { ArtifactError, ChecksumError, NotFoundError, ShapeError } from '../../errors.js';
 import { checksumFile } from '../../util/checksum.js';
-import { tempName } from '../../util/atomic.js';
+import { commitTempFile, tempName, writeFileAtomicSync } from '../../util/atomic.js';
 import { defaultThreads } from '../native.js';
 import { emptyResult, type SearchResult } from '../topk.js';
 import { rowOf, type VectorIndex } from './flat.js';
@@ -88,15 +88,6 @@ export function removeHnsw(graphPath: string): void {
   rmSync(bindingPath(graphPath), { force: true });
 }
 
-function writeSyncAtomic(path: string, text: string): void {
-  const tmp = tempName(path);
-  try {
-    const fd = openSync(tmp, 'w');
-    try { writeSync(fd, text); fsyncSync(fd); } finally { closeSync(fd); }
-    renameSync(tmp, path);
-  } catch (e) { rmSync(tmp, { force: true }); throw e; }
-}
-
 /**
  * Saves the graph atomically (temporary file, then rename) with its binding to `ix` (which must have been
  * written, so that its checksum is known): a failed save leaves no partial graph.
@@ -108,9 +99,9 @@ export function saveHnsw(h: HnswIndex, path: string, ix: Pick<VectorIndex, 'chec
     rmSync(bindingPath(path), { force: true });
     h.graph.save(tmp);
     const { checksum, bytes } = checksumFile(tmp);
-    renameSync(tmp, path);
+    commitTempFile(tmp, path);
     const b: GraphBinding = { graphBytes: bytes, graphChecksum: checksum, lvecChecksum: ix.checksum, rows: ix.rows, dim: ix.dim };
-    writeSyncAtomic(bindingPath(path), `${JSON.stringify(b)}\n`);
+    writeFileAtomicSync(bindingPath(path), `${JSON.stringify(b)}\n`);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;

@@ -2,7 +2,7 @@
  * A deterministic stream of live-index edits (adds, updates, deletes, commits) for the live-index tests and
  * their crash child, and a plain model of what the index must hold after each commit.
  */
-import { Rng } from '../../../src/train/rng.js';
+import { Rng } from '../../../src/util/rng.js';
 import type { LiveDoc, LiveKind } from '../../../src/index/live/live.js';
 import { randomSparse } from '../random.js';
 

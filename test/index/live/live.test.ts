@@ -10,7 +10,7 @@ import { buildInvertedIndexFromRecords } from '../../../src/index/inverted/build
 import { searchSparse } from '../../../src/index/inverted/search.js';
 import { LiveIndex, type LiveDoc, type LiveKind, type LiveQuery } from '../../../src/index/live/live.js';
 import { searchDense, vectorIndexFromMatrix } from '../../../src/index/vector/flat.js';
-import { Rng } from '../../../src/train/rng.js';
+import { Rng } from '../../../src/util/rng.js';
 import type { Hit } from '../../../src/types.js';
 import { tempDir } from '../../helpers.js';
 import { applyOps, DIM, editsFor, queriesFor, VOCAB } from './edits.js';

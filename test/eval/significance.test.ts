@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { incompleteBeta, pairedRandomisationTest, pairedTTest, studentTwoSidedP } from '../../src/server/stats.js';
+import { incompleteBeta, pairedRandomisationTest, pairedTTest, studentTwoSidedP } from '../../src/eval/significance.js';
 
 const close = (a: number, b: number, tol: number, what = '') => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} vs ${b}`);
 

@@ -4,7 +4,7 @@
  * never used. Both the evaluator and `writeRun` sort with `compareHits`, so a written run is read back in the
  * order it was written.
  */
-import type { Hit } from '../types.js';
+import type { Hit } from './types.js';
 
 /** Compare two strings by Unicode code point (= UTF-8 byte order, = strcmp on UTF-8), ascending. */
 export function compareCodePoints(a: string, b: string): number {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareCodePoints, sortHits } from '../../src/eval/order.js';
+import { compareCodePoints, sortHits } from '../src/order.js';
 
 test('hits sort by score descending, then docno descending', () => {
   const hits = [

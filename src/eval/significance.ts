@@ -6,7 +6,7 @@
  *
  * Inputs are per-query differences d_i = b_i − a_i. Both tests ask whether mean(d) differs from 0.
  */
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; |error| < 1e-13 over the range used here). */
 function lnGamma(x: number): number {

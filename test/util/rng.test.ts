@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import test from 'node:test';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 test('the same seed gives the same stream; the state round-trips', () => {
   const a = new Rng(45), b = new Rng(45);
