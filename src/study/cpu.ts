@@ -32,7 +32,7 @@ import type { EncoderTokenizer } from '../encoders/batch.js';
 import { loadTokenizer, type LionTokenizer } from '../tokenizer/tokenizer.js';
 import { trainMntp } from '../train/mntp-trainer.js';
 import { trainRetriever } from '../train/trainer.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { formatSeconds } from '../util/progress.js';
 import type { Paradigm } from '../encoders/encode.js';

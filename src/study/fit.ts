@@ -8,7 +8,7 @@
  * of freedom), which the report prints as "n/a".
  */
 import { UsageError } from '../errors.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../util/rng.js';
 
 export interface PowerLawFit {
   /** Coefficient a of y = a · x^b. */

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fitPowerLaw, powerLawBand, studentTQuantile } from '../../src/study/fit.js';
 import { UsageError } from '../../src/errors.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 test('noise-free power laws are recovered exactly, with intervals collapsing onto the exponent', () => {
   for (const [a, b] of [[0.02, 0.25], [3, -0.076], [1e-3, 0.5]] as const) {
