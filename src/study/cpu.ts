@@ -70,7 +70,7 @@ export interface CpuStudySettings {
 }
 
 export const DEFAULT_CPU_STUDY: CpuStudySettings = {
-  sizes: 'h32l1,h48l1,h64l2,h96l2,h128l3', mntpTokensPerParam: 1, mntpBlockLength: 128, mntpBatch: 16, mntpLr: 1e-3,
+  sizes: 'h32l1,h48l1,h64l2,h96l2,h128l3', mntpTokensPerParam: 0.5, mntpBlockLength: 128, mntpBatch: 16, mntpLr: 1e-3,
   largestEpochs: 0.5, batch: 8, kdBatchFactor: 4, negatives: 3, lr: 1e-3, tau: 0.05, queryMaxLength: 32, docMaxLength: 64,
   evalDocMaxLength: 96, mineNegatives: 30, mineDepth: 100, noise: 0.3, noiseSizes: 'h32l1,h64l2,h128l3', seed: 45,
 };
@@ -135,11 +135,15 @@ export function cpuPlan(set: CpuStudySettings, sizes: StudySize[], examples: num
   const plan = planStudy({
     sizes, examples, budget, negatives: set.negatives, lr: set.lr, kdBatchFactor: set.kdBatchFactor, integerEpochs: false,
   });
-  const cells: Array<StudyCell & { noise: number }> = plan.cells.map((c) => ({ ...c, noise: 0 }));
+  // Run order: objective-major (CL, KD, CL+KD), then size, then paradigm, so a partial run already holds whole
+  // scaling curves of the first objectives, sparse and dense side by side.
+  const rank = (c: StudyCell) => [['cl', 'kd', 'cl+kd'].indexOf(c.objective), c.params, c.paradigm === 'sparse' ? 0 : 1];
+  const byRank = (a: StudyCell, b: StudyCell) => { const x = rank(a), y = rank(b); return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!; };
+  const cells: Array<StudyCell & { noise: number }> = [...plan.cells].sort(byRank).map((c) => ({ ...c, noise: 0 }));
   const noisy = set.noiseSizes.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
   for (const n of noisy) if (!sizes.some((s) => s.name === n)) throw new UsageError(`--noise-sizes: '${n}' is not one of --sizes`, { field: 'noiseSizes' });
   if (set.noise > 0) {
-    for (const c of plan.cells) {
+    for (const c of [...plan.cells].sort(byRank)) {
       if (c.objective === 'cl' && noisy.includes(c.size)) cells.push({ ...c, id: `${c.id}-noise${Math.round(set.noise * 100)}`, noise: set.noise });
     }
   }
