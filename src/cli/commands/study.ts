@@ -151,7 +151,7 @@ const cpuOptions = {
 export const studyCpuCommand: Command = {
   name: 'study cpu',
   summary: 'the scaling study at CPU scale: MNTP per size, the grid, robustness, fits and findings (resumable)',
-  usage: 'lion study cpu --pretrain-corpus corpus.jsonl --tokenizer bpe-8k --work cpu-study --out docs/img',
+  usage: 'lion study cpu --pretrain-corpus corpus.jsonl --tokenizer bpe-8k --work study-cpu --out docs/study-cpu',
   options: cpuOptions,
   async run(argv) {
     const o = parseArgs(argv, cpuOptions, 'study cpu');
@@ -182,7 +182,7 @@ const cpuReportOptions = {
 export const studyCpuReportCommand: Command = {
   name: 'study cpu-report',
   summary: 'tables, power-law fits, robustness and findings of a CPU study (works on partial results)',
-  usage: 'lion study cpu-report --results cpu-study/results.json --out docs/img',
+  usage: 'lion study cpu-report --results study-cpu/results.json --out docs/study-cpu',
   options: cpuReportOptions,
   async run(argv) {
     const o = parseArgs(argv, cpuReportOptions, 'study cpu-report');
