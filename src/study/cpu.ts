@@ -67,12 +67,15 @@ export interface CpuStudySettings {
   noise: number;
   noiseSizes: string;
   seed: number;
+  /** FLOPS regulariser weights of the sparse cells (paper: 0.05 / 0.04; lower here, see docs/study.md). */
+  lambdaQ: number;
+  lambdaD: number;
 }
 
 export const DEFAULT_CPU_STUDY: CpuStudySettings = {
   sizes: 'h32l1,h48l1,h64l2,h96l2,h128l3', mntpTokensPerParam: 0.5, mntpBlockLength: 128, mntpBatch: 16, mntpLr: 1e-3,
-  largestEpochs: 0.5, batch: 8, kdBatchFactor: 4, negatives: 3, lr: 1e-3, tau: 0.05, queryMaxLength: 32, docMaxLength: 64,
-  evalDocMaxLength: 96, mineNegatives: 30, mineDepth: 100, noise: 0.3, noiseSizes: 'h32l1,h64l2,h128l3', seed: 45,
+  largestEpochs: 2, batch: 8, kdBatchFactor: 4, negatives: 3, lr: 1e-3, tau: 0.05, queryMaxLength: 32, docMaxLength: 64,
+  evalDocMaxLength: 96, mineNegatives: 30, mineDepth: 100, noise: 0.3, noiseSizes: 'h32l1,h64l2,h128l3', seed: 45, lambdaQ: 0.01, lambdaD: 0.008,
 };
 
 export interface CpuStudyOptions {
@@ -415,7 +418,7 @@ export async function runCpuStudy(o: CpuStudyOptions): Promise<CpuStudyFile> {
     const sum = await trainRetriever({
       paradigm: c.paradigm, objective: c.objective, model: base, full: true, trainFile, corpus: join(o.data, 'scifact', 'corpus.jsonl'), output,
       maxSteps: c.steps, batchSize: c.batch, gradAccum: 1, negatives: c.negatives, lr: c.lr, seed: set.seed, tau: set.tau,
-      queryMaxLength: set.queryMaxLength, docMaxLength: set.docMaxLength, warmupRatio: 0.04,
+      queryMaxLength: set.queryMaxLength, docMaxLength: set.docMaxLength, warmupRatio: 0.04, lambdaQ: set.lambdaQ, lambdaD: set.lambdaD,
       saveEvery: Math.max(1, Math.ceil(c.steps / 5)), logEvery: Math.max(1, Math.ceil(c.steps / 20)), tokenizer: ctok,
     });
     const trainSeconds = (performance.now() - t1) / 1000, trainCpuSeconds = cpuSeconds() - c1;

@@ -145,6 +145,8 @@ const cpuOptions = {
   noise: { kind: 'number', min: 0, max: 0.99, default: cpuDefaults.noise, help: 'fraction of corrupted labels in the robustness cells (0: none)' },
   'noise-sizes': { kind: 'string', default: cpuDefaults.noiseSizes, help: 'sizes of the robustness cells' },
   seed: { kind: 'int', min: 0, default: cpuDefaults.seed, help: 'seed' },
+  'lambda-q': { kind: 'number', min: 0, default: cpuDefaults.lambdaQ, help: 'FLOPS weight on sparse queries (paper 0.05)' },
+  'lambda-d': { kind: 'number', min: 0, default: cpuDefaults.lambdaD, help: 'FLOPS weight on sparse documents (paper 0.04)' },
   'max-pretrain-passages': { kind: 'int', min: 1, help: 'read at most this many pretraining passages' },
 } satisfies OptTable;
 
@@ -161,6 +163,7 @@ export const studyCpuCommand: Command = {
       largestEpochs: o['largest-epochs'], batch: o.batch, kdBatchFactor: o['kd-batch-factor'], negatives: o.negatives, lr: o.lr, tau: o.tau,
       queryMaxLength: o['query-max-length'], docMaxLength: o['doc-max-length'], evalDocMaxLength: o['eval-doc-max-length'],
       mineNegatives: o['mine-negatives'], mineDepth: o['mine-depth'], noise: o.noise, noiseSizes: o['noise-sizes'], seed: o.seed,
+      lambdaQ: o['lambda-q'], lambdaD: o['lambda-d'],
     };
     const t0 = performance.now();
     const f = await runCpuStudy({
