@@ -374,9 +374,10 @@ export async function runCpuStudy(o: CpuStudyOptions): Promise<CpuStudyFile> {
   // Work left, in units per kind: MNTP tokens·params, fine-tuning document passes·params, evaluated texts·params.
   const evalDocs = suiteDocCount(suite);
   const mntpTokens = (s: StudySize) => Math.round(set.mntpTokensPerParam * s.params);
-  const eta = new Eta({ mntp: 2.5e-10, train: 2.5e-8, eval: 6e-9 });
+  // Priors (seconds per unit, measured on the 2-core EPYC at load ~10) until this process has measured its own.
+  const eta = new Eta({ mntp: 1.5e-9, 'train-sparse': 6e-9, 'train-dense': 1e-9, 'eval-sparse': 1e-8, 'eval-dense': 1.5e-9 });
   const mntpLeft = () => sizes.filter((s) => !file.sizes.some((x) => x.name === s.name)).map((s) => ({ kind: 'mntp', units: mntpTokens(s) * s.params }));
-  const cellUnits = (c: StudyCell) => [{ kind: 'train', units: c.steps * c.batch * (c.docsPerQuery + 1) * c.params }, { kind: 'eval', units: evalDocs * c.params }];
+  const cellUnits = (c: StudyCell) => [{ kind: `train-${c.paradigm}`, units: c.steps * c.batch * (c.docsPerQuery + 1) * c.params }, { kind: `eval-${c.paradigm}`, units: evalDocs * c.params }];
   const cellsLeft = () => cells.filter((c) => !file.cells.some((x) => x.id === c.id)).flatMap(cellUnits);
   const etaText = () => `ETA ${formatSeconds(eta.seconds([...mntpLeft(), ...cellsLeft()]))}`;
   // Stage 2: MNTP per size, every size reading the same slice of the pretraining text.
@@ -423,13 +424,13 @@ export async function runCpuStudy(o: CpuStudyOptions): Promise<CpuStudyFile> {
     });
     const trainSeconds = (performance.now() - t1) / 1000, trainCpuSeconds = cpuSeconds() - c1;
     const [u1, u2] = cellUnits(c);
-    eta.record('train', u1!.units, trainSeconds);
+    eta.record(u1!.kind, u1!.units, trainSeconds);
     const t2 = performance.now(), c2 = cpuSeconds();
     const model = loadModel(output, { withHead: c.paradigm === 'sparse', trainable: 'none' });
     const score = await evaluateRetriever(model, tok, c.paradigm, suite, { docMaxLength: set.evalDocMaxLength, queryMaxLength: set.queryMaxLength });
     const hl = await heldoutLoss(o, model, tok, c.paradigm, held);
     const evalSeconds = (performance.now() - t2) / 1000, evalCpuSeconds = cpuSeconds() - c2;
-    eta.record('eval', u2!.units, evalSeconds);
+    eta.record(u2!.kind, u2!.units, evalSeconds);
     const ne = nonEmbeddingParams(size);
     const mt = file.sizes.find((x) => x.name === size.name)!.mntpTokens;
     const ft = c.steps * c.batch * (lengths.q + c.docsPerQuery * lengths.d);
