@@ -17,7 +17,7 @@ import { quickstartCommand } from './quickstart.js';
 import { rerankRunCommand, rerankScoreCommand, rerankTrainCommand } from './rerank.js';
 import { searchCommand } from './search.js';
 import { serveCommand } from './serve.js';
-import { studyPlanCommand, studyReportCommand, studyRunCommand } from './study.js';
+import { studyCpuCommand, studyCpuReportCommand, studyPlanCommand, studyReportCommand, studyRunCommand } from './study.js';
 import { trainCommand } from './train.js';
 
 export const commands: Command[] = [
@@ -46,6 +46,8 @@ export const commands: Command[] = [
   serveCommand,
   studyPlanCommand,
   studyReportCommand,
+  studyCpuCommand,
+  studyCpuReportCommand,
   studyRunCommand,
   trainCommand,
 ];

@@ -11,6 +11,9 @@ import type { Objective } from '../../train/losses.js';
 import { formatPlan, OBJECTIVES, PARADIGMS } from '../../study/grid.js';
 import { prepareStudy, readStudyFile, runStudy } from '../../study/run.js';
 import { writeStudyReport } from '../../study/report.js';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_CPU_STUDY, runCpuStudy, type CpuStudyFile, type CpuStudySettings } from '../../study/cpu.js';
+import { writeCpuReport } from '../../study/report-cpu.js';
 import { parseArgs, type OptTable, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -111,6 +114,90 @@ export const studyReportCommand: Command = {
     const f = readStudyFile(o.results);
     if (!f) throw new UsageError(`results file not found: ${o.results}`, { file: o.results });
     for (const p of await writeStudyReport(f, o.out)) process.stderr.write(`study report: wrote ${p}\n`);
+    return 0;
+  },
+};
+
+const cpuDefaults = DEFAULT_CPU_STUDY;
+const cpuOptions = {
+  data: { kind: 'string', default: '../shared/data', help: 'shared data folder (scifact/, cranfield/beir/, med/beir/, trec-dl-2019/, trec-dl-2020/)' },
+  'pretrain-corpus': { kind: 'string', required: true, help: 'MNTP pretraining text (jsonl or tsv)' },
+  tokenizer: { kind: 'string', required: true, help: 'tokenizer folder of every size (must have a mask token)' },
+  work: { kind: 'string', default: 'lion-study-cpu', help: 'work folder (re-run the same command to continue after an interruption)' },
+  out: { kind: 'string', help: 'also write the report (study-cpu.md + SVG plots) to this folder when done' },
+  collections: { kind: 'string', default: 'scifact,cranfield,med,dl19,dl20', help: 'evaluation collections' },
+  sizes: { kind: 'string', default: cpuDefaults.sizes, help: 'h<hidden>l<layers> sizes, from scratch' },
+  'mntp-tokens-per-param': { kind: 'number', gt: 0, default: cpuDefaults.mntpTokensPerParam, help: 'MNTP tokens = this × parameters (tied embeddings counted once)' },
+  'mntp-block-length': { kind: 'int', min: 8, default: cpuDefaults.mntpBlockLength, help: 'MNTP block length' },
+  'mntp-batch': { kind: 'int', min: 1, default: cpuDefaults.mntpBatch, help: 'MNTP blocks per step' },
+  'mntp-lr': { kind: 'number', gt: 0, default: cpuDefaults.mntpLr, help: 'MNTP learning rate' },
+  'largest-epochs': { kind: 'number', gt: 0, default: cpuDefaults.largestEpochs, help: 'CL epochs of the largest size (sets the fixed budget)' },
+  batch: { kind: 'int', min: 1, default: cpuDefaults.batch, help: 'CL / CL+KD queries per step' },
+  'kd-batch-factor': { kind: 'number', gt: 0, default: cpuDefaults.kdBatchFactor, help: 'KD batch = batch × this' },
+  negatives: { kind: 'int', min: 1, default: cpuDefaults.negatives, help: 'hard negatives per query (CL, CL+KD)' },
+  lr: { kind: 'number', gt: 0, default: cpuDefaults.lr, help: 'fine-tuning learning rate' },
+  tau: { kind: 'number', gt: 0, default: cpuDefaults.tau, help: 'dense temperature' },
+  'query-max-length': { kind: 'int', min: 1, default: cpuDefaults.queryMaxLength, help: 'query tokens' },
+  'doc-max-length': { kind: 'int', min: 1, default: cpuDefaults.docMaxLength, help: 'passage tokens in training' },
+  'eval-doc-max-length': { kind: 'int', min: 1, default: cpuDefaults.evalDocMaxLength, help: 'document tokens at evaluation' },
+  'mine-negatives': { kind: 'int', min: 1, default: cpuDefaults.mineNegatives, help: 'hard negatives kept per training query' },
+  'mine-depth': { kind: 'int', min: 1, default: cpuDefaults.mineDepth, help: 'BM25 depth mined for negatives and teacher candidates' },
+  noise: { kind: 'number', min: 0, max: 0.99, default: cpuDefaults.noise, help: 'fraction of corrupted labels in the robustness cells (0: none)' },
+  'noise-sizes': { kind: 'string', default: cpuDefaults.noiseSizes, help: 'sizes of the robustness cells' },
+  seed: { kind: 'int', min: 0, default: cpuDefaults.seed, help: 'seed' },
+  'lambda-q': { kind: 'number', min: 0, default: cpuDefaults.lambdaQ, help: 'FLOPS weight on sparse queries (paper 0.05)' },
+  'lambda-d': { kind: 'number', min: 0, default: cpuDefaults.lambdaD, help: 'FLOPS weight on sparse documents (paper 0.04)' },
+  'max-pretrain-passages': { kind: 'int', min: 1, help: 'read at most this many pretraining passages' },
+} satisfies OptTable;
+
+export const studyCpuCommand: Command = {
+  name: 'study cpu',
+  summary: 'the scaling study at CPU scale: MNTP per size, the grid, robustness, fits and findings (resumable)',
+  usage: 'lion study cpu --pretrain-corpus corpus.jsonl --tokenizer bpe-8k --work study-cpu --out docs/study-cpu',
+  options: cpuOptions,
+  async run(argv) {
+    const o = parseArgs(argv, cpuOptions, 'study cpu');
+    if (o._.length) throw new UsageError(`study cpu: unexpected argument '${o._[0]}'`);
+    const settings: CpuStudySettings = {
+      sizes: o.sizes, mntpTokensPerParam: o['mntp-tokens-per-param'], mntpBlockLength: o['mntp-block-length'], mntpBatch: o['mntp-batch'], mntpLr: o['mntp-lr'],
+      largestEpochs: o['largest-epochs'], batch: o.batch, kdBatchFactor: o['kd-batch-factor'], negatives: o.negatives, lr: o.lr, tau: o.tau,
+      queryMaxLength: o['query-max-length'], docMaxLength: o['doc-max-length'], evalDocMaxLength: o['eval-doc-max-length'],
+      mineNegatives: o['mine-negatives'], mineDepth: o['mine-depth'], noise: o.noise, noiseSizes: o['noise-sizes'], seed: o.seed,
+      lambdaQ: o['lambda-q'], lambdaD: o['lambda-d'],
+    };
+    const t0 = performance.now();
+    const f = await runCpuStudy({
+      settings, data: o.data, pretrainCorpus: o['pretrain-corpus'], tokenizer: o.tokenizer, work: o.work,
+      collections: o.collections.split(',').map((x) => x.trim()).filter(Boolean), maxPretrainPassages: o['max-pretrain-passages'],
+      say: (m) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] study cpu: ${m}\n`),
+    });
+    process.stderr.write(`study cpu: ${f.cells.length} cells in ${join(o.work, 'results.json')} (${((performance.now() - t0) / 1000).toFixed(0)} s this run)\n`);
+    if (o.out) for (const p of await writeCpuReport(f, o.out)) process.stderr.write(`study cpu: wrote ${p}\n`);
+    return 0;
+  },
+};
+
+const cpuReportOptions = {
+  results: { kind: 'string', required: true, help: 'results.json of a `lion study cpu` work folder' },
+  out: { kind: 'string', required: true, help: 'folder for study-cpu.md and the SVG plots' },
+} satisfies OptTable;
+
+export const studyCpuReportCommand: Command = {
+  name: 'study cpu-report',
+  summary: 'tables, power-law fits, robustness and findings of a CPU study (works on partial results)',
+  usage: 'lion study cpu-report --results study-cpu/results.json --out docs/study-cpu',
+  options: cpuReportOptions,
+  async run(argv) {
+    const o = parseArgs(argv, cpuReportOptions, 'study cpu-report');
+    if (o._.length) throw new UsageError(`study cpu-report: unexpected argument '${o._[0]}'`);
+    let f: CpuStudyFile;
+    try {
+      f = JSON.parse(readFileSync(o.results, 'utf8')) as CpuStudyFile;
+    } catch (e) {
+      throw new UsageError(`cannot read the study results: ${(e as Error).message}`, { file: o.results });
+    }
+    if (!Array.isArray(f.cells)) throw new UsageError('results file has no "cells" array', { file: o.results, field: 'cells' });
+    for (const p of await writeCpuReport(f, o.out)) process.stderr.write(`study cpu-report: wrote ${p}\n`);
     return 0;
   },
 };
