@@ -134,7 +134,7 @@ const cpuOptions = {
   'largest-epochs': { kind: 'number', gt: 0, default: cpuDefaults.largestEpochs, help: 'CL epochs of the largest size (sets the fixed budget)' },
   batch: { kind: 'int', min: 1, default: cpuDefaults.batch, help: 'CL / CL+KD queries per step' },
   'kd-batch-factor': { kind: 'number', gt: 0, default: cpuDefaults.kdBatchFactor, help: 'KD batch = batch × this' },
-  negatives: { kind: 'int', min: 1, default: cpuDefaults.negatives, help: 'hard negatives per query (CL, CL+KD)' },
+  negatives: { kind: 'int', min: 1, default: cpuDefaults.negatives, help: `hard negatives per query (CL, CL+KD; small models at CPU scale: lion train uses ${DEFAULTS.train.negatives})` },
   lr: { kind: 'number', gt: 0, default: cpuDefaults.lr, help: 'fine-tuning learning rate' },
   tau: { kind: 'number', gt: 0, default: cpuDefaults.tau, help: 'dense temperature' },
   'query-max-length': { kind: 'int', min: 1, default: cpuDefaults.queryMaxLength, help: 'query tokens' },
