@@ -55,8 +55,8 @@ export type { IndexFileOptions, IndexFileResult, SearchFileOptions, SearchFileRe
 export { runQuickstart, formatQuickstart, bm25QuickstartSystem, neuralQuickstartSystem, quickstartSystems } from './quickstart.js';
 export { shippedCranfield, shippedModels } from './assets.js';
 export type { QuickstartSystem, QuickstartRow, QuickstartResult, QuickstartOptions, QuickstartCollection, NeuralQuickstartOptions } from './quickstart.js';
-export { runEvalSuite, formatEvalSuite, availableSuiteCollections, SUITE_COLLECTIONS } from './eval/suite.js';
-export type { EvalSuiteOptions, EvalSuiteResult, SuiteCollectionResult, SuiteCollectionSpec, SuiteScore, SuiteSystem, SuiteHybridOptions } from './eval/suite.js';
+export { runEvalSuite, formatEvalSuite, availableSuiteCollections, SUITE_COLLECTIONS } from './api/eval-suite.js';
+export type { EvalSuiteOptions, EvalSuiteResult, SuiteCollectionResult, SuiteCollectionSpec, SuiteScore, SuiteSystem, SuiteHybridOptions } from './api/eval-suite.js';
 export { openCheckpoint, readSafetensorsHeader, readTensor, readTensorInto, writeSafetensors } from './io/safetensors.js';
 export type { TensorInfo, SafetensorsIndex, TensorToWrite } from './io/safetensors.js';
 export { readHfConfig } from './io/hfconfig.js';

@@ -1,7 +1,7 @@
 /**
  * `lion eval-suite`: one retriever on every collection available under the data folder — SciFact test,
  * Cranfield, MED, and TREC DL 2019/2020 as re-ranking of the BM25 top 100 — with BM25 beside it and,
- * optionally, BM25 fused with it; prints the BEIR-style table with the average (src/eval/suite.ts).
+ * optionally, BM25 fused with it; prints the BEIR-style table with the average (src/api/eval-suite.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -11,7 +11,7 @@ import type { Paradigm } from '../../encoders/encode.js';
 import type { FusionMethod, FusionNorm } from '../../index/fusion.js';
 import { parseDtype } from '../../model/precision.js';
 import { neuralQuickstartSystem } from '../../quickstart.js';
-import { formatEvalSuite, runEvalSuite, SUITE_COLLECTIONS } from '../../eval/suite.js';
+import { formatEvalSuite, runEvalSuite, SUITE_COLLECTIONS } from '../../api/eval-suite.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { parseArgs, type OptTable } from '../args.js';
 import type { Command } from '../command.js';

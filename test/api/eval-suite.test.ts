@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import test from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { LionError } from '../../src/errors.js';
-import { runEvalSuite, formatEvalSuite, type SuiteSystem } from '../../src/eval/suite.js';
+import { runEvalSuite, formatEvalSuite, type SuiteSystem } from '../../src/api/eval-suite.js';
 import { collect, readCorpus, readQueries } from '../../src/io/corpus.js';
 import { readQrels } from '../../src/io/trec.js';
 import { bm25QuickstartSystem } from '../../src/quickstart.js';

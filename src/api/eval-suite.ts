@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
 import { collect, readCorpus, readQueries } from '../io/corpus.js';
 import { readQrels, readRun } from '../io/trec.js';
-import { evaluate } from './evaluate.js';
+import { evaluate } from '../eval/evaluate.js';
 import { fuseRuns, type FusionOptions } from '../index/fusion.js';
 import { bm25QuickstartSystem, type QuickstartSystem } from '../quickstart.js';
 import type { Hit, Qrels, Run, TextRecord } from '../types.js';
