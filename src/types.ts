@@ -34,3 +34,10 @@ export type Run = Map<string, Hit[]>;
 
 /** Relevance judgements: qid -> docid -> grade. */
 export type Qrels = Map<string, Map<string, number>>;
+
+/** A trainable tensor: its name, its values and the gradient accumulated for them. */
+export interface Param {
+  name: string;
+  value: Float32Array;
+  grad: Float32Array;
+}

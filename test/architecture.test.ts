@@ -20,7 +20,6 @@ function floor(f: string): number {
 }
 
 const KNOWN: Record<string, string> = {
-  'src/encoders/cross.ts -> src/train/optimizer.ts': 'the Param type of the cross-encoder trainer (a type only)',
 };
 
 function sources(dir: string, out: string[] = []): string[] {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ArtifactError, ShapeError } from '../errors.js';
 import { openCheckpoint, readTensorInto, writeSafetensors } from '../io/safetensors.js';
 import type { LlamaModel, TokenBatch } from '../model/llama.js';
-import type { Param } from '../train/optimizer.js';
+import type { Param } from '../types.js';
 import { Rng } from '../util/rng.js';
 import { tokenBatch } from './batch.js';
 import { denseBackward, denseForward, type DenseForward } from './dense.js';

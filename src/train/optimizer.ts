@@ -10,11 +10,8 @@ import { ShapeError } from '../errors.js';
 import { getKernels, type Kernels } from '../kernels/index.js';
 
 /** A trainable tensor: its values and the gradient accumulated into it. */
-export interface Param {
-  name: string;
-  value: Float32Array;
-  grad: Float32Array;
-}
+import type { Param } from '../types.js';
+export type { Param } from '../types.js';
 
 export interface AdamWConfig {
   beta1: number;
