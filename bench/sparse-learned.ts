@@ -27,6 +27,7 @@ import { readQrels } from '../src/io/trec.js';
 import { readSparseShard } from '../src/io/vectors.js';
 import type { Csr } from './gen-splade.js';
 import { stats } from './gen-topics.js';
+import { agreement, one } from './sparse-compare.js';
 import { median } from './stats.js';
 
 const round = (x: number, d = 4) => Number(x.toFixed(d));
@@ -45,26 +46,6 @@ function readCsr(path: string, topK = 0): { csr: Csr; ids: string[]; vocab: numb
     terms.push(...t); weights.push(...w); off.push(terms.length); ids.push(r.id);
   }
   return { csr: { off: Uint32Array.from(off), terms: Uint32Array.from(terms), weights: Float32Array.from(weights) }, ids, vocab };
-}
-
-function one(qb: QueryBatch, q: number): QueryBatch {
-  const a = qb.off[q]!, b = qb.off[q + 1]!;
-  return { off: Uint32Array.of(0, b - a), terms: qb.terms.subarray(a, b), weights: qb.weights.subarray(a, b) };
-}
-
-function agreement(ex: ReturnType<typeof searchSparse>, r: ReturnType<typeof searchSparse>, depth: number): number {
-  const k = ex.k, nq = ex.counts.length;
-  let s = 0;
-  for (let q = 0; q < nq; q++) {
-    const n = Math.min(depth, ex.counts[q]!);
-    if (n === 0) { s += 1; continue; }
-    const set = new Set(Array.from(ex.docs.subarray(q * k, q * k + n)));
-    const kth = ex.scores[q * k + n - 1]!;
-    let hit = 0;
-    for (let i = 0; i < Math.min(depth, r.counts[q]!); i++) if (set.has(r.docs[q * k + i]!) || r.scores[q * k + i]! >= kth) hit++;
-    s += Math.min(1, hit / n);
-  }
-  return s / nq;
 }
 
 async function main(): Promise<void> {

@@ -29,6 +29,7 @@ import { readSparseShard, SparseShardWriter } from '../src/io/vectors.js';
 import { type QueryBatch, searchSparse, type SparseSearchOptions } from '../src/index/inverted/search.js';
 import { type Csr, DEFAULT_SPEC, generateSplade } from './gen-splade.js';
 import { CONCEPTS_SPEC, generateDocChunks, generateQueries, stats, TOPICS_SPEC } from './gen-topics.js';
+import { agreement, one } from './sparse-compare.js';
 import { median, percentile as pct } from './stats.js';
 
 function arg(name: string, env: string, dflt: string): string {
@@ -149,11 +150,6 @@ function plainAccumulator(ix: ReturnType<typeof loadInvertedIndex>, qb: QueryBat
   return bd;
 }
 
-function one(qb: QueryBatch, q: number): QueryBatch {
-  const a = qb.off[q]!, b = qb.off[q + 1]!;
-  return { off: Uint32Array.of(0, b - a), terms: qb.terms.subarray(a, b), weights: qb.weights.subarray(a, b) };
-}
-
 interface Lat { mean: number; p50: number; p99: number; cpuMean: number }
 function latencies(nq: number, f: (q: number) => void): Lat {
   const t: number[] = [];
@@ -165,22 +161,6 @@ function latencies(nq: number, f: (q: number) => void): Lat {
 function medLat(runs: Lat[]): Lat {
   const m = (f: (r: Lat) => number) => round(median(runs.map(f)));
   return { mean: m((r) => r.mean), p50: m((r) => r.p50), p99: m((r) => r.p99), cpuMean: m((r) => r.cpuMean) };
-}
-
-/** Fraction of the exact top-`depth` found, averaged over queries (ties: a hit with the k-th exact score counts). */
-function agreement(ex: ReturnType<typeof searchSparse>, r: ReturnType<typeof searchSparse>, depth: number): number {
-  const k = ex.k, nq = ex.counts.length;
-  let s = 0;
-  for (let q = 0; q < nq; q++) {
-    const n = Math.min(depth, ex.counts[q]!);
-    if (n === 0) { s += 1; continue; }
-    const set = new Set(Array.from(ex.docs.subarray(q * k, q * k + n)));
-    const kth = ex.scores[q * k + n - 1]!;
-    let hit = 0;
-    for (let i = 0; i < Math.min(depth, r.counts[q]!); i++) if (set.has(r.docs[q * k + i]!) || r.scores[q * k + i]! >= kth) hit++;
-    s += Math.min(1, hit / n);
-  }
-  return s / nq;
 }
 
 function run(ix: ReturnType<typeof loadInvertedIndex>, qb: QueryBatch, nq: number, k: number, opts: SparseSearchOptions, ex?: ReturnType<typeof searchSparse>) {
