@@ -11,7 +11,6 @@ import { encodeCollection, parseShard, type Paradigm, type VectorFormat } from '
 import { describePrecision, type DtypeRequest } from '../../model/precision.js';
 import { encodeCollectionConfigured } from '../../api/encode-file.js';
 import { readHfConfig } from '../../io/hfconfig.js';
-import { encoderFor } from '../../encoders/registry.js';
 import { isBertConfig } from '../../model/bert.js';
 import { resolveModelDir } from '../../util/hfcache.js';
 import { oneOf, parseArgs, type OptTable } from '../args.js';
@@ -51,7 +50,6 @@ export const encodeCommand: Command = {
     const o = parseArgs(argv, options, 'encode');
     if (o._.length) throw new UsageError(`encode: unexpected argument '${o._[0]}'`);
     if (!o.corpus === !o.queries) throw new UsageError('encode: pass exactly one of --corpus or --queries');
-    encoderFor(o.paradigm as string); // a registered head type, or a usage error naming them
     const dtype = o.dtype;
     const t0 = Date.now();
     // BERT-family models and encoders configured beyond the paper's defaults go through the simple API
