@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../src/defaults.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,6 +66,7 @@ test('lion index / search / fuse write TREC runs with strictly decreasing scores
   try {
     assert.equal(await main(['index', '--paradigm', 'sparse', '--out', join(d, 'x.lidx'), join(d, 'docs.jsonl')]), 0);
     assert.equal(await main(['search', '--index', join(d, 'x.lidx'), '--query-vectors', join(d, 'q.jsonl'), '--k', '30', '--out', join(d, 'run.trec')]), 0);
+    assert.equal(await main(['search', '--index', join(d, 'x.lidx'), '--query-vectors', join(d, 'q.jsonl'), '--k', '30', '--mode', 'cluster', '--out', join(d, 'cl.trec')]), 0);
     assert.equal(await main(['fuse', join(d, 'run.trec'), join(d, 'run.trec'), '--out', join(d, 'f.trec'), '--k', '30']), 0);
     assert.equal(await main(['search', '--index', join(d, 'x.lidx'), '--query-vectors', join(d, 'nope.jsonl'), '--out', join(d, 'r2.trec')]), 2);
   } finally { process.stderr.write = quiet; }
@@ -74,4 +76,7 @@ test('lion index / search / fuse write TREC runs with strictly decreasing scores
     for (let i = 1; i < rows.length; i++) if (rows[i]![0] === rows[i - 1]![0]) assert.ok(Number(rows[i]![4]) < Number(rows[i - 1]![4]), `${f} line ${i + 1}`);
   }
   assert.ok(JSON.parse(readFileSync(join(d, 'run.trec.json'), 'utf8')).stats.queries === queries.length);
+  // Without --cut or --gamma, cluster search runs (and records) the cluster defaults, not impact's cut.
+  assert.deepEqual(JSON.parse(readFileSync(join(d, 'cl.trec.json'), 'utf8')).settings,
+    { mode: 'cluster', k: 30, cut: DEFAULTS.sparseSearch.clusterCut, gamma: DEFAULTS.sparseSearch.gamma });
 });

@@ -18,7 +18,7 @@ const options = {
   k: { kind: 'int', min: 1, default: DEFAULTS.search.k, help: 'hits per query' },
   mode: { kind: 'choice', choices: oneOf<NonNullable<SearchIndexOptions['mode']>>('exact', 'blockmax', 'impact', 'cluster', 'hnsw'), help: 'sparse: exact, blockmax, impact or cluster; dense: exact or hnsw (default exact)' },
   alpha: { kind: 'number', gt: 0, max: 1, default: DEFAULTS.sparseSearch.alpha, help: 'blockmax: score a block while alpha x bound > k-th score (1 = safe)' },
-  cut: { kind: 'int', min: 1, default: DEFAULTS.sparseSearch.cut, help: 'impact: query terms (heaviest first) that generate candidates' },
+  cut: { kind: 'int', min: 1, help: `impact and cluster: query terms (heaviest first) that generate candidates (default ${DEFAULTS.sparseSearch.cut} for impact, ${DEFAULTS.sparseSearch.clusterCut} for cluster)` },
   lambda: { kind: 'int', min: 1, default: DEFAULTS.sparseSearch.lambda, help: 'impact: candidates per term, from its highest-weight postings' },
   threads: { kind: 'int', min: 1, max: 1024, help: 'threads (default LION_THREADS or all cores)' },
   gamma: { kind: 'number', default: DEFAULTS.sparseSearch.gamma, help: 'cluster: score a block when gamma x its summary estimate > k-th score (larger = more accurate, slower)' },
