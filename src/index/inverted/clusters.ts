@@ -16,6 +16,7 @@
  * The native builder (native/search/clusters.h) performs the same steps with the same arithmetic and
  * returns the same arrays; this is its TypeScript twin.
  */
+import { GrowF32, GrowU32, GrowU8 } from '../../util/grow.js';
 import { searchAddon } from '../native.js';
 import type { InvertedIndex } from './format.js';
 
@@ -42,7 +43,10 @@ export function clusteredLists(ix: InvertedIndex, o: ClusterOptions, backend?: '
   const { vocab: V, termOffsets, docIds, weights, fwdOffsets, fwdTerms, fwdWeights } = ix;
   const scale = f(ix.scale);
   const clOffsets = new Uint32Array(V + 1);
-  const docOff: number[] = [0], docs: number[] = [], sumOff: number[] = [0], sumTerms: number[] = [], sumCodes: number[] = [], sumScale: number[] = [];
+  // Typed buffers, not JS arrays: at millions of documents the summaries pass 2^27 entries, beyond what a
+  // JS array can hold.
+  const docOff = new GrowU32(), docs = new GrowU32(), sumOff = new GrowU32(), sumTerms = new GrowU32(), sumCodes = new GrowU8(), sumScale = new GrowF32();
+  docOff.push(0); sumOff.push(0);
   const maxw = new Float32Array(V);
   const mark = new Uint8Array(V);
   // Per document, its summaryHead-th largest weight: lighter entries stay out of the summaries (the native
@@ -60,13 +64,13 @@ export function clusteredLists(ix: InvertedIndex, o: ClusterOptions, backend?: '
   }
   for (let t = 0; t < V; t++) {
     const a = termOffsets[t]!, b = termOffsets[t + 1]!;
-    let sel: number[] = [];
-    for (let p = a; p < b; p++) sel.push(p);
+    let sel = new Uint32Array(b - a);
+    for (let p = a; p < b; p++) sel[p - a] = p;
     if (b - a > o.listMax) {
       sel.sort((x, y) => (weights[y]! - weights[x]!) || (docIds[x]! - docIds[y]!));
-      sel = sel.slice(0, o.listMax);
+      sel = sel.subarray(0, o.listMax);
     }
-    const list = sel.map((p) => docIds[p]!).sort((x, y) => x - y);
+    const list = sel.map((p) => docIds[p]!).sort();
     for (let s = 0; s < list.length; s += o.clusterSize) {
       const block = list.slice(s, s + o.clusterSize);
       const touched: number[] = [];
@@ -101,7 +105,7 @@ export function clusteredLists(ix: InvertedIndex, o: ClusterOptions, backend?: '
     clOffsets[t + 1] = docOff.length - 1;
   }
   return {
-    clOffsets, clDocOffsets: Uint32Array.from(docOff), clDocs: Uint32Array.from(docs), clSumOffsets: Uint32Array.from(sumOff),
-    clSumTerms: Uint32Array.from(sumTerms), clSumCodes: Uint8Array.from(sumCodes), clSumScale: Float32Array.from(sumScale),
+    clOffsets, clDocOffsets: docOff.toArray(), clDocs: docs.toArray(), clSumOffsets: sumOff.toArray(),
+    clSumTerms: sumTerms.toArray(), clSumCodes: sumCodes.toArray(), clSumScale: sumScale.toArray(),
   };
 }
