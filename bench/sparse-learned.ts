@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     encoder: sidecar?.encoder ?? null, encodeMaxLength: sidecar?.maxLength ?? null,
     cpu: cpus()[0]?.model, threads: 1,
     kernel: `native/search/sparse.h (scalar accumulation for exact; forward-index rescoring row loop ${process.env.LION_SEARCH_ROWS ?? 'plain'}, cluster and impact candidates ${process.env.LION_SEARCH_GROUP === '1' ? 'one row at a time' : 'four rows at a time'}, blockmax one row at a time)`,
-    defaultClusterSetting: resolvedSparseSettings({ mode: 'cluster' }),
+    defaultClusterSetting: resolvedSparseSettings({ mode: 'cluster', k: 10 }),
     loadAverage: { start: loadavg() },
   };
   const qAll = readCsr(queriesPath, qTopK);

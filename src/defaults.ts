@@ -16,10 +16,15 @@ export const DEFAULTS = {
   /**
    * Sparse search: exact by default (spec §6.1). `blockmax` stops once alpha x the next block bound <= the k-th
    * score; `impact` scores the top `lambda` postings of the `cut` heaviest query terms; `cluster` visits the blocks
-   * of its `clusterCut` heaviest terms until gamma x a block's estimate <= the k-th score (cut 8, gamma 0.9: the
-   * fastest setting at >= 0.97 accuracy@10 on the development queries of bench:sparse at 1M and 2M documents).
+   * of its `clusterCut` heaviest terms until gamma x a block's estimate <= the k-th score. Cluster defaults are
+   * the fastest setting at >= 0.97 accuracy@10 on the development queries of bench:sparse: cut 8, gamma 0.9 at 1M
+   * and 2M documents; cut 12, gamma 1 at 4M (`clusterLarge`, from 3M documents per index on), because the
+   * clustered lists keep `listMax` postings per term whatever the collection size.
    */
-  sparseSearch: { mode: 'exact', alpha: 0.9, cut: 5, lambda: 100, clusterCut: 8, gamma: 0.9 },
+  sparseSearch: {
+    mode: 'exact', alpha: 0.9, cut: 5, lambda: 100, clusterCut: 8, gamma: 0.9,
+    clusterLarge: { fromDocs: 3_000_000, cut: 12, gamma: 1 },
+  },
   /** Dense index: float32 exact inner product (spec §6.2, FAISS IndexFlatIP); HNSW settings for `hnsw` mode. */
   denseIndex: { dtype: 'f32', connectivity: 16, expansionAdd: 128, expansionSearch: 128 },
   /** Run fusion: reciprocal rank fusion constant (Cormack et al., 2009) and the normaliser of weighted sums. */

@@ -199,6 +199,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
   let merged: SearchResult | undefined;
   let offset = 0;
   let unordered = 0; // sparse shards built without reordering
+  let largest = 0; // documents in the largest sparse shard (cluster search defaults depend on it)
   const ids: string[] = [];
   let qids: string[];
   const denseQueries = sniffFile(queriesPath) === 'dense-shard';
@@ -226,6 +227,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
       const r = searchSparse(ix, qb, { k: ks, mode, alpha: opts.alpha, cut: opts.cut, lambda: opts.lambda, gamma: opts.gamma, threads: opts.threads });
       merged = mergeResults(merged, r, offset, k);
       offset += ix.numDocs;
+      largest = Math.max(largest, ix.numDocs);
       for (const id of ix.ids) ids.push(id);
     }
   } else {
@@ -250,7 +252,7 @@ export async function searchIndex(index: string[], queriesPath: string, opts: Se
   const run = toRun(res, qids, (pos) => ids[pos]!);
   const seconds = (performance.now() - t0) / 1000;
   const visited = res.visited.reduce((a, b) => a + b, 0);
-  return { run, stats: { queries: qids.length, shards: paths.length, documents: offset, seconds, meanVisited: qids.length ? visited / qids.length : 0, sparse: kinds[0] === 'sparse' ? 1 : 0, shardsNotReordered: unordered } };
+  return { run, stats: { queries: qids.length, shards: paths.length, documents: offset, seconds, meanVisited: qids.length ? visited / qids.length : 0, sparse: kinds[0] === 'sparse' ? 1 : 0, shardsNotReordered: unordered, largestShard: largest } };
 }
 
 /** `searchIndex` followed by writing the run (TREC, strictly decreasing scores) to `out`. */

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { main } from '../../src/cli/main.js';
+import { clusterDefaults, resolvedSparseSettings } from '../../src/index/inverted/search.js';
 import { buildInvertedIndexFromRecords, writeInvertedIndex } from '../../src/index/inverted/build.js';
 import { searchIndex } from '../../src/index/search.js';
 import { vectorIndexFromMatrix, writeVectorIndex } from '../../src/index/vector/flat.js';
@@ -79,4 +80,14 @@ test('lion index / search / fuse write TREC runs with strictly decreasing scores
   // Without --cut or --gamma, cluster search runs (and records) the cluster defaults, not impact's cut.
   assert.deepEqual(JSON.parse(readFileSync(join(d, 'cl.trec.json'), 'utf8')).settings,
     { mode: 'cluster', k: 30, cut: DEFAULTS.sparseSearch.clusterCut, gamma: DEFAULTS.sparseSearch.gamma });
+});
+
+test('cluster defaults follow the index size: more terms and a larger gamma from clusterLarge.fromDocs on', () => {
+  const large = DEFAULTS.sparseSearch.clusterLarge;
+  assert.deepEqual(clusterDefaults(1000), { cut: DEFAULTS.sparseSearch.clusterCut, gamma: DEFAULTS.sparseSearch.gamma });
+  assert.deepEqual(clusterDefaults(large.fromDocs - 1), { cut: DEFAULTS.sparseSearch.clusterCut, gamma: DEFAULTS.sparseSearch.gamma });
+  assert.deepEqual(clusterDefaults(large.fromDocs), { cut: large.cut, gamma: large.gamma });
+  assert.deepEqual(resolvedSparseSettings({ mode: 'cluster', k: 10 }, 4_000_000), { mode: 'cluster', k: 10, cut: large.cut, gamma: large.gamma });
+  assert.deepEqual(resolvedSparseSettings({ mode: 'cluster', k: 10, cut: 3 }, 4_000_000), { mode: 'cluster', k: 10, cut: 3, gamma: large.gamma });
+  assert.ok(large.cut > DEFAULTS.sparseSearch.clusterCut && large.gamma > DEFAULTS.sparseSearch.gamma);
 });

@@ -18,10 +18,10 @@ const options = {
   k: { kind: 'int', min: 1, default: DEFAULTS.search.k, help: 'hits per query' },
   mode: { kind: 'choice', choices: oneOf<NonNullable<SearchIndexOptions['mode']>>('exact', 'blockmax', 'impact', 'cluster', 'hnsw'), help: 'sparse: exact, blockmax, impact or cluster; dense: exact or hnsw (default exact)' },
   alpha: { kind: 'number', gt: 0, max: 1, default: DEFAULTS.sparseSearch.alpha, help: 'blockmax: score a block while alpha x bound > k-th score (1 = safe)' },
-  cut: { kind: 'int', min: 1, help: `impact and cluster: query terms (heaviest first) that generate candidates (default ${DEFAULTS.sparseSearch.cut} for impact, ${DEFAULTS.sparseSearch.clusterCut} for cluster)` },
+  cut: { kind: 'int', min: 1, help: `impact and cluster: query terms (heaviest first) that generate candidates (default ${DEFAULTS.sparseSearch.cut} for impact; for cluster ${DEFAULTS.sparseSearch.clusterCut}, or ${DEFAULTS.sparseSearch.clusterLarge.cut} on an index of ${DEFAULTS.sparseSearch.clusterLarge.fromDocs / 1e6}M documents or more)` },
   lambda: { kind: 'int', min: 1, default: DEFAULTS.sparseSearch.lambda, help: 'impact: candidates per term, from its highest-weight postings' },
   threads: { kind: 'int', min: 1, max: 1024, help: 'threads (default LION_THREADS or all cores)' },
-  gamma: { kind: 'number', default: DEFAULTS.sparseSearch.gamma, help: 'cluster: score a block when gamma x its summary estimate > k-th score (larger = more accurate, slower)' },
+  gamma: { kind: 'number', help: `cluster: score a block when gamma x its summary estimate > k-th score (larger = more accurate, slower; default ${DEFAULTS.sparseSearch.gamma}, or ${DEFAULTS.sparseSearch.clusterLarge.gamma} on an index of ${DEFAULTS.sparseSearch.clusterLarge.fromDocs / 1e6}M documents or more)` },
   tag: { kind: 'string', default: DEFAULTS.tags.search, help: 'run tag (6th column)' },
   'allow-foreign-queries': { kind: 'boolean', help: 'search with query vectors from another encoder than the one recorded in the index' },
 } satisfies OptTable;
@@ -39,7 +39,7 @@ export const searchCommand: Command = {
     refuseOverwrite(o.out, [...o.index, o['query-vectors']], 'search');
     const cut = o.cut as number | undefined;
     const stats = await searchToRunFile(o.index, o['query-vectors'], o.out, { k: o.k, mode, alpha: o.alpha, cut, lambda: o.lambda, gamma: o.gamma, threads, tag: o.tag, allowForeign: o['allow-foreign-queries'] });
-    const settings = stats.sparse ? resolvedSparseSettings({ k: o.k, mode: mode as SparseSearchOptions['mode'], alpha: o.alpha, cut, lambda: o.lambda, gamma: o.gamma }) : { mode: mode ?? 'exact', k: o.k };
+    const settings = stats.sparse ? resolvedSparseSettings({ k: o.k, mode: mode as SparseSearchOptions['mode'], alpha: o.alpha, cut, lambda: o.lambda, gamma: o.gamma as number | undefined }, stats.largestShard) : { mode: mode ?? 'exact', k: o.k };
     await writeFileAtomic(`${o.out}.json`, `${JSON.stringify({ command: 'search', options: { ...o, _: undefined }, settings, stats }, null, 2)}\n`);
     const knobs = Object.entries(settings).filter(([key]) => key !== 'mode' && key !== 'k').map(([key, v]) => `${key} ${v}`).join(', ');
     if ((settings.mode === 'cluster' || settings.mode === 'blockmax') && stats.shardsNotReordered) {

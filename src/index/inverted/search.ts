@@ -25,7 +25,7 @@ export interface SparseSearchOptions {
   alpha?: number;
   /** impact and cluster: how many query terms (those with the largest q_t x max weight) generate candidates. */
   cut?: number;
-  /** cluster only: a block is scored when gamma x its summary estimate > the k-th best score (larger = more accurate). */
+  /** cluster only: a block is scored when gamma x its summary estimate > the k-th best score (larger = more accurate); default by index size, `clusterDefaults`. */
   gamma?: number;
   /** impact only: candidates taken from the top of each chosen term's impact-ordered list. */
   lambda?: number;
@@ -220,13 +220,26 @@ export function clusterRef(ix: InvertedIndex, qb: QueryBatch, q: number, cut: nu
   out.visited[q] = vis;
 }
 
-/** The mode and knob values a sparse search uses once defaults are applied (what `lion search` reports). */
-export function resolvedSparseSettings(opts: SparseSearchOptions = {}): Record<string, string | number> {
+/**
+ * `cluster` search's default cut and gamma for an index of `numDocs` documents: more terms and a larger gamma
+ * from `DEFAULTS.sparseSearch.clusterLarge.fromDocs` on, where the pruned lists hold a smaller share of each
+ * term's postings.
+ */
+export function clusterDefaults(numDocs: number): { cut: number; gamma: number } {
+  const d = DEFAULTS.sparseSearch;
+  return numDocs >= d.clusterLarge.fromDocs ? { cut: d.clusterLarge.cut, gamma: d.clusterLarge.gamma } : { cut: d.clusterCut, gamma: d.gamma };
+}
+
+/**
+ * The mode and knob values a sparse search uses once defaults are applied (what `lion search` reports);
+ * `numDocs` is the size of the index searched (cluster defaults depend on it).
+ */
+export function resolvedSparseSettings(opts: SparseSearchOptions = {}, numDocs = 0): Record<string, string | number> {
   const mode = opts.mode ?? DEFAULTS.sparseSearch.mode;
   const k = opts.k ?? DEFAULTS.search.k;
   if (mode === 'blockmax') return { mode, k, alpha: opts.alpha ?? DEFAULTS.sparseSearch.alpha };
   if (mode === 'impact') return { mode, k, cut: opts.cut ?? DEFAULTS.sparseSearch.cut, lambda: opts.lambda ?? DEFAULTS.sparseSearch.lambda };
-  if (mode === 'cluster') return { mode, k, cut: opts.cut ?? DEFAULTS.sparseSearch.clusterCut, gamma: opts.gamma ?? DEFAULTS.sparseSearch.gamma };
+  if (mode === 'cluster') { const c = clusterDefaults(numDocs); return { mode, k, cut: opts.cut ?? c.cut, gamma: opts.gamma ?? c.gamma }; }
   return { mode, k };
 }
 
@@ -245,8 +258,8 @@ export function searchSparse(ix: InvertedIndex, queries: SparseVec[] | QueryBatc
   const alpha = opts.alpha ?? (mode === 'blockmax' ? DEFAULTS.sparseSearch.alpha : 1);
   if (!Number.isInteger(k) || k < 1) throw new UsageError(`k must be a positive integer, got ${k}`, { field: 'k' });
   if (mode !== 'exact' && mode !== 'blockmax' && mode !== 'impact' && mode !== 'cluster') throw new UsageError(`sparse search mode must be exact, blockmax, impact or cluster, got '${mode}'`, { field: 'mode' });
-  const cut = opts.cut ?? (mode === 'cluster' ? DEFAULTS.sparseSearch.clusterCut : DEFAULTS.sparseSearch.cut);
-  const gamma = opts.gamma ?? DEFAULTS.sparseSearch.gamma;
+  const cut = opts.cut ?? (mode === 'cluster' ? clusterDefaults(ix.numDocs).cut : DEFAULTS.sparseSearch.cut);
+  const gamma = opts.gamma ?? clusterDefaults(ix.numDocs).gamma;
   if (!(gamma > 0 && gamma <= 1e6)) throw new UsageError(`gamma must be in (0, 1e6], got ${gamma}`, { field: 'gamma' });
   if (mode === 'cluster' && ix.clSumScale.length === 0 && ix.numPostings > 0) throw new UsageError('this index has no clustered lists (built with --list-max 0); rebuild it or use another mode', { field: 'mode' });
   const lambda = opts.lambda ?? DEFAULTS.sparseSearch.lambda;
