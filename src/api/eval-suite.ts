@@ -182,8 +182,11 @@ function score(qrels: Qrels, run: Run, system: string, relevanceLevel: number, s
   return { system, ndcg10: r.mean['ndcg_cut_10']!, recall100: r.mean['recall_100']!, seconds, perQuery };
 }
 
-/** Reads a collection: documents, the judged queries, qrels and (re-ranking) the candidate run. */
-async function load(data: string, c: SuiteCollectionSpec): Promise<{ docs: TextRecord[]; queries: TextRecord[]; qrels: Qrels; candidates?: Run; candidatesWithoutText?: number }> {
+/**
+ * Reads a collection: documents, the judged queries, qrels and (re-ranking) the candidate run, cut at its top
+ * 100, with the candidates that have no text in the pool dropped (the CPU study reads its collections here too).
+ */
+export async function loadSuiteCollection(data: string, c: SuiteCollectionSpec): Promise<{ docs: TextRecord[]; queries: TextRecord[]; qrels: Qrels; candidates?: Run; candidatesWithoutText?: number }> {
   const qrels = await readQrels(join(data, c.qrels));
   const queries = (await collect(readQueries(join(data, c.queries)))).filter((q) => qrels.has(q.id));
   if (queries.length === 0) throw new NotFoundError(`no query of ${c.queries} is judged in ${c.qrels}`, { file: join(data, c.queries) });
@@ -236,7 +239,7 @@ export async function runEvalSuite(opts: EvalSuiteOptions): Promise<EvalSuiteRes
   const collections: SuiteCollectionResult[] = [];
   for (const c of available) {
     say(`${c.name}: reading ${c.corpus}`);
-    const d = await load(opts.data, c);
+    const d = await loadSuiteCollection(opts.data, c);
     const result: SuiteCollectionResult = { id: c.id, name: c.name, kind: c.kind, numDocs: d.docs.length, numQueries: d.queries.length, scores: [] };
     if (d.candidatesWithoutText !== undefined) result.candidatesWithoutText = d.candidatesWithoutText;
     // The BM25 run: Lion's BM25 over the corpus, or the first-stage run being re-ranked.

@@ -39,7 +39,7 @@ import type { Paradigm } from '../encoders/encode.js';
 import type { Objective } from '../train/losses.js';
 import type { Qrels, TextRecord } from '../types.js';
 import { countParams, formatCount, OBJECTIVES, PARADIGMS, parseSizes, planStudy, type StudyCell, type StudySize } from './grid.js';
-import { encodeAll, evaluateRetriever, loadSuite, suiteDocCount, type Suite, type SuiteScore } from './suite.js';
+import { encodeAll, evaluateRetriever, loadSuite, SUITE_ID, suiteDocCount, type Suite, type SuiteScore } from './suite.js';
 import { candidateFeatures, fitTeacher, LexicalFeatures, rerankNdcg, teacherScore, type TeacherModel } from './teacher.js';
 
 /** Settings of a CPU study; every field has a default (DEFAULT_CPU_STUDY) and is recorded in results.json. */
@@ -107,6 +107,8 @@ export interface CpuCellResult extends StudyCell {
   /** InfoNCE over each held-out query's positive and `negatives` hard negatives (dense: scores / τ). */
   heldoutLoss: number;
   suite: SuiteScore;
+  /** Which evaluation suite scored the cell (SUITE_ID); a cell scored by an older suite is re-scored on resume. */
+  suiteId?: string;
   trainSeconds: number;
   evalSeconds: number;
   /** CPU seconds of this process (user + system) spent training and evaluating the cell. */
@@ -410,7 +412,21 @@ export async function runCpuStudy(o: CpuStudyOptions): Promise<CpuStudyFile> {
   let k = 0;
   for (const c of cells) {
     k++;
-    if (file.cells.some((x) => x.id === c.id)) continue;
+    const done = file.cells.find((x) => x.id === c.id);
+    if (done && done.suiteId === SUITE_ID) continue;
+    if (done) {
+      // Scored by an older suite (before the TREC DL rows re-ranked the official BM25 top 100): score the
+      // trained model again; training and the held-out loss stand.
+      const t2 = performance.now(), c2 = cpuSeconds();
+      const model = loadModel(join(o.work, 'cells', c.id), { withHead: c.paradigm === 'sparse', trainable: 'none' });
+      done.suite = await evaluateRetriever(model, tok, c.paradigm, suite, { docMaxLength: set.evalDocMaxLength, queryMaxLength: set.queryMaxLength });
+      done.suiteId = SUITE_ID;
+      done.evalSeconds = (performance.now() - t2) / 1000;
+      done.evalCpuSeconds = cpuSeconds() - c2;
+      await save();
+      say(`cell ${k}/${cells.length} ${c.id}: re-scored with the current suite, avg ${done.suite.avg.toFixed(4)}`);
+      continue;
+    }
     const size = sizes.find((s) => s.name === c.size)!;
     const base = join(o.work, 'mntp', size.name), output = join(o.work, 'cells', c.id);
     const trainFile = join(o.work, 'data', c.noise > 0 ? 'train.noisy.cl.jsonl' : c.objective === 'kd' ? 'train.kd.jsonl' : c.objective === 'cl+kd' ? 'train.clkd.jsonl' : 'train.cl.jsonl');
@@ -436,7 +452,7 @@ export async function runCpuStudy(o: CpuStudyOptions): Promise<CpuStudyFile> {
     const ft = c.steps * c.batch * (lengths.q + c.docsPerQuery * lengths.d);
     file.cells.push({
       ...c, nonEmbeddingParams: ne, mntpTokens: mt, fineTuneTokens: Math.round(ft), computeFlops: 6 * ne * (mt + ft),
-      firstLoss: sum.firstLoss, lastLoss: sum.lastLoss, heldoutLoss: hl, suite: score, trainSeconds, evalSeconds, trainCpuSeconds, evalCpuSeconds,
+      firstLoss: sum.firstLoss, lastLoss: sum.lastLoss, heldoutLoss: hl, suite: score, suiteId: SUITE_ID, trainSeconds, evalSeconds, trainCpuSeconds, evalCpuSeconds,
     });
     file.seconds.cells += trainSeconds + evalSeconds;
     await save();

@@ -2,8 +2,9 @@
  * The CPU study's evaluation suite: one trained retriever scored on every collection, BEIR style.
  *
  *   - full retrieval (exact: every document scored) on SciFact test (in-domain), Cranfield and MED;
- *   - re-ranking of the BM25 top `rerankDepth` (100) over the pooled passages of TREC DL 2019 and 2020
- *     (only the pooled passages have text; judged queries only);
+ *   - re-ranking of the official BM25 top 100 of TREC DL 2019 and 2020 (the candidates with text in the pooled
+ *     passages; judged queries only);
+ * the same collections, files and candidates as `lion eval-suite` (`loadSuiteCollection`, src/api/eval-suite.ts);
  * nDCG@10 per collection and the unweighted average of the out-of-domain ones and of all of them, plus R@100
  * for the full-retrieval collections. Scores: sparse = dot product of the vocabulary vectors, dense = dot product
  * of the pooled embeddings (spec §2.4, §2.5); sparse vectors keep Lion's default top 256 weights per document and
@@ -13,16 +14,14 @@
  * Invariants: a collection whose files are missing is left out with a reason (never silently scored as 0);
  * ties are broken by document order, so a run is deterministic.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { availableSuiteCollections, loadSuiteCollection, SUITE_COLLECTIONS } from '../api/eval-suite.js';
 import { buildBm25Index } from '../bm25/build.js';
 import { createBm25Searcher, searchBm25 } from '../bm25/search.js';
 import { encodeTokens, truncatedTokens, type Paradigm } from '../encoders/encode.js';
 import { lengthBatches } from '../encoders/batch.js';
 import { DEFAULTS } from '../defaults.js';
 import { evaluate } from '../eval/evaluate.js';
-import { collect, docText, readCorpus, readQueries } from '../io/corpus.js';
-import { readQrels } from '../io/trec.js';
+import { docText } from '../io/corpus.js';
 import type { LlamaModel } from '../model/llama.js';
 import type { EncoderTokenizer } from '../encoders/batch.js';
 import type { Hit, Qrels, Run, SparseVec, TextRecord } from '../types.js';
@@ -68,48 +67,29 @@ function bm25Run(searcher: ReturnType<typeof createBm25Searcher>, queries: reado
   return run;
 }
 
+/** Names the suite's definition; results scored by another are scored again (src/study/cpu.ts). */
+export const SUITE_ID = 'eval-suite-collections-v1';
+
 /**
- * Read the suite from the shared data folder (`scifact/`, `cranfield/beir/`, `med/beir/`, `trec-dl-2019/`,
- * `trec-dl-2020/`); `only` keeps a subset by name.
+ * Read the suite from the shared data folder (the collections of `lion eval-suite`); `only` keeps a subset by
+ * id (scifact, cranfield, med, dl19, dl20).
  */
-export async function loadSuite(data: string, o: { only?: readonly string[]; rerankDepth?: number } = {}): Promise<Suite> {
-  const want = (n: string) => !o.only || o.only.includes(n);
-  const depth = o.rerankDepth ?? 100;
-  const collections: SuiteCollection[] = [], skipped: string[] = [];
-  const beir = async (name: string, dir: string, domain: 'in' | 'out') => {
-    if (!want(name)) return;
-    const files = ['corpus.jsonl', 'queries.jsonl', join('qrels', 'test.tsv')].map((f) => join(dir, f));
-    const missing = files.find((f) => !existsSync(f));
-    if (missing) { skipped.push(`${name}: ${missing} not found`); return; }
-    const docs = await collect(readCorpus(files[0]!));
-    const qrels = await readQrels(files[2]!);
-    const queries = (await collect(readQueries(files[1]!))).filter((q) => qrels.has(q.id));
-    const ix = await buildBm25Index(docs);
-    const run = bm25Run(createBm25Searcher(ix), queries, 100);
-    const bm = evaluate(restrict(qrels, new Set(queries.map((q) => q.id))), run, { measures: ['ndcg_cut.10'] }).mean['ndcg_cut_10']!;
-    collections.push({ name, domain, docs, queries, qrels, bm25Ndcg10: bm });
-  };
-  await beir('scifact', join(data, 'scifact'), 'in');
-  await beir('cranfield', join(data, 'cranfield', 'beir'), 'out');
-  await beir('med', join(data, 'med', 'beir'), 'out');
-  for (const [name, dir, topics, qrelsFile] of [
-    ['dl19', 'trec-dl-2019', 'topics.dl19-passage.judged43.tsv', '2019qrels-pass.txt'],
-    ['dl20', 'trec-dl-2020', 'msmarco-test2020-queries.tsv', '2020qrels-pass.txt'],
-  ] as const) {
-    if (!want(name)) continue;
-    const files = ['passages.pool.tsv', topics, qrelsFile].map((f) => join(data, dir, f));
-    const missing = files.find((f) => !existsSync(f));
-    if (missing) { skipped.push(`${name}: ${missing} not found`); continue; }
-    const pool = await collect(readCorpus(files[0]!));
-    const qrels = await readQrels(files[2]!);
-    const queries = (await collect(readQueries(files[1]!))).filter((q) => qrels.has(q.id));
-    const run = bm25Run(createBm25Searcher(await buildBm25Index(pool)), queries, depth);
-    const candidates = new Map([...run].map(([q, hits]) => [q, hits.map((h) => h.docid)]));
-    const used = new Set([...candidates.values()].flat());
-    const bm = evaluate(restrict(qrels, new Set(queries.map((q) => q.id))), run, { measures: ['ndcg_cut.10'] }).mean['ndcg_cut_10']!;
-    collections.push({ name, domain: 'out', docs: pool.filter((d) => used.has(d.id)), queries, qrels, candidates, bm25Ndcg10: bm });
+export async function loadSuite(data: string, o: { only?: readonly string[] } = {}): Promise<Suite> {
+  const { available, skipped } = availableSuiteCollections(data, o.only?.filter((id) => SUITE_COLLECTIONS.some((c) => c.id === id)));
+  const collections: SuiteCollection[] = [];
+  for (const spec of available) {
+    const { docs, queries, qrels, candidates: first } = await loadSuiteCollection(data, spec);
+    const judged = restrict(qrels, new Set(queries.map((q) => q.id)));
+    const domain = spec.id === 'scifact' ? 'in' : 'out';
+    if (!first) {
+      const run = bm25Run(createBm25Searcher(await buildBm25Index(docs)), queries, 100);
+      collections.push({ name: spec.id, domain, docs, queries, qrels, bm25Ndcg10: evaluate(judged, run, { measures: ['ndcg_cut.10'] }).mean['ndcg_cut_10']! });
+    } else {
+      const candidates = new Map([...first].map(([q, hits]) => [q, hits.map((h) => h.docid)]));
+      collections.push({ name: spec.id, domain, docs, queries, qrels, candidates, bm25Ndcg10: evaluate(judged, first, { measures: ['ndcg_cut.10'] }).mean['ndcg_cut_10']! });
+    }
   }
-  return { collections, skipped };
+  return { collections, skipped: skipped.map((x) => `${x.id}: ${x.reason}`) };
 }
 
 /** Documents the suite encodes per retriever (for cost estimates). */
