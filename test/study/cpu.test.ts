@@ -96,6 +96,19 @@ test('a micro CPU study runs end to end, resumes where it stopped, refuses chang
   assert.equal(g.cells.at(-1)!.heldoutLoss, last.heldoutLoss);
   assert.equal(lines.filter((l) => /^cell \d+\/14 /.test(l)).length, 1, lines.join('\n'));
   assert.ok(!lines.some((l) => l.startsWith('mntp ')), 'MNTP ran again');
+  // A cell scored by an older suite (no suiteId, a stale score) is re-scored from its trained model, not retrained.
+  const again = JSON.parse(readFileSync(path, 'utf8')) as CpuStudyFile;
+  const first = again.cells[0]!;
+  const truth = first.suite.perCollection['scifact']!.ndcg10;
+  delete first.suiteId;
+  first.suite.perCollection['scifact']!.ndcg10 = -1;
+  writeFileSync(path, JSON.stringify(again));
+  const rescored: string[] = [];
+  const h = await runCpuStudy({ ...o, say: (m) => rescored.push(m) });
+  assert.equal(h.cells[0]!.suite.perCollection['scifact']!.ndcg10, truth);
+  assert.equal(h.cells[0]!.suiteId, g.cells[1]!.suiteId);
+  assert.equal(rescored.filter((l) => /re-scored with the current suite/.test(l)).length, 1, rescored.join('\n'));
+  assert.ok(!rescored.some((l) => /^cell \d+\/14 .*steps/.test(l)), 'a cell trained again');
   await assert.rejects(runCpuStudy({ ...o, settings: { ...settings, lr: 5e-4 } }), (e: unknown) => e instanceof UsageError && /lr/.test((e as Error).message));
   // The report: tables, fits, findings (three, each with a verdict), and SVG plots with fitted lines.
   const out = join(dir, 'report');
