@@ -159,7 +159,7 @@ export function loadModel(nameOrDir: string, opts: LoadOptions = {}): LlamaModel
   const model = new LlamaModel(config, {
     bidirectional: opts.bidirectional, withHead: opts.withHead, kernels, seed: opts.seed,
     lora, trainable: opts.trainable ?? (merge || !lora ? 'none' : 'lora'),
-    dtype: resolveDtype(opts.dtype, kernels), precision: opts.precision, recompute: opts.recompute,
+    dtype: resolveDtype(opts.dtype, kernels), precision: opts.precision, recompute: opts.recompute, freeze: opts.freeze,
   });
   loadBase(model, ckpt, dir);
   if (adapter) {

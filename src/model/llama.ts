@@ -80,6 +80,12 @@ export interface ModelOptions {
   precision?: Precision;
   /** Training keeps only each layer's input and recomputes its activations in backward. Default false. */
   recompute?: boolean;
+  /**
+   * Parameters kept fixed although `trainable` would train them: a parameter is frozen when its name contains
+   * one of these strings (e.g. `embed_tokens`, `model.norm.weight`, `layers.0.`). Each must name at least one
+   * trainable parameter. Default none.
+   */
+  freeze?: readonly string[];
 }
 
 /** A trainable tensor and its gradient (the optimiser's view; compatible with src/train/optimizer.ts `Param`). */
@@ -150,7 +156,14 @@ export class LlamaModel {
     const base = parameterSpecs(config, withHead);
     const adapter = this.lora ? loraSpecs(config, this.lora) : [];
     this.paramNames = [...base, ...adapter].map((s) => s.name);
-    const trainSpecs = this.trainable === 'all' ? [...base, ...adapter] : this.trainable === 'lora' ? adapter : [];
+    let trainSpecs = this.trainable === 'all' ? [...base, ...adapter] : this.trainable === 'lora' ? adapter : [];
+    for (const f of opts.freeze ?? []) {
+      if (!f || !trainSpecs.some((s) => s.name.includes(f))) {
+        throw new UsageError(`freeze: '${f}' names no trainable parameter`, { field: 'freeze', hint: `trainable parameters: ${trainSpecs.slice(0, 12).map((s) => s.name).join(', ')}${trainSpecs.length > 12 ? ', ...' : ''}` });
+      }
+    }
+    if (opts.freeze?.length) trainSpecs = trainSpecs.filter((s) => !opts.freeze!.some((f) => s.name.includes(f)));
+    if (opts.freeze?.length && trainSpecs.length === 0) throw new UsageError('freeze leaves no parameter to train', { field: 'freeze' });
     this.trainNames = trainSpecs.map((s) => s.name);
     const kept = base.filter((s) => !reducedForm(s.name, this.dtype, config, withHead));
     this.reduced = new ReducedStore(base.flatMap((s) => {

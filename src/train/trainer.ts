@@ -86,6 +86,13 @@ export interface RetrievalTrainOptions extends Partial<TrainDefaults> {
   evalMeasure?: string;
   /** Show progress (loss, dev metric) even when stderr is not a terminal. */
   progress?: boolean;
+  /**
+   * Multiplier of query·document scores inside the losses; default the head's (sparse 1, dense 1/τ). A sparse
+   * model whose scores are large (a lexical start scores sums of IDF, 10–50) saturates InfoNCE at scale 1.
+   */
+  scoreScale?: number;
+  /** Parameters kept fixed: those whose names contain one of these strings (`ModelOptions.freeze`). */
+  freeze?: string[];
 }
 
 /** A finished (or resumed and finished) run. */
@@ -108,6 +115,7 @@ function resolveOptions(o: RetrievalTrainOptions): Resolved {
   for (const [what, p] of [['model', r.model], ['training file', r.trainFile], ['corpus', r.corpus]] as const) {
     if (!existsSync(p)) throw new UsageError(`${what} not found: ${p}`, { file: p });
   }
+  if (r.scoreScale !== undefined && !(r.scoreScale > 0 && Number.isFinite(r.scoreScale))) throw new UsageError(`--score-scale must be a positive number, got ${r.scoreScale}`, { field: 'score-scale' });
   r.tokenizer ??= loadTokenizer(r.model);
   return r;
 }
@@ -117,7 +125,7 @@ export function buildModel(r: Resolved): LlamaModel {
   const withHead = encoderFor(r.paradigm).needsLmHead;
   const precision = r.precision ?? 'fp32';
   const common = {
-    withHead, kernels: r.kernels, seed: r.seed, bidirectional: true, precision, recompute: r.recompute,
+    withHead, kernels: r.kernels, seed: r.seed, bidirectional: true, precision, recompute: r.recompute, freeze: r.freeze,
     dtype: trainingDtype(precision, Boolean(r.full), r.dtype),
   };
   if (r.full) return loadModel(r.model, { ...common, trainable: 'all' });
@@ -170,7 +178,7 @@ function microStep(model: LlamaModel, p: Prepared, batch: TrainBatch, weight: nu
   const teacher = r.objective === 'kd' && t
     ? { margin: Float64Array.from({ length: B }, (_, b) => t[2 * b]! - t[2 * b + 1]!) }
     : { scores: t };
-  const terms = retrievalLoss(r.objective, { q: fq.rep, c: fc.rep, B, n, dim, scale: head.scoreScale(r.tau) }, teacher, grads, {
+  const terms = retrievalLoss(r.objective, { q: fq.rep, c: fc.rep, B, n, dim, scale: r.scoreScale ?? head.scoreScale(r.tau) }, teacher, grads, {
     lambdaQ: head.flops ? lq : 0, lambdaD: head.flops ? ld : 0, weight, kernels: model.k,
   });
   head.backward(model, fc, grads.dc);

@@ -85,9 +85,13 @@ for (const kind of ['sparse', 'dense'] as const) {
     } else {
       await assert.rejects(r.explain(QUERIES[0]!, 'd0'), /needs a sparse encoder/);
     }
-    // dense ranks every document; sparse only those sharing a term ('anything' shares none with these)
-    assert.deepEqual(await r.search('anything', 100).then((x) => x.length), kind === 'dense' ? DOCS.length : 0);
-    if (kind === 'sparse') assert.equal((await r.search('capital of france and supersonic flow', 100)).length, 2);
+    // dense ranks every document; sparse only those whose vector shares an active id with the query's (the
+    // fine-tuned demo model gives even a stop word a few small weights, so count them from the vectors)
+    for (const text of ['anything', 'capital of france and supersonic flow']) {
+      const [qv] = await m.encodeQueries([text]);
+      const overlapping = (m.similarity as (a: unknown[], b: unknown[]) => number[][])([qv], d)[0]!.filter((x) => kind === 'dense' || x > 0).length;
+      assert.equal(await r.search(text, 100).then((x) => x.length), kind === 'dense' ? DOCS.length : overlapping, text);
+    }
   });
 }
 

@@ -86,3 +86,42 @@ test('a killed run resumes from its last checkpoint and continues the same loss 
   }
   assert.deepEqual(readFileSync(join(killed, 'adapter_model.safetensors')), readFileSync(join(straight, 'adapter_model.safetensors')));
 });
+
+test('--freeze keeps the named weights bit-identical while the rest train; a name matching nothing is refused', async () => {
+  const s = await tinySetup();
+  const output = tempDir();
+  const common = {
+    paradigm: 'sparse', objective: 'cl', model: s.model, trainFile: s.cl, corpus: s.corpus, tokenizer: loadTokenizer(s.model),
+    kernels: ref, batchSize: 4, negatives: 3, maxSteps: 3, lr: 1e-2, logEvery: 1, queryMaxLength: 12, docMaxLength: 16, full: true,
+  } as const;
+  await trainRetriever({ ...common, output, freeze: ['embed_tokens', 'model.norm.weight', 'layers.0.'] });
+  const before = loadModel(s.model, { kernels: ref }), after = loadModel(output, { kernels: ref });
+  let changed = 0, frozen = 0;
+  for (const p of before.parameters()) {
+    const a = after.param(p.name);
+    const same = p.value.every((x, i) => x === a[i]);
+    if (p.name.includes('embed_tokens') || p.name === 'model.norm.weight' || p.name.includes('layers.0.')) {
+      assert.ok(same, `${p.name} is frozen`);
+      frozen++;
+    } else if (!same) changed++;
+  }
+  assert.ok(frozen >= 3 && changed >= 3, `frozen ${frozen}, changed ${changed}`);
+  await assert.rejects(trainRetriever({ ...common, output: tempDir(), freeze: ['no_such_weight'] }), /freeze: 'no_such_weight' names no trainable parameter/);
+  const cfg = JSON.parse(readFileSync(join(output, 'run_config.json'), 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(cfg['freeze'], ['embed_tokens', 'model.norm.weight', 'layers.0.']);
+});
+
+test('--score-scale multiplies the scores inside InfoNCE (the logged loss changes with it)', async () => {
+  const s = await tinySetup();
+  const common = {
+    paradigm: 'sparse', objective: 'cl', model: s.model, trainFile: s.cl, corpus: s.corpus, tokenizer: loadTokenizer(s.model),
+    kernels: ref, batchSize: 4, negatives: 3, maxSteps: 1, lr: 1e-9, logEvery: 1, queryMaxLength: 12, docMaxLength: 16, lambdaQ: 0, lambdaD: 0,
+  } as const;
+  const a = tempDir(), b = tempDir();
+  await trainRetriever({ ...common, output: a });
+  await trainRetriever({ ...common, output: b, scoreScale: 1e-6 });
+  // at a vanishing scale every candidate scores ~0, so the loss is ln(candidates) = ln(4 · (1 + 3))
+  assert.ok(Math.abs(logOf(b)[0]!['rank']! - Math.log(16)) < 1e-3, `loss at scale 1e-6: ${logOf(b)[0]!['rank']}`);
+  assert.ok(Math.abs(logOf(a)[0]!['rank']! - Math.log(16)) > 1e-3, `loss at scale 1: ${logOf(a)[0]!['rank']}`);
+  await assert.rejects(trainRetriever({ ...common, output: tempDir(), scoreScale: -1 }), /--score-scale must be a positive number/);
+});

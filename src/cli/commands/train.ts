@@ -62,6 +62,8 @@ const options = {
   objective: { kind: 'choice', choices: oneOf<Objective>('cl', 'kd', 'cl+kd'), required: true, help: 'cl (InfoNCE), kd (MarginMSE) or cl+kd' },
   ...commonTrainOptions,
   tau: { kind: 'number', gt: 0, default: d.tau, help: 'dense score temperature' },
+  'score-scale': { kind: 'number', gt: 0, help: 'multiplier of query·document scores in the losses (default: the head\'s, sparse 1, dense 1/tau); the lexical sparse start (scores 10–50) fine-tunes at 0.1' },
+  freeze: { kind: 'string', help: 'comma-separated name parts of weights kept fixed, e.g. embed_tokens,model.norm (default: none)' },
   'lambda-q': { kind: 'number', min: 0, default: d.lambdaQ, help: 'sparse FLOPS weight on queries' },
   'lambda-d': { kind: 'number', min: 0, default: d.lambdaD, help: 'sparse FLOPS weight on documents' },
   'eval-queries': { kind: 'string', help: 'dev queries (BEIR queries.jsonl or TSV) evaluated during training' },
@@ -83,7 +85,8 @@ export const trainCommand: Command = {
     if (o._.length) throw new UsageError(`train: unexpected argument '${o._[0]}'`);
     const sum = await trainRetriever({
       ...commonTrainArgs(o), paradigm: o.paradigm, objective: o.objective,
-      tau: o.tau, lambdaQ: o['lambda-q'], lambdaD: o['lambda-d'],
+      tau: o.tau, lambdaQ: o['lambda-q'], lambdaD: o['lambda-d'], scoreScale: o['score-scale'] as number | undefined,
+      freeze: o.freeze === undefined ? undefined : String(o.freeze).split(',').map((x) => x.trim()).filter(Boolean),
       evalQueries: o['eval-queries'], evalQrels: o['eval-qrels'], evalCorpus: o['eval-corpus'], evalEvery: o['eval-every'] as number | undefined,
       evalMeasure: o['eval-measure'], earlyStop: o['early-stop'], progress: o.progress,
     });
