@@ -14,12 +14,11 @@
  * Invariants: a collection whose files are missing is left out with a reason (never silently scored as 0);
  * ties are broken by document order, so a run is deterministic.
  */
-import { availableSuiteCollections, loadSuiteCollection, SUITE_COLLECTIONS } from '../api/eval-suite.js';
-import { buildBm25Index } from '../bm25/build.js';
-import { createBm25Searcher, searchBm25 } from '../bm25/search.js';
+import { availableSuiteCollections, loadSuiteCollection } from '../api/eval-suite.js';
 import { encodeTokens, truncatedTokens, type Paradigm } from '../encoders/encode.js';
 import { lengthBatches } from '../encoders/batch.js';
 import { DEFAULTS } from '../defaults.js';
+import { bm25QuickstartSystem } from '../quickstart.js';
 import { evaluate } from '../eval/evaluate.js';
 import { docText } from '../io/corpus.js';
 import type { LlamaModel } from '../model/llama.js';
@@ -61,12 +60,6 @@ export interface SuiteScore {
 
 const restrict = (qrels: Qrels, ids: ReadonlySet<string>): Qrels => new Map([...qrels].filter(([q]) => ids.has(q)));
 
-function bm25Run(searcher: ReturnType<typeof createBm25Searcher>, queries: readonly TextRecord[], k: number): Run {
-  const run: Run = new Map();
-  for (const q of queries) run.set(q.id, searchBm25(searcher, q.text, k));
-  return run;
-}
-
 /** Names the suite's definition; results scored by another are scored again (src/study/cpu.ts). */
 export const SUITE_ID = 'eval-suite-collections-v1';
 
@@ -75,19 +68,18 @@ export const SUITE_ID = 'eval-suite-collections-v1';
  * id (scifact, cranfield, med, dl19, dl20).
  */
 export async function loadSuite(data: string, o: { only?: readonly string[] } = {}): Promise<Suite> {
-  const { available, skipped } = availableSuiteCollections(data, o.only?.filter((id) => SUITE_COLLECTIONS.some((c) => c.id === id)));
+  const { available, skipped } = availableSuiteCollections(data, o.only);
   const collections: SuiteCollection[] = [];
   for (const spec of available) {
     const { docs, queries, qrels, candidates: first } = await loadSuiteCollection(data, spec);
+    // BM25's run: the re-ranking collections' first stage itself, else BM25 as `lion eval-suite` runs it.
+    const bm25 = first ?? await (await bm25QuickstartSystem().prepare(docs)).search(queries, 100);
     const judged = restrict(qrels, new Set(queries.map((q) => q.id)));
-    const domain = spec.id === 'scifact' ? 'in' : 'out';
-    if (!first) {
-      const run = bm25Run(createBm25Searcher(await buildBm25Index(docs)), queries, 100);
-      collections.push({ name: spec.id, domain, docs, queries, qrels, bm25Ndcg10: evaluate(judged, run, { measures: ['ndcg_cut.10'] }).mean['ndcg_cut_10']! });
-    } else {
-      const candidates = new Map([...first].map(([q, hits]) => [q, hits.map((h) => h.docid)]));
-      collections.push({ name: spec.id, domain, docs, queries, qrels, candidates, bm25Ndcg10: evaluate(judged, first, { measures: ['ndcg_cut.10'] }).mean['ndcg_cut_10']! });
-    }
+    collections.push({
+      name: spec.id, domain: spec.id === 'scifact' ? 'in' : 'out', docs, queries, qrels,
+      ...(first ? { candidates: new Map([...first].map(([q, hits]) => [q, hits.map((h) => h.docid)])) } : {}),
+      bm25Ndcg10: evaluate(judged, bm25, { measures: ['ndcg_cut.10'] }).mean['ndcg_cut_10']!,
+    });
   }
   return { collections, skipped: skipped.map((x) => `${x.id}: ${x.reason}`) };
 }
